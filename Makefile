@@ -1,0 +1,28 @@
+# Two commands do all setup: `make run` and `make test`. Both create/refresh .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+ADDRESS ?= localhost
+
+.PHONY: run test test-fast bench venv clean
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+run: $(VENV)/.stamp
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+
+test: $(VENV)/.stamp
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.stamp
+	$(PY) bench/trainer_vs_tutorial.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

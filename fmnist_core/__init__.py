@@ -1,0 +1,1 @@
+"""Core of the Fashion-MNIST teaching dashboard: plain Python + PyTorch, no Streamlit."""

@@ -1,0 +1,70 @@
+"""Start here: what the dashboard teaches, and in which order."""
+import streamlit as st
+
+from fmnist_core.fashion import CLASS_NAMES
+from ui.common import dataset, device, missing_data_screen
+
+st.title("🧠 Neural networks, seen happen")
+st.markdown(
+    "An interactive companion to a first lecture on neural networks. Every idea on the board has "
+    "a place here where you can **see it happen** on a real network, trained live on this machine"
+    f" (`{device()}`)."
+)
+
+st.subheader("The lecture, in order")
+cols = st.columns(5)
+STEPS = [
+    ("⚡", "1 · Neurons & activations", "pages/activations.py",
+     "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
+     "compare step, sigmoid, tanh, ReLU and custom activations, and train with each."),
+    ("🗺️", "2 · Decision boundaries", "pages/boundaries.py",
+     "Each hidden unit draws a line. Two units re-encode XOR so that one line separates it; "
+     "more units give smoother boundaries, and too many overfit."),
+    ("🎲", "3 · Weight initialization", "pages/initialization.py",
+     "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
+     "Xavier and He keep the signal alive through depth."),
+    ("👕", "4 · Train on Fashion-MNIST", "pages/training.py",
+     "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
+     "matrix, mistakes, optimizers and ensembles."),
+    ("✏️", "5 · Draw a garment", "pages/sketch.py",
+     "Sketch a sneaker and see what the network says, what it looked at, and which training "
+     "images it thinks yours resembles."),
+]
+for col, (icon, title, path, text) in zip(cols, STEPS):
+    with col:
+        with st.container(border=True):
+            st.markdown(f"### {icon}\n**{title}**")
+            st.caption(text)
+            st.page_link(path, label="Open", icon="➡️")
+
+st.subheader("The data: Fashion-MNIST")
+st.markdown(
+    "70,000 grayscale photos of garments, 28×28 pixels: 60,000 to train on and 10,000 to test. "
+    "Ten classes: " + ", ".join(f"**{i}** {n}" for i, n in enumerate(CLASS_NAMES)) + ". "
+    "It is harder than handwritten digits: shirts, T-shirts, pullovers and coats confuse every model."
+)
+data = dataset()
+if data is None:
+    missing_data_screen()
+else:
+    import numpy as np
+    import plotly.express as px
+
+    idx = [int((data.train_labels == c).nonzero()[0, 0]) for c in range(10)]
+    imgs = data.train_images[idx].cpu().numpy()  # (10, 28, 28)
+    fig = px.imshow(imgs, facet_col=0, facet_col_wrap=10, color_continuous_scale="gray_r",
+                    binary_string=False)
+    for i, a in enumerate(fig.layout.annotations):
+        a.text = CLASS_NAMES[int(a.text.split("=")[-1])]
+    fig.update_layout(coloraxis_showscale=False, height=180, margin=dict(l=0, r=0, t=30, b=0))
+    fig.update_xaxes(visible=False).update_yaxes(visible=False)
+    st.plotly_chart(fig, key="home_examples")
+    st.caption(f"One training image per class, from `{data.source}`. "
+               f"{len(data.train_labels):,} training and {len(data.test_labels):,} test images loaded.")
+
+with st.expander("For teachers: projecting this in class"):
+    st.markdown(
+        "- Every page keeps its settings in the address bar: copy the link to share an exact experiment.\n"
+        "- Training runs in the background; the page stays usable and the class watches curves update live.\n"
+        "- One training job per browser tab; when many students train at once, jobs queue and show their place."
+    )

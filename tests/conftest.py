@@ -1,0 +1,146 @@
+"""Shared fixtures: the real dataset, a live Streamlit server, and a headless chromium page."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+torch.set_num_threads(1)  # tests run beside other processes; one thread is steadier
+
+
+@pytest.fixture(scope="session")
+def fmnist():
+    """The real Fashion-MNIST on the CPU (Debian's package on CI)."""
+    from fmnist_core.fashion import load_fashion_mnist
+
+    return load_fashion_mnist("cpu")
+
+
+@pytest.fixture(scope="session")
+def fmnist_small(fmnist):
+    """A 6,000/1,000 subset of the real data, for trainers that must finish in seconds."""
+    from fmnist_core.fashion import FashionMNIST
+
+    return FashionMNIST(fmnist.train_images[:6000], fmnist.train_labels[:6000],
+                        fmnist.test_images[:1000], fmnist.test_labels[:1000], source=fmnist.source)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, port: int, proc: subprocess.Popen, log: Path):
+        self.port, self.proc, self.log = port, proc, log
+        self.url = f"http://127.0.0.1:{port}"
+
+
+def start_server(env_extra: dict | None = None, name: str = "server") -> Server:
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    log = ARTIFACTS / f"{name}-{port}.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return Server(port, proc, log)
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"streamlit did not start; see {log}:\n{log.read_text()[-2000:]}")
+
+
+def stop_server(server: Server) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    server = start_server()
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    pw_mod = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    with pw_mod.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh 1280x720 tab (projector size) that records console errors in `page.console_errors`."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    ctx.close()
+
+
+def open_page(page, server: Server, path: str = "", query: str = "", timeout: float = 30_000):
+    """Open an app page (url path such as 'training') and wait until Streamlit finished running it."""
+    url = f"{server.url}/{path}" + (f"?{query}" if query else "")
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    wait_idle(page, timeout)
+    return page
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait for the script run to finish (the status widget's 'Running' disappears)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def real_console_errors(page) -> list[str]:
+    """Console errors, less the ones a sandbox without network always shows."""
+    ignore = ("net::ERR_", "Failed to load resource", "favicon", "webhook", "ERR_NAME_NOT_RESOLVED")
+    return [e for e in page.console_errors if not any(s in e for s in ignore)]

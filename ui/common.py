@@ -1,0 +1,139 @@
+"""Shared page helpers: device, dataset (with the missing-data screen), session id, URL state."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import streamlit as st
+import torch
+
+from fmnist_core import url_state
+from fmnist_core.device import describe_device, get_device
+from fmnist_core.fashion import DEBIAN_HINT, DatasetError, FashionMNIST, candidate_dirs, load_fashion_mnist, status
+
+
+@st.cache_resource(show_spinner=False)
+def device() -> torch.device:
+    """The server's device (cuda, then mps, then cpu; $FMNIST_DEVICE overrides)."""
+    return get_device()
+
+
+@st.cache_resource(show_spinner="Loading Fashion-MNIST onto the device…")
+def _load(device_name: str) -> FashionMNIST:
+    return load_fashion_mnist(device_name)
+
+
+def dataset() -> FashionMNIST | None:
+    """The dataset on the server's device, or None when it is not on this machine."""
+    try:
+        return _load(str(device()))
+    except DatasetError:
+        return None
+
+
+def dataset_error() -> str | None:
+    try:
+        _load(str(device()))
+        return None
+    except DatasetError as e:
+        return str(e)
+
+
+def require_dataset() -> FashionMNIST:
+    """The dataset, or the missing-data screen and st.stop()."""
+    data = dataset()
+    if data is None:
+        missing_data_screen()
+        st.stop()
+    return data
+
+
+def missing_data_screen() -> None:
+    st.warning("**Fashion-MNIST is not on this machine yet.** This view needs the real dataset.")
+    err = dataset_error()
+    if err:
+        with st.expander("What was checked"):
+            st.code(err, language=None, wrap_lines=True)
+    st.markdown(
+        f"""Three ways to get it (any one is enough):
+1. **Debian/Ubuntu package** (no internet needed on a course machine with a local mirror): `{DEBIAN_HINT.split(': ')[-1]}`
+2. **Point to a folder** that has the four `*-ubyte.gz` files: start the app with `FMNIST_DATA_DIR=/path/to/folder make run`.
+3. **Download** the official files (30 MB) into `{candidate_dirs()[-2][1]}` with the button below."""
+    )
+    if st.button("Download Fashion-MNIST (30 MB)", key="data_download", type="primary"):
+        from fmnist_core.fashion import download
+
+        bar = st.progress(0.0, text="Starting the download…")
+
+        def progress(name: str, done: int, total: int) -> None:
+            if total:
+                bar.progress(min(done / total, 1.0), text=f"{name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+
+        try:
+            download(progress=progress)
+        except DatasetError as e:
+            st.error(str(e))
+            return
+        _load.clear()
+        st.success("Downloaded and verified. Loading…")
+        st.rerun()
+
+
+def session_id() -> str:
+    """This browser session's id (one job per session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "no-session"
+
+
+def sidebar_status() -> None:
+    """Device and dataset status, shown on every page."""
+    with st.sidebar:
+        dev = device()
+        st.caption(f"**Device:** {describe_device(dev)}")
+        found, text = status()
+        if found is not None:
+            st.caption(f"**Data:** Fashion-MNIST ✓ ({found})")
+        else:
+            st.caption("**Data:** Fashion-MNIST missing — see the Fashion-MNIST pages for how to get it.")
+
+
+# --------------------------------------------------------------------------- URL state
+
+def bind_url(prefix: str, schema: Mapping[str, Any]) -> list[str]:
+    """Seed widget state `f"{prefix}_{name}"` from the URL (first visit, or a changed link),
+    else from this session's last values; returns notes on corrected link values.
+
+    Create the widgets with `key=` only (no `value=`/`index=`), then call `write_url`.
+    """
+    qp = {k: v for k, v in st.query_params.to_dict().items() if k in schema}
+    store = st.session_state.setdefault(f"_url_store_{prefix}", {})
+    last_written = st.session_state.get(f"_url_last_{prefix}")
+    notes: list[str] = []
+    from_link = bool(qp) and qp != last_written
+    if from_link:
+        values, notes = url_state.parse(schema, qp)
+        for name in schema:
+            if name in qp:
+                st.session_state[f"{prefix}_{name}"] = values[name]
+    for name, fld in schema.items():
+        key = f"{prefix}_{name}"
+        if key not in st.session_state:
+            st.session_state[key] = store.get(name, fld.default)
+    return notes
+
+
+def write_url(prefix: str, schema: Mapping[str, Any]) -> dict[str, str]:
+    """Mirror the widgets into the URL and this session's store, so a link restores them."""
+    values = {name: st.session_state.get(f"{prefix}_{name}", fld.default) for name, fld in schema.items()}
+    st.session_state[f"_url_store_{prefix}"] = dict(values)
+    qp = url_state.dump(schema, values)
+    if st.query_params.to_dict() != qp:
+        st.query_params.from_dict(qp)
+    st.session_state[f"_url_last_{prefix}"] = qp
+    return qp
+
+
+def show_url_notes(notes: list[str]) -> None:
+    for n in notes:
+        st.toast(n, icon="🔗")
