@@ -2,29 +2,29 @@
 import streamlit as st
 import torch
 
-from fmnist_core.device import set_threads
+from fmnist_core.device import set_threads, tune_allocator
 from ui.common import sidebar_status
 
-st.set_page_config(page_title="Neural networks, seen happen", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide")
 
 
 @st.cache_resource
 def _configure_torch() -> int:
     # One intra-op thread beside the web server: 5-10x faster than two on a 2-core machine.
+    tune_allocator()
     return set_threads(beside_server=True)
 
 
 _configure_torch()
 
 PAGES = [
-    st.Page("pages/home.py", title="Start here", icon="🏠", default=True),
-    st.Page("pages/activations.py", title="1 · Neurons & activations", icon="⚡"),
-    st.Page("pages/boundaries.py", title="2 · Decision boundaries", icon="🗺️"),
-    st.Page("pages/initialization.py", title="3 · Weight initialization", icon="🎲"),
-    st.Page("pages/training.py", title="4 · Train on Fashion-MNIST", icon="👕"),
-    st.Page("pages/sketch.py", title="5 · Draw a garment", icon="✏️"),
+    st.Page("pages/home.py", title="Start here", icon=":material/home:", default=True),
+    st.Page("pages/activations.py", title="1 · Neurons & activations", icon=":material/bolt:"),
+    st.Page("pages/boundaries.py", title="2 · Decision boundaries", icon=":material/scatter_plot:"),
+    st.Page("pages/initialization.py", title="3 · Weight initialization", icon=":material/casino:"),
+    st.Page("pages/training.py", title="4 · Train on Fashion-MNIST", icon=":material/checkroom:"),
+    st.Page("pages/sketch.py", title="5 · Draw a garment", icon=":material/draw:"),
 ]
-PAGES = [p for p in PAGES if p]
 nav = st.navigation(PAGES)
 sidebar_status()
 nav.run()

@@ -396,10 +396,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     from .checkpoint import save_checkpoint
-    from .device import get_device, set_threads
+    from .device import get_device, set_threads, tune_allocator
     from .fashion import DatasetError, load_fashion_mnist
 
     args = _parse(argv)
+    tune_allocator()
     if args.threads:
         torch.set_num_threads(args.threads)
     else:

@@ -4,7 +4,7 @@ import streamlit as st
 from fmnist_core.fashion import CLASS_NAMES
 from ui.common import dataset, device, missing_data_screen
 
-st.title("🧠 Neural networks, seen happen")
+st.title("Neural networks, seen happen")
 st.markdown(
     "An interactive companion to a first lecture on neural networks. Every idea on the board has "
     "a place here where you can **see it happen** on a real network, trained live on this machine"
@@ -14,19 +14,19 @@ st.markdown(
 st.subheader("The lecture, in order")
 cols = st.columns(5)
 STEPS = [
-    ("⚡", "1 · Neurons & activations", "pages/activations.py",
+    (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
      "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
      "compare step, sigmoid, tanh, ReLU and custom activations, and train with each."),
-    ("🗺️", "2 · Decision boundaries", "pages/boundaries.py",
+    (":material/scatter_plot:", "2 · Decision boundaries", "pages/boundaries.py",
      "Each hidden unit draws a line. Two units re-encode XOR so that one line separates it; "
      "more units give smoother boundaries, and too many overfit."),
-    ("🎲", "3 · Weight initialization", "pages/initialization.py",
+    (":material/casino:", "3 · Weight initialization", "pages/initialization.py",
      "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
      "Xavier and He keep the signal alive through depth."),
-    ("👕", "4 · Train on Fashion-MNIST", "pages/training.py",
+    (":material/checkroom:", "4 · Train on Fashion-MNIST", "pages/training.py",
      "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
      "matrix, mistakes, optimizers and ensembles."),
-    ("✏️", "5 · Draw a garment", "pages/sketch.py",
+    (":material/draw:", "5 · Draw a garment", "pages/sketch.py",
      "Sketch a sneaker and see what the network says, what it looked at, and which training "
      "images it thinks yours resembles."),
 ]
@@ -35,7 +35,7 @@ for col, (icon, title, path, text) in zip(cols, STEPS):
         with st.container(border=True):
             st.markdown(f"### {icon}\n**{title}**")
             st.caption(text)
-            st.page_link(path, label="Open", icon="➡️")
+            st.page_link(path, label="Open", icon=":material/arrow_forward:")
 
 st.subheader("The data: Fashion-MNIST")
 st.markdown(
