@@ -1,0 +1,241 @@
+"""Finished training runs: a record of settings, history and test probabilities; CSV export;
+checkpoints in a runs directory (where the sketch page looks for trained models).
+
+The runs directory is $FMNIST_RUNS_DIR, else `runs/` in the repository root.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from .checkpoint import save_checkpoint
+from .train import TrainConfig, TrainResult
+
+HISTORY_COLUMNS = ("kind", "step", "epoch", "elapsed", "lr", "progress", "train_loss", "train_accuracy",
+                   "images_per_sec", "test_loss", "test_accuracy", "status")
+MAX_HIDDEN_LAYERS = 6
+MAX_HIDDEN_UNITS = 2048
+
+
+def runs_dir() -> Path:
+    """Where saved runs go: $FMNIST_RUNS_DIR, else <repo>/runs."""
+    env = os.environ.get("FMNIST_RUNS_DIR", "").strip()
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "runs"
+
+
+@dataclass
+class RunRecord:
+    """One ended run, kept for the session: its settings, curves and test-set probabilities."""
+
+    run_id: int
+    name: str
+    config: TrainConfig
+    status: str  # finished | budget | stopped | diverged
+    message: str
+    test_accuracy: float
+    test_loss: float
+    train_seconds: float
+    epochs: float
+    steps: int
+    device: str
+    history: list[dict] = field(default_factory=list)
+    probabilities: np.ndarray | None = None  # (10000, 10) float32; None when the run diverged
+    model: nn.Module | None = None
+    normalization: tuple[float, float] = (0.0, 1.0)
+    created: float = field(default_factory=time.time)
+    saved_path: str | None = None
+
+    @staticmethod
+    def from_result(result: TrainResult, run_id: int, name: str | None = None) -> "RunRecord":
+        probs = None if result.probabilities is None else np.asarray(result.probabilities, dtype=np.float32)
+        history = [{k: v for k, v in ev.items() if not isinstance(v, np.ndarray)} for ev in result.history]
+        return RunRecord(
+            run_id=run_id, name=name or default_name(run_id, result.config), config=result.config,
+            status=result.status, message=result.message, test_accuracy=float(result.test_accuracy),
+            test_loss=float(result.test_loss), train_seconds=float(result.train_seconds),
+            epochs=float(result.epochs), steps=int(result.steps), device=result.device, history=history,
+            probabilities=probs, model=result.model, normalization=tuple(result.normalization),
+        )
+
+    @property
+    def predictions(self) -> np.ndarray | None:
+        return None if self.probabilities is None else self.probabilities.argmax(1)
+
+    @property
+    def can_ensemble(self) -> bool:
+        return self.probabilities is not None
+
+    def settings(self) -> dict:
+        """The settings a learner changes, as one flat row."""
+        c = self.config
+        return {
+            "model": describe_model(c), "activation": c.activation, "init": c.init,
+            "optimizer": c.optimizer, "lr": c.lr, "schedule": c.schedule, "batch": c.batch_size,
+            "stop": f"{c.time_budget:g} s" if c.time_budget else f"{c.epochs} epochs",
+            "dropout": c.dropout, "weight decay": c.weight_decay, "normalization": c.normalization,
+            "seed": c.seed,
+        }
+
+    def summary_row(self) -> dict:
+        acc = self.test_accuracy
+        return {"run": self.name, "status": self.status,
+                "test accuracy": None if not np.isfinite(acc) else round(acc, 4),
+                "seconds": round(self.train_seconds, 1), "epochs": round(self.epochs, 1), **self.settings()}
+
+
+def describe_model(cfg: TrainConfig) -> str:
+    if cfg.model == "cnn":
+        return "CNN"
+    return "MLP " + "-".join(str(h) for h in cfg.hidden)
+
+
+def default_name(run_id: int, cfg: TrainConfig) -> str:
+    return f"#{run_id} {describe_model(cfg)} · {cfg.activation} · {cfg.optimizer} {cfg.lr:g}"
+
+
+def history_series(history: list[dict]) -> dict[str, np.ndarray]:
+    """Curves from a history: train points (progress events) and test points (epoch/done events with a test score)."""
+    train = [e for e in history if e.get("kind") == "progress"]
+    test = [e for e in history if e.get("kind") in ("epoch", "done") and _finite(e.get("test_accuracy"))]
+    return {
+        "train_epoch": np.array([e["epoch"] for e in train], dtype=np.float64),
+        "train_elapsed": np.array([e["elapsed"] for e in train], dtype=np.float64),
+        "train_loss": np.array([e["train_loss"] for e in train], dtype=np.float64),
+        "train_accuracy": np.array([e["train_accuracy"] for e in train], dtype=np.float64),
+        "test_epoch": np.array([e["epoch"] for e in test], dtype=np.float64),
+        "test_elapsed": np.array([e["elapsed"] for e in test], dtype=np.float64),
+        "test_loss": np.array([e["test_loss"] for e in test], dtype=np.float64),
+        "test_accuracy": np.array([e["test_accuracy"] for e in test], dtype=np.float64),
+    }
+
+
+def _finite(x) -> bool:
+    return x is not None and np.isfinite(x)
+
+
+def history_csv(history: list[dict]) -> str:
+    """The history as CSV text, one row per event (numpy payloads such as predictions left out)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for ev in history:
+        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in ev.items()
+                    if not isinstance(v, np.ndarray)})
+    return buf.getvalue()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-").lower()[:60] or "run"
+
+
+def save_run(record: RunRecord, directory: str | os.PathLike | None = None) -> Path:
+    """Write the run's model as a checkpoint (fmnist_core.checkpoint format) and return its path."""
+    if record.model is None or record.probabilities is None:
+        raise ValueError(f"run {record.name!r} has no usable model to save ({record.status}: {record.message})")
+    directory = Path(directory) if directory else runs_dir()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(record.created))
+    base = f"{stamp}-{_slug(describe_model(record.config))}-{record.config.activation}-" \
+           f"{record.config.optimizer}-{record.test_accuracy * 100:.1f}"
+    path = directory / f"{base}.pt"
+    n = 2
+    while path.exists():  # several sessions share the directory
+        path = directory / f"{base}-{n}.pt"
+        n += 1
+    save_checkpoint(path, model=record.model, config=record.config, normalization=record.normalization,
+                    metrics={"test_accuracy": record.test_accuracy, "test_loss": record.test_loss,
+                             "train_seconds": record.train_seconds, "epochs": record.epochs,
+                             "status": record.status, "name": record.name})
+    record.saved_path = str(path)
+    return path
+
+
+def list_saved_runs(directory: str | os.PathLike | None = None) -> list[dict]:
+    """Saved checkpoints, newest first: path, name, model, accuracy; unreadable files carry an 'error'."""
+    import torch
+
+    directory = Path(directory) if directory else runs_dir()
+    if not directory.is_dir():
+        return []
+    out = []
+    for path in sorted(directory.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True):
+        row = {"path": str(path), "file": path.name, "modified": path.stat().st_mtime}
+        try:
+            meta = torch.load(path, map_location="cpu", weights_only=True)["meta"]
+            metrics = meta.get("metrics") or {}
+            row.update(name=metrics.get("name") or path.stem, architecture=meta["architecture"],
+                       hidden=list(meta.get("hidden") or []), activation=meta["activation"],
+                       test_accuracy=metrics.get("test_accuracy"), config=meta.get("config") or {})
+        except Exception as e:  # a damaged or foreign file is listed, not fatal
+            row["error"] = f"not a readable dashboard checkpoint ({type(e).__name__})"
+        out.append(row)
+    return out
+
+
+def parse_hidden_sizes(text: str) -> tuple[int, ...]:
+    """'256, 128, 64' -> (256, 128, 64); raises ValueError with a message a learner can act on."""
+    parts = [p.strip() for p in re.split(r"[,\s]+", str(text).strip()) if p.strip()]
+    if not parts:
+        raise ValueError("Give at least one hidden layer size, e.g. 256, 128, 64.")
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"Hidden sizes must be whole numbers separated by commas, e.g. 256, 128, 64 (got {text!r}).")
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"At most {MAX_HIDDEN_LAYERS} hidden layers (got {len(sizes)}).")
+    if any(s < 1 or s > MAX_HIDDEN_UNITS for s in sizes):
+        raise ValueError(f"Each hidden layer needs 1 to {MAX_HIDDEN_UNITS} units (got {text!r}).")
+    return sizes
+
+
+class LiveRun:
+    """A job's event stream folded as it arrives: curves, the latest test predictions, the end.
+
+    A page keeps one per job and calls `update(job.events(live.n))` on each poll, so that each event
+    is read once however long the run.
+    """
+
+    def __init__(self, job_id: int | None = None):
+        self.job_id = job_id
+        self.n = 0  # events read so far
+        self.history: list[dict] = []  # events without their numpy payloads
+        self.last_progress: dict | None = None
+        self.last_epoch: dict | None = None
+        self.predictions: np.ndarray | None = None  # (10000,) from the latest evaluation
+        self.probabilities: np.ndarray | None = None  # (10000, 10) when the trainer sends them
+        self.n_evals = 0
+        self.eval_epoch: float | None = None
+        self.done: dict | None = None
+
+    def update(self, events: list[dict]) -> bool:
+        """Fold new events in; True when something changed."""
+        for ev in events:
+            self.n += 1
+            self.history.append({k: v for k, v in ev.items() if not isinstance(v, np.ndarray)})
+            kind = ev.get("kind")
+            if kind == "progress":
+                self.last_progress = ev
+            elif kind == "epoch":
+                self.last_epoch = ev
+            elif kind == "done":
+                self.done = ev
+            if isinstance(ev.get("predictions"), np.ndarray):
+                self.predictions = ev["predictions"]
+                self.probabilities = ev.get("probabilities") if isinstance(ev.get("probabilities"), np.ndarray) else None
+                self.n_evals += 1
+                self.eval_epoch = ev.get("epoch")
+        return bool(events)
+
+    def series(self) -> dict[str, np.ndarray]:
+        return history_series(self.history)
+
+    @property
+    def test_points(self) -> list[dict]:
+        return [e for e in self.history if e.get("kind") in ("epoch", "done") and _finite(e.get("test_accuracy"))]

@@ -1,0 +1,228 @@
+"""Figures for the training page: pure functions, arrays in, plotly Figure out (testable without a browser)."""
+from __future__ import annotations
+
+import base64
+import io
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from fmnist_core.metrics import ema_smooth, row_normalize, thin
+
+TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
+OK_COLOR, BAD_COLOR = "#1a7f37", "#cf222e"
+RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+              "#bcbd22", "#17becf")
+FONT = dict(size=14)
+MAX_POINTS = 500  # a browser redraws a few hundred points several times a second without lag
+
+METRIC_LABELS = {"loss": "cross-entropy loss", "accuracy": "accuracy"}
+X_LABELS = {"epoch": "epoch", "elapsed": "seconds of training"}
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None, margin: dict | None = None, **kw) -> go.Figure:
+    fig.update_layout(height=height, margin=margin or dict(l=10, r=10, t=40 if title else 10, b=10), font=FONT,
+                      title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
+                      plot_bgcolor="white", **kw)
+    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False)
+    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False)
+    return fig
+
+
+def curves_figure(
+    runs: Sequence[tuple[str, dict]],
+    metric: str = "loss",
+    smoothing: float = 0.6,
+    x: str = "epoch",
+    height: int = 320,
+    title: str | None = None,
+) -> go.Figure:
+    """Train (smoothed, raw faint) and test curves of `metric` for one run, or several overlaid.
+
+    `runs` holds (label, series) with series from `fmnist_core.runs.history_series`.
+    One run: train blue, test orange. Several: one colour per run, train solid, test dotted with markers.
+    """
+    if metric not in METRIC_LABELS or x not in X_LABELS:
+        raise ValueError(f"metric must be one of {list(METRIC_LABELS)} and x one of {list(X_LABELS)}")
+    fig = go.Figure()
+    single = len(runs) == 1
+    budget = max(50, MAX_POINTS // max(len(runs), 1))
+    for i, (label, s) in enumerate(runs):
+        color = TRAIN_COLOR if single else RUN_COLORS[i % len(RUN_COLORS)]
+        tx, ty = s[f"train_{x}"], s[f"train_{metric}"]
+        keep = thin(len(tx), budget // 2 if single and smoothing > 0 else budget)  # raw + smoothed share it
+        if len(tx):
+            smooth = ema_smooth(ty, smoothing) if smoothing > 0 else ty
+            if single and smoothing > 0:
+                fig.add_scatter(x=tx[keep], y=ty[keep], mode="lines", line=dict(color=color, width=1),
+                                opacity=0.3, name="train (raw)", hoverinfo="skip", showlegend=False)
+            fig.add_scatter(x=tx[keep], y=smooth[keep], mode="lines", line=dict(color=color, width=2.5),
+                            name="train" if single else f"{label} · train", legendgroup=label,
+                            hovertemplate=f"train {metric} %{{y:.4f}}<extra>{label}</extra>")
+        ex, ey = s[f"test_{x}"], s[f"test_{metric}"]
+        if len(ex):
+            fig.add_scatter(x=ex, y=ey, mode="lines+markers",
+                            line=dict(color=TEST_COLOR if single else color, width=2.5,
+                                      dash="solid" if single else "dot"),
+                            marker=dict(size=7), name="test" if single else f"{label} · test", legendgroup=label,
+                            hovertemplate=f"test {metric} %{{y:.4f}}<extra>{label}</extra>")
+    fig.update_xaxes(title_text=X_LABELS[x], rangemode="tozero")
+    fig.update_yaxes(title_text=METRIC_LABELS[metric], tickformat=".0%" if metric == "accuracy" else None)
+    _layout(fig, height, title, legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+            hovermode="x unified" if single else "closest")
+    if not runs or not any(len(s["train_epoch"]) or len(s["test_epoch"]) for _, s in runs):
+        fig.add_annotation(text="the curves appear after the first steps", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#888"))
+    return fig
+
+
+def confusion_figure(
+    cm: np.ndarray,
+    class_names: Sequence[str],
+    normalized: bool = False,
+    selected: tuple[int, int] | None = None,
+    height: int = 470,
+    title: str | None = None,
+) -> go.Figure:
+    """Heatmap of a confusion matrix (rows: true class, columns: predicted), one clickable point per cell.
+
+    A transparent scatter marker sits on each cell because plotly selects points of scatter traces,
+    not heatmap cells; clicking one selects (true, predicted) in `customdata`.
+    """
+    cm = np.asarray(cm)
+    n = len(class_names)
+    z = row_normalize(cm) if normalized else cm.astype(np.float64)
+    text = np.where(cm == 0, "", np.vectorize(lambda v: f"{v:.0%}" if normalized else f"{v:.0f}")(z))
+    if normalized:
+        text = np.where((cm > 0) & (z < 0.005), "<1%", text)
+    names = list(class_names)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=names, y=names, text=text, texttemplate="%{text}", textfont=dict(size=12),
+        colorscale="Blues", zmin=0, zmax=1 if normalized else max(float(z.max()), 1.0),
+        showscale=False, hoverinfo="skip", xgap=1, ygap=1,
+    ))
+    tt, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    share = row_normalize(cm)
+    fig.add_scatter(
+        x=[names[p] for p in pp.ravel()], y=[names[t] for t in tt.ravel()], mode="markers",
+        marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)", opacity=0.01),
+        customdata=np.stack([tt.ravel(), pp.ravel(), cm.ravel(), share.ravel()], axis=1),
+        hovertemplate="true <b>%{y}</b>, predicted <b>%{x}</b><br>%{customdata[2]} images "
+                      "(%{customdata[3]:.1%} of this class)<extra>click to see them</extra>",
+        showlegend=False, name="cells",
+    )
+    if selected is not None:
+        t, p = selected
+        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
+                      line=dict(color=BAD_COLOR if t != p else OK_COLOR, width=3))
+    fig.update_xaxes(title_text="predicted class", side="bottom", tickangle=-35, showgrid=False, fixedrange=True)
+    fig.update_yaxes(title_text="true class", autorange="reversed", showgrid=False, fixedrange=True)
+    _layout(fig, height, title, clickmode="event+select", dragmode=False)
+    return fig
+
+
+def precision_recall_figure(precision: np.ndarray, recall: np.ndarray, class_names: Sequence[str],
+                            height: int = 470, title: str | None = None) -> go.Figure:
+    """Grouped horizontal bars: per-class precision and recall."""
+    names = list(class_names)
+    fig = go.Figure()
+    fig.add_bar(y=names, x=precision, orientation="h", name="precision", marker_color="#6f42c1",
+                text=[f"{v:.0%}" for v in precision], textposition="inside",
+                hovertemplate="%{y}: precision %{x:.1%}<extra>of the images predicted as this class, "
+                              "the share that really are</extra>")
+    fig.add_bar(y=names, x=recall, orientation="h", name="recall", marker_color="#20a39e",
+                text=[f"{v:.0%}" for v in recall], textposition="inside",
+                hovertemplate="%{y}: recall %{x:.1%}<extra>of the images of this class, "
+                              "the share found</extra>")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    _layout(fig, height, title, barmode="group", bargap=0.25,
+            legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
+
+
+def _png_data_uri(img: np.ndarray) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def mosaic(images: np.ndarray, cols: int, pad: int = 2, scale: int = 3) -> np.ndarray:
+    """uint8 tiles (K, 28, 28) -> one uint8 image of ceil(K/cols) rows, upscaled `scale` times (nearest)."""
+    images = np.asarray(images, dtype=np.uint8)
+    k, h, w = images.shape
+    rows = max(1, -(-k // cols))
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, dtype=np.uint8)
+    for i in range(k):
+        r, c = divmod(i, cols)
+        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = images[i]
+    return out.repeat(scale, 0).repeat(scale, 1)
+
+
+def image_grid_figure(
+    images: np.ndarray,
+    titles: Sequence[str],
+    ok: Sequence[bool] | None = None,
+    subtitles: Sequence[str] | None = None,
+    cols: int = 10,
+    title: str | None = None,
+) -> go.Figure:
+    """Test images (K, 28, 28) uint8 in a grid, each with a title (green when `ok`, red when not).
+
+    The grid travels as one small PNG, so redrawing it several times a second costs little.
+    """
+    images = np.asarray(images, dtype=np.uint8)
+    k = len(images)
+    fig = go.Figure()
+    if k == 0:
+        fig.add_annotation(text="no images here", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                           font=dict(size=15, color="#888"))
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return _layout(fig, 120, title)
+    cols = max(1, min(cols, k))
+    rows = -(-k // cols)
+    pad, scale, tile = 2, 3, 28
+    band = 46 if subtitles is not None else 30  # room above each row for its labels, in image pixels
+    m = 255 - mosaic(images, cols, pad, scale)  # garments dark on white, as in the original photos
+    # Insert a white band above each row of tiles for the labels.
+    row_px = (tile + pad) * scale
+    parts = [m[: pad * scale]]
+    for r in range(rows):
+        parts.append(np.full((band, m.shape[1]), 255, dtype=np.uint8))
+        parts.append(m[pad * scale + r * row_px: pad * scale + (r + 1) * row_px])
+    img = np.concatenate(parts)
+    fig.add_trace(go.Image(source=_png_data_uri(np.stack([img] * 3, axis=-1)), hoverinfo="skip"))
+    for i in range(k):
+        r, c = divmod(i, cols)
+        x = (pad + c * (tile + pad) + tile / 2) * scale
+        y_top = pad * scale + r * (band + row_px)
+        color = "#333" if ok is None else (OK_COLOR if ok[i] else BAD_COLOR)
+        fig.add_annotation(x=x, y=y_top + 14, text=f"<b>{titles[i]}</b>", showarrow=False,
+                           font=dict(size=12, color=color))
+        if subtitles is not None:
+            fig.add_annotation(x=x, y=y_top + 32, text=subtitles[i], showarrow=False,
+                               font=dict(size=11, color="#555"))
+    fig.update_xaxes(visible=False, fixedrange=True)
+    fig.update_yaxes(visible=False, fixedrange=True, scaleanchor="x")
+    width_px = img.shape[1]
+    height = int(img.shape[0] * min(1.0, 1200 / width_px)) + (40 if title else 10)
+    return _layout(fig, height, title, margin=dict(l=0, r=0, t=40 if title else 5, b=5))
+
+
+def ensemble_figure(member_names: Sequence[str], member_accuracies: Sequence[float], ensemble_accuracy: float,
+                    height: int | None = None, title: str | None = None) -> go.Figure:
+    """Horizontal bars: each member's test accuracy and the ensemble's (highlighted)."""
+    names = list(member_names) + ["ensemble (averaged probabilities)"]
+    accs = list(member_accuracies) + [ensemble_accuracy]
+    colors = ["#9aa5b1"] * len(member_names) + [OK_COLOR]
+    fig = go.Figure(go.Bar(y=names, x=accs, orientation="h", marker_color=colors,
+                           text=[f"{a:.2%}" for a in accs], textposition="outside",
+                           hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    lo = max(0.0, min(accs) - 0.03)
+    fig.update_xaxes(range=[lo, min(1.0, max(accs) + 0.02)], tickformat=".0%",
+                     title_text=f"test accuracy (axis starts at {lo:.0%})")
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    return _layout(fig, height or 90 + 40 * len(names), title)
