@@ -1,0 +1,179 @@
+"""Figures for the weight-initialization page: plain arrays in, plotly figures out."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+VERDICT_COLORS = {"healthy": "#2ca02c", "vanishing": "#1f77b4", "exploding": "#d62728", "zero": "#7f7f7f"}
+RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+FONT = dict(size=14)
+
+
+def _layout(fig: go.Figure, height: int, title: str = "", **kw) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+                      title=dict(text=title, x=0, font=dict(size=16)) if title else None,
+                      font=FONT, template="plotly_white", **kw)
+    return fig
+
+
+def activation_violins(hist: np.ndarray, edges: np.ndarray, std: Sequence[float],
+                       saturated: Sequence[float] | None = None, title: str = "") -> go.Figure:
+    """Each hidden layer's activation histogram (L, bins), drawn as a violin at x = layer."""
+    centers = (edges[:-1] + edges[1:]) / 2
+    peak = max(float(hist.max()), 1e-12)
+    fig = go.Figure()
+    for i, h in enumerate(hist):
+        half = 0.45 * h / peak
+        x = np.concatenate([i + 1 + half, (i + 1 - half)[::-1]])
+        y = np.concatenate([centers, centers[::-1]])
+        sat = f"<br>|a| > 0.99: {saturated[i]:.0%}" if saturated is not None else ""
+        fig.add_trace(go.Scatter(
+            x=x, y=y, fill="toself", mode="lines", line=dict(width=1, color="#1f77b4"),
+            fillcolor="rgba(31,119,180,0.45)", name=f"layer {i + 1}", showlegend=False,
+            hoveron="fills", text=f"layer {i + 1}<br>std {std[i]:.3g}{sat}", hoverinfo="text"))
+    fig.add_trace(go.Scatter(
+        x=np.arange(1, len(hist) + 1), y=[edges[-1]] * len(hist), mode="text",
+        text=[f"σ {s:.2g}" for s in std], textposition="top center", showlegend=False, hoverinfo="skip",
+        textfont=dict(size=12, color="#444")))
+    fig.update_xaxes(title="hidden layer (input side → output side)", tickmode="array",
+                     tickvals=list(range(1, len(hist) + 1)), range=[0.4, len(hist) + 0.6])
+    span = edges[-1] - edges[0]
+    fig.update_yaxes(title="activation value a", range=[edges[0] - 0.02 * span, edges[-1] + 0.12 * span],
+                     zeroline=True)
+    return _layout(fig, 380, title)
+
+
+def std_by_depth(std: Sequence[float], reference: Sequence[float] | None = None,
+                 reference_label: str = "", label: str = "this init", band: float = 3.0,
+                 title: str = "") -> go.Figure:
+    """Activation std per layer (log y), the recommended init's as a reference, and a x/÷band band."""
+    std = np.asarray(std, dtype=float)
+    layers = np.arange(1, len(std) + 1)
+    fig = go.Figure()
+    if std[0] > 0 and np.isfinite(std[0]):
+        fig.add_trace(go.Scatter(
+            x=np.r_[layers, layers[::-1]], y=np.r_[[std[0] * band] * len(std), [std[0] / band] * len(std)],
+            fill="toself", fillcolor="rgba(44,160,44,0.12)", line=dict(width=0), hoverinfo="skip",
+            name=f"within {band:g}x of layer 1"))
+    if reference is not None:
+        fig.add_trace(go.Scatter(x=layers, y=_positive(reference), mode="lines+markers",
+                                 line=dict(dash="dash", color="#7f7f7f"), name=reference_label))
+    fig.add_trace(go.Scatter(x=layers, y=_positive(std), mode="lines+markers", name=label,
+                             line=dict(color="#1f77b4", width=3), marker=dict(size=9)))
+    if np.all(std == 0):
+        fig.add_annotation(text="std = 0 in every layer: all activations are identical",
+                           xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=15))
+    fig.update_xaxes(title="hidden layer", tickmode="array", tickvals=list(layers))
+    fig.update_yaxes(title="std of the activations (log)", type="log", exponentformat="power")
+    return _layout(fig, 380, title, legend=dict(orientation="h", y=-0.25, x=0))
+
+
+def _positive(v) -> list[float | None]:
+    """Log axes cannot show 0 or non-finite values: leave gaps there."""
+    return [float(x) if x > 0 and math.isfinite(x) else None for x in np.asarray(v, dtype=float)]
+
+
+def gradient_bars(norms: Sequence[float], labels: Sequence[str], names: Sequence[str],
+                  title: str = "") -> go.Figure:
+    """||dL/dW|| per layer on a log scale, coloured healthy / vanishing / exploding / zero."""
+    norms = np.asarray(norms, dtype=float)
+    pos = norms[(norms > 0) & np.isfinite(norms)]
+    floor = float(pos.min()) / 10 if len(pos) else 1e-12
+    fig = go.Figure()
+    for kind, color in VERDICT_COLORS.items():
+        idx = [i for i, lab in enumerate(labels) if lab == kind]
+        if not idx:
+            continue
+        y = [norms[i] if norms[i] > 0 and math.isfinite(norms[i]) else floor for i in idx]
+        fig.add_trace(go.Bar(
+            x=[names[i] for i in idx], y=y, marker_color=color, name=kind,
+            text=[f"{norms[i]:.2g}" if norms[i] != 0 else "0" for i in idx], textposition="outside",
+            hovertemplate="%{x}: %{text}<extra>" + kind + "</extra>"))
+    fig.update_xaxes(categoryorder="array", categoryarray=list(names))
+    fig.update_yaxes(title="gradient norm ||∂L/∂W|| (log)", type="log", exponentformat="power")
+    return _layout(fig, 380, title, legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+                   bargap=0.25)
+
+
+def loss_curves(runs: Sequence, labels: Sequence[str], title: str = "") -> go.Figure:
+    """Training loss per run (a `RunCurves` each); a diverged run ends in ✖ "diverged at step S"."""
+    fig = go.Figure()
+    finite = [v for r in runs for v in r.loss if math.isfinite(v)]
+    log_y = bool(finite) and max(finite) > 20
+    for i, (r, lab) in enumerate(zip(runs, labels)):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        ok = np.isfinite(r.loss)
+        status = {"running": " (training…)", "diverged": f" — diverged at step {r.diverged_at}",
+                  "stopped": " — stopped"}.get(r.status, "")
+        fig.add_trace(go.Scatter(x=r.steps[ok], y=r.loss[ok], mode="lines", name=lab + status,
+                                 line=dict(color=color, width=3)))
+        if r.status == "diverged":
+            y_last = float(r.loss[ok][-1]) if ok.any() else (max(finite) if finite else 2.3)
+            fig.add_trace(go.Scatter(
+                x=[r.diverged_at], y=[y_last], mode="markers+text", marker=dict(symbol="x", size=16, color=color),
+                text=[f"diverged at step {r.diverged_at}"], textposition="top right",
+                textfont=dict(color=color, size=14), showlegend=False, hoverinfo="text"))
+    fig.update_xaxes(title="training step", rangemode="tozero")
+    fig.update_yaxes(title="training loss" + (" (log)" if log_y else ""), type="log" if log_y else "linear",
+                     rangemode="tozero" if not log_y else None, exponentformat="power")
+    return _layout(fig, 400, title, legend=dict(orientation="h", y=-0.2, x=0))
+
+
+def gradient_lines(steps: np.ndarray, norms: np.ndarray, names: Sequence[str], title: str = "") -> go.Figure:
+    """Gradient norm of each layer (columns of `norms` (T, L + 1)) during training, log y."""
+    fig = go.Figure()
+    n = norms.shape[1] if norms.ndim == 2 else 0
+    for j in range(n):
+        shade = int(40 + 180 * j / max(n - 1, 1))
+        color = "#222" if j == n - 1 else f"rgb({255 - shade}, {80 + shade // 3}, {shade})"
+        fig.add_trace(go.Scatter(x=steps, y=_positive(norms[:, j]), mode="lines", name=names[j],
+                                 line=dict(color=color, width=2 if j < n - 1 else 3)))
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="||∂L/∂W|| (log)", type="log", exponentformat="power")
+    return _layout(fig, 380, title)
+
+
+def symmetry_lines(steps: np.ndarray, sym: np.ndarray, title: str = "") -> go.Figure:
+    """Mean distance between two units' weight vectors, per hidden layer (columns of `sym`)."""
+    fig = go.Figure()
+    n = sym.shape[1] if sym.ndim == 2 else 0
+    for j in range(n):
+        fig.add_trace(go.Scatter(x=steps, y=sym[:, j], mode="lines+markers", name=f"layer {j + 1}",
+                                 marker=dict(size=5)))
+    if n and np.all(sym == 0):
+        fig.add_annotation(text="exactly 0 in every layer: all units identical", xref="paper", yref="paper",
+                           x=0.5, y=0.6, showarrow=False, font=dict(size=16, color="#d62728"))
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="mean distance between units", rangemode="tozero")
+    return _layout(fig, 340, title)
+
+
+def distance_heatmap(d: np.ndarray, title: str = "") -> go.Figure:
+    """Pairwise distances between units (units x units)."""
+    fig = go.Figure(go.Heatmap(z=d, colorscale="Viridis", zmin=0, zmax=max(float(d.max()), 1e-9),
+                               colorbar=dict(title="distance"),
+                               hovertemplate="unit %{x} vs unit %{y}: %{z:.3g}<extra></extra>"))
+    fig.update_xaxes(title="unit", scaleanchor="y")
+    fig.update_yaxes(title="unit", autorange="reversed")
+    return _layout(fig, 340, title)
+
+
+def unit_images(weights: np.ndarray, title: str = "") -> go.Figure:
+    """First-layer weights of a few units (k, 784) as 28x28 images on one shared colour scale."""
+    k = len(weights)
+    lim = max(float(np.abs(weights).max()), 1e-12)
+    imgs = weights.reshape(k, 28, 28)
+    gap = 4
+    canvas = np.full((28, k * 28 + (k - 1) * gap), np.nan)
+    for i in range(k):
+        canvas[:, i * (28 + gap): i * (28 + gap) + 28] = imgs[i]
+    fig = go.Figure(go.Heatmap(z=canvas, colorscale="RdBu", zmin=-lim, zmax=lim, zmid=0,
+                               colorbar=dict(title="w"), hoverinfo="skip"))
+    for i in range(k):
+        fig.add_annotation(x=i * (28 + gap) + 13.5, y=-3, text=f"unit {i + 1}", showarrow=False)
+    fig.update_xaxes(visible=False, scaleanchor="y")
+    fig.update_yaxes(visible=False, autorange="reversed")
+    return _layout(fig, 200, title)
