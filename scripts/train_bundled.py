@@ -1,0 +1,186 @@
+"""Train the two models bundled with the dashboard, from the real Fashion-MNIST, reproducibly.
+
+    nice -n 5 .venv/bin/python scripts/train_bundled.py            # both, writes assets/
+    .venv/bin/python scripts/train_bundled.py --only cnn --epochs 0.05 --out /tmp/x   # smoke run
+
+- assets/cnn.pt: the drawing model, a CNN trained on photos mixed with outline drawings and
+  silhouettes (fmnist_core.outlines.augment), every drawing passed through the page's preprocessing.
+- assets/mlp.pt: the classic MLP 256-128-64 (fmnist_core.train RECIPES["mlp"]), photos only.
+- assets/models.json: seed, settings, test accuracy on photos, outlines, silhouettes and half-size
+  corner images, training time and machine, for both.
+
+Same seed, same thread count, same torch version: same weights (each batch's augmentation has its
+own generator, so the data-loading worker does not change the result).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fmnist_core import outlines  # noqa: E402
+from fmnist_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from fmnist_core.fashion import load_fashion_mnist, normalize  # noqa: E402
+from fmnist_core.models import build_model, count_parameters  # noqa: E402
+from fmnist_core.train import RECIPES, TrainConfig, data_normalization, evaluate, lr_at, make_optimizer, train  # noqa: E402
+
+CNN_CONFIG = TrainConfig(model="cnn", lr=5e-3, batch_size=256, dropout=0.25, epochs=16, label_smoothing=0.05,
+                         seed=0, eval_every=0)
+MLP_CONFIG = RECIPES["mlp"].with_(seed=0, eval_every=0)
+AUGMENT = outlines.AugmentConfig()
+
+
+class AugmentedBatches(torch.utils.data.Dataset):
+    """Item `step` = the augmented batch for that step; a pure function of (seed, step)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, cfg: TrainConfig, aug: outlines.AugmentConfig,
+                 steps: int):
+        self.images, self.labels, self.cfg, self.aug, self.steps = images, labels, cfg, aug, steps
+        self.per_epoch = math.ceil(len(images) / cfg.batch_size)
+        self._perm: tuple[int, torch.Tensor] | None = None
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, step: int):
+        epoch, i = divmod(step, self.per_epoch)
+        if self._perm is None or self._perm[0] != epoch:
+            g = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
+            self._perm = (epoch, torch.randperm(len(self.images), generator=g))
+        idx = self._perm[1][i * self.cfg.batch_size:(i + 1) * self.cfg.batch_size]
+        g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step + 1)
+        return outlines.augment(self.images[idx], g, self.aug), self.labels[idx]
+
+
+def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epochs: float, workers: int,
+                      log=print) -> tuple[torch.nn.Module, tuple[float, float], float]:
+    """The CNN trained on photos + drawings; (model, normalization, seconds)."""
+    torch.manual_seed(cfg.seed)
+    model = build_model("cnn", dropout=cfg.dropout).to(memory_format=torch.channels_last)
+    model.train()
+    opt = make_optimizer(cfg, model.parameters())
+    norm = data_normalization(data, cfg.normalization)
+    per_epoch = math.ceil(len(data.train_images) / cfg.batch_size)
+    total = max(1, int(round(epochs * per_epoch)))
+    batches = AugmentedBatches(data.train_images, data.train_labels, cfg, aug, total)
+    loader = torch.utils.data.DataLoader(batches, batch_size=None, shuffle=False, num_workers=workers,
+                                         prefetch_factor=4 if workers else None)
+    t0 = time.perf_counter()
+    loss_sum, seen = 0.0, 0
+    for step, (xb, yb) in enumerate(loader):
+        for gr in opt.param_groups:
+            gr["lr"] = lr_at(cfg, step / total)
+        x = normalize(xb, *norm).contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum, seen = loss_sum + loss.item() * len(yb), seen + len(yb)
+        if (step + 1) % per_epoch == 0 or step + 1 == total:
+            ev = evaluate(model, data.test_images, data.test_labels, norm, amp=True, channels_last=True)
+            model.train()
+            log(f"cnn epoch {(step + 1) / per_epoch:5.2f}  {time.perf_counter() - t0:6.1f}s  "
+                f"train loss {loss_sum / seen:.4f}  test acc (photos) {ev['accuracy']:.4f}")
+            loss_sum, seen = 0.0, 0
+    model.eval()
+    return model.to(memory_format=torch.contiguous_format), norm, time.perf_counter() - t0
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record(path: Path, model: torch.nn.Module, data, norm, seconds: float, extra: dict, n_eval: int, seed: int,
+           log=print) -> dict:
+    """Metrics from the checkpoint as saved (fp32, as the page uses it)."""
+    loaded, meta = load_checkpoint(path)
+    photos = evaluate(loaded, data.test_images, data.test_labels, norm)["accuracy"]
+    kinds = outlines.drawing_accuracies(loaded, data.test_images, data.test_labels, norm, n=n_eval, seed=seed)
+    out = {
+        "file": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path),
+        "parameters": count_parameters(loaded), "seed": meta["seed"], "normalization": meta["normalization"],
+        "train_seconds": round(seconds, 1),
+        "test_accuracy": round(photos, 4),
+        "drawing_eval": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in kinds.items()},
+        "config": meta["config"], **extra,
+    }
+    log(f"{path.name}: photos {photos:.4f}  " + "  ".join(f"{k} {v:.4f}" for k, v in kinds.items() if k != "n")
+        + f"  ({out['bytes'] / 1e6:.2f} MB)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--only", choices=["cnn", "mlp"], help="train just one model")
+    p.add_argument("--epochs", type=float, default=CNN_CONFIG.epochs, help="CNN epochs (fractions allowed)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads (1: steadiest on a shared CPU)")
+    p.add_argument("--workers", type=int, default=1, help="processes preparing augmented batches")
+    p.add_argument("--eval-n", type=int, default=2000, help="test images drawn for the drawing evaluations")
+    p.add_argument("--out", default=str(ROOT / "assets"))
+    args = p.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_fashion_mnist("cpu")
+    manifest_path = out / "models.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    machine = {"torch": torch.__version__, "threads": args.threads, "workers": args.workers,
+               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+               "python": platform.python_version()}
+    command = "python scripts/train_bundled.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    if args.only in (None, "cnn"):
+        cfg = CNN_CONFIG.with_(seed=args.seed, epochs=max(1, math.ceil(args.epochs)))
+        model, norm, secs = train_drawing_cnn(data, cfg, AUGMENT, args.epochs, args.workers)
+        path = save_checkpoint(out / "cnn.pt", model=model, config=cfg, normalization=norm,
+                               metrics={"epochs": args.epochs, "train_seconds": secs})
+        manifest["cnn"] = record(path, model, data, norm, secs, {
+            "title": "CNN for drawings (photos + outlines + silhouettes)",
+            "epochs": args.epochs, "augment": asdict(AUGMENT), "machine": machine, "command": command.strip(),
+        }, args.eval_n, args.seed)
+        save_checkpoint(path, model=model, config=cfg, normalization=norm,
+                        metrics={"epochs": args.epochs, "train_seconds": secs,
+                                 "test_accuracy": manifest["cnn"]["test_accuracy"],
+                                 **{f"{k}_accuracy": v for k, v in manifest["cnn"]["drawing_eval"].items() if k != "n"}})
+        manifest["cnn"].update(bytes=path.stat().st_size, sha256=file_sha256(path))
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+    if args.only in (None, "mlp"):
+        cfg = MLP_CONFIG.with_(seed=args.seed)
+        result = train(cfg, data)
+        print(f"mlp: {result.message}, {result.train_seconds:.1f}s, test acc {result.test_accuracy:.4f}")
+        path = save_checkpoint(out / "mlp.pt", result)
+        model = result.model.eval()
+        manifest["mlp"] = record(path, model, data, result.normalization, result.train_seconds, {
+            "title": "Classic MLP 256-128-64 (photos only)",
+            "epochs": cfg.epochs, "machine": machine, "command": command.strip(),
+        }, args.eval_n, args.seed)
+        save_checkpoint(path, result, metrics={
+            **{f"{k}_accuracy": v for k, v in manifest["mlp"]["drawing_eval"].items() if k != "n"}})
+        manifest["mlp"].update(bytes=path.stat().st_size, sha256=file_sha256(path))
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+    print(json.dumps({k: {"test_accuracy": v["test_accuracy"], **v["drawing_eval"]} for k, v in manifest.items()
+                      if isinstance(v, dict) and "test_accuracy" in v}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
