@@ -2,15 +2,20 @@
 
 `ACTIVATIONS[name]` is an `ActivationSpec`; `make_activation(name, num_features, **params)` builds
 an `nn.Module` that accepts (N, F) or (N, C, H, W) inputs (per-unit parameters live along dim 1).
+
+Three kinds of custom activations, as the lecture sorts them: simple (SiLU, ISRU), with trainable
+per-unit parameters (SoftExponential, SReLU), and with a hand-written backward (BReLU, and the
+binary step, whose gradient is written out as the zero it is).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,15 @@ class Param:
     high: float
     trainable: bool = False
     help: str = ""
+    symbol: str = ""  # LaTeX, e.g. r"\alpha"
+
+
+def _no_kinks(params: Mapping[str, float]) -> tuple[float, ...]:
+    return ()
+
+
+def _kink_at_zero(params: Mapping[str, float]) -> tuple[float, ...]:
+    return (0.0,)
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,16 @@ class ActivationSpec:
     kind: str = "classic"  # classic | simple custom | trainable | custom backward
     learns_by_gradient: bool = True
     note: str = ""
+    # x where f is not differentiable, for the given parameters (gradient checks sample away from them)
+    kinks: Callable[[Mapping[str, float]], tuple[float, ...]] = _no_kinks
+    # x -> bool mask of where f is defined (None: everywhere); curves leave the rest blank
+    domain: Callable[[torch.Tensor, Mapping[str, float]], torch.Tensor] | None = None
+    # units behave differently by index (BReLU): one curve per label, unit i uses label i % len
+    unit_labels: tuple[str, ...] = ()
+
+    @property
+    def trainable(self) -> bool:
+        return any(p.trainable for p in self.params)
 
 
 class Lambda(nn.Module):
@@ -57,25 +81,263 @@ def _fixed(fn, name):
     return lambda num_features=None, **_: Lambda(fn, name)
 
 
-def _step(x: torch.Tensor) -> torch.Tensor:
-    # Heaviside: its gradient is 0 everywhere (undefined at 0), so backprop carries no signal.
-    return (x >= 0).to(x.dtype)
+def _per_unit(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A (F,) parameter shaped to broadcast along dim 1 of x: (1, F) or (1, F, 1, 1)."""
+    if x.dim() < 2:
+        return p
+    return p.view(1, -1, *([1] * (x.dim() - 2)))
 
+
+# --------------------------------------------------------------------------- step
+
+class StepFunction(torch.autograd.Function):
+    """Heaviside step with its true gradient: 0 (undefined at 0, where we also say 0)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.x_dtype = x.dtype
+        return (x >= 0).to(x.dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:
+        # Written out rather than left to autograd so that f' can be plotted and the zero is explicit.
+        return torch.zeros_like(grad_out, dtype=ctx.x_dtype)
+
+
+def step(x: torch.Tensor) -> torch.Tensor:
+    return StepFunction.apply(x)
+
+
+# --------------------------------------------------------------------------- simple custom
+
+def silu(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.sigmoid(x)
+
+
+def isru(x: torch.Tensor, alpha: float | torch.Tensor) -> torch.Tensor:
+    """Inverse square root unit x / sqrt(1 + alpha x^2), range (-1/sqrt(alpha), 1/sqrt(alpha))."""
+    return x * torch.rsqrt(1 + alpha * x * x)
+
+
+class ISRU(nn.Module):
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        if alpha <= 0:
+            raise ValueError(f"ISRU needs alpha > 0, got {alpha}")
+        self.alpha = float(alpha)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return isru(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha:g}"
+
+
+# --------------------------------------------------------------------------- trainable
+
+_SOFTEXP_MAX_EXPONENT = 60.0  # e^60 ~ 1e26: finite in float32; only a diverging net gets there
+_SOFTEXP_LOG_FLOOR = 1e-3  # alpha < 0: f is held where 1 - alpha (x + alpha) < 1e-3 (undefined at <= 0);
+# a smaller floor (1e-6) made 8 s runs blow up: the held values grow as ln(floor) / alpha
+
+
+def soft_exponential(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Godfrey & Gashler's soft exponential; `alpha` broadcasts against x.
+
+    alpha < 0: -ln(1 - alpha (x + alpha)) / alpha; alpha = 0: x; alpha > 0: (e^(alpha x) - 1) / alpha + alpha.
+    """
+    alpha = torch.as_tensor(alpha, dtype=torch.promote_types(x.dtype, torch.float32), device=x.device)
+    pos, neg = alpha > 0, alpha < 0
+    one = torch.ones_like(alpha)
+    # Each branch sees a safe alpha where it is not selected, so where() never mixes in NaN gradients.
+    a_pos = torch.where(pos, alpha, one)
+    a_neg = torch.where(neg, alpha, -one)
+    f_pos = torch.expm1((a_pos * x).clamp(max=_SOFTEXP_MAX_EXPONENT)) / a_pos + a_pos
+    z = (-a_neg * (x + a_neg)).clamp(min=_SOFTEXP_LOG_FLOOR - 1)
+    f_neg = -torch.log1p(z) / a_neg
+    # At alpha = 0 exactly this is x; the alpha term gives the limit's alpha-derivative (1 + x^2/2),
+    # the same from both sides, so a unit that starts at alpha = 0 can still learn its alpha.
+    f_zero = x + alpha * (1 + 0.5 * x * x)
+    return torch.where(pos, f_pos, torch.where(neg, f_neg, f_zero))
+
+
+def soft_exponential_domain(x: torch.Tensor, params: Mapping[str, float]) -> torch.Tensor:
+    a = float(params.get("alpha", 0.0))
+    if a >= 0:
+        return torch.ones_like(x, dtype=torch.bool)
+    return 1 - a * (x + a) > 0
+
+
+class SoftExponential(nn.Module):
+    """Soft exponential with a trainable alpha per unit (dim 1)."""
+
+    def __init__(self, num_features: int | None = None, alpha: float = 0.0):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.full((num_features or 1,), float(alpha)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return soft_exponential(x, _per_unit(self.alpha, x))
+
+    def extra_repr(self) -> str:
+        return f"units={self.alpha.numel()}"
+
+
+def srelu(x: torch.Tensor, t_l, a_l, t_r, a_r) -> torch.Tensor:
+    """Jin et al.'s S-shaped ReLU: slope a_r right of t_r, identity between, slope a_l left of t_l."""
+    right = t_r + a_r * (x - t_r)
+    left = t_l + a_l * (x - t_l)
+    return torch.where(x >= t_r, right, torch.where(x <= t_l, left, x))
+
+
+class SReLU(nn.Module):
+    """SReLU with trainable t_l, a_l, t_r, a_r per unit (dim 1)."""
+
+    names = ("t_l", "a_l", "t_r", "a_r")
+
+    def __init__(self, num_features: int | None = None, t_l: float = -1.0, a_l: float = 0.1,
+                 t_r: float = 1.0, a_r: float = 0.5):
+        super().__init__()
+        n = num_features or 1
+        for name, v in zip(self.names, (t_l, a_l, t_r, a_r)):
+            setattr(self, name, nn.Parameter(torch.full((n,), float(v))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return srelu(x, *(_per_unit(getattr(self, n), x) for n in self.names))
+
+    def extra_repr(self) -> str:
+        return f"units={self.t_l.numel()}"
+
+
+# --------------------------------------------------------------------------- custom backward
+
+def _even_units(x: torch.Tensor) -> torch.Tensor:
+    """Bool mask broadcasting along dim 1: True for units 0, 2, 4, ..."""
+    if x.dim() < 2:
+        return torch.ones((), dtype=torch.bool, device=x.device)
+    even = torch.arange(x.shape[1], device=x.device) % 2 == 0
+    return even.view(1, -1, *([1] * (x.dim() - 2)))
+
+
+class BReLUFunction(torch.autograd.Function):
+    """Eidnes & Nokland's bipolar ReLU: ReLU(x) on even units, -ReLU(-x) on odd units (dim 1)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        # Where the unit passes its input through: x > 0 on even units, x < 0 on odd ones.
+        passes = torch.where(_even_units(x), x > 0, x < 0)
+        ctx.save_for_backward(passes)
+        ctx.x_dtype = x.dtype
+        return torch.where(passes, x, torch.zeros_like(x))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:
+        (passes,) = ctx.saved_tensors
+        # The slope is 1 where the input passed and 0 elsewhere. Under autocast grad_out may come
+        # back in another dtype than x had; the gradient must match x.
+        return torch.where(passes, grad_out, torch.zeros_like(grad_out)).to(ctx.x_dtype)
+
+
+def brelu(x: torch.Tensor) -> torch.Tensor:
+    return BReLUFunction.apply(x)
+
+
+# --------------------------------------------------------------------------- registry
+
+def _srelu_kinks(params: Mapping[str, float]) -> tuple[float, ...]:
+    return (float(params.get("t_l", -1.0)), float(params.get("t_r", 1.0)))
+
+
+_SRELU_FORMULA = (r"f(x)=\begin{cases}t_r + a_r\,(x - t_r) & x \ge t_r\\ x & t_l < x < t_r\\"
+                  r" t_l + a_l\,(x - t_l) & x \le t_l\end{cases}")
+_SOFTEXP_FORMULA = (r"f(\alpha, x)=\begin{cases}-\dfrac{\ln\left(1-\alpha\,(x+\alpha)\right)}{\alpha}"
+                    r" & \alpha<0\\ x & \alpha=0\\ \dfrac{e^{\alpha x}-1}{\alpha}+\alpha & \alpha>0\end{cases}")
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
-    "step": ActivationSpec("step", "Binary step", r"f(x)=\begin{cases}1 & x\ge 0\\0 & x<0\end{cases}",
-                           "{0, 1}", False, True, False, _fixed(_step, "step"),
-                           learns_by_gradient=False,
-                           note="Its derivative is 0 everywhere except at 0, where it does not exist: "
-                                "gradient descent receives no signal through it."),
-    "linear": ActivationSpec("linear", "Linear (identity)", r"f(x)=x", "(-inf, inf)", True, False, True,
-                             lambda num_features=None, **_: nn.Identity()),
-    "sigmoid": ActivationSpec("sigmoid", "Sigmoid", r"f(x)=\frac{1}{1+e^{-x}}", "(0, 1)", False, True, True,
-                              _fixed(torch.sigmoid, "sigmoid")),
-    "tanh": ActivationSpec("tanh", "Tanh", r"f(x)=\tanh(x)=\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}", "(-1, 1)",
-                           True, True, True, _fixed(torch.tanh, "tanh")),
-    "relu": ActivationSpec("relu", "ReLU", r"f(x)=\max(0, x)", "[0, inf)", False, False, False,
-                           lambda num_features=None, **_: nn.ReLU()),
+    "step": ActivationSpec(
+        "step", "Binary step", r"f(x)=\begin{cases}1 & x\ge 0\\0 & x<0\end{cases}",
+        "{0, 1}", False, True, False, lambda num_features=None, **_: Lambda(step, "step"),
+        learns_by_gradient=False, kinks=_kink_at_zero,
+        note="Its derivative is 0 everywhere except at 0, where it does not exist: "
+             "gradient descent receives no signal through it."),
+    "linear": ActivationSpec(
+        "linear", "Linear (identity)", r"f(x)=x", "(-inf, inf)", True, False, True,
+        lambda num_features=None, **_: nn.Identity(),
+        note="No non-linearity: a stack of linear layers collapses to one linear model."),
+    "sigmoid": ActivationSpec(
+        "sigmoid", "Sigmoid", r"f(x)=\frac{1}{1+e^{-x}}", "(0, 1)", False, True, True,
+        _fixed(torch.sigmoid, "sigmoid"),
+        note="A probability: used for binary outputs. Its slope is at most 0.25."),
+    "tanh": ActivationSpec(
+        "tanh", "Tanh", r"f(x)=\tanh(x)=\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}", "(-1, 1)",
+        True, True, True, _fixed(torch.tanh, "tanh"),
+        note="A shifted, stretched sigmoid: 2 sigmoid(2x) - 1. Zero-centred, slope 1 at 0."),
+    "relu": ActivationSpec(
+        "relu", "ReLU", r"f(x)=\max(0, x)", "[0, inf)", False, False, False,
+        lambda num_features=None, **_: nn.ReLU(), kinks=_kink_at_zero,
+        note="The cheapest and most used. Slope 1 for x > 0, 0 for x < 0 (units can 'die')."),
+    "leaky_relu": ActivationSpec(
+        "leaky_relu", "Leaky ReLU", r"f(x)=\begin{cases}x & x\ge 0\\ s\,x & x<0\end{cases}",
+        "(-inf, inf)", False, False, False,
+        lambda num_features=None, negative_slope=0.01, **_: nn.LeakyReLU(negative_slope),
+        params=(Param("negative_slope", 0.01, 0.0, 0.5, help="slope s for x < 0", symbol="s"),),
+        kinks=_kink_at_zero, note="A small slope for x < 0 keeps units from dying."),
+    "elu": ActivationSpec(
+        "elu", "ELU", r"f(x)=\begin{cases}x & x> 0\\ \alpha\,(e^{x}-1) & x\le 0\end{cases}",
+        "(-alpha, inf)", False, False, True,
+        lambda num_features=None, alpha=1.0, **_: nn.ELU(alpha),
+        params=(Param("alpha", 1.0, 0.1, 3.0, help="the value approached as x -> -inf is -alpha",
+                      symbol=r"\alpha"),),
+        # Smooth only at alpha = 1; sample away from 0 for any alpha.
+        kinks=_kink_at_zero,
+        note="Negative outputs pull the mean activation towards 0; smooth at 0 when alpha = 1."),
+    "gelu": ActivationSpec(
+        "gelu", "GELU", r"f(x)=x\,\Phi(x)=\frac{x}{2}\left(1+\operatorname{erf}\frac{x}{\sqrt{2}}\right)",
+        "[-0.17, inf)", False, False, True, lambda num_features=None, **_: nn.GELU(),
+        note="x weighted by the probability that a standard normal is below x (used in transformers)."),
+    "softplus": ActivationSpec(
+        "softplus", "Softplus", r"f(x)=\frac{1}{\beta}\ln\left(1+e^{\beta x}\right)", "(0, inf)",
+        False, False, True, lambda num_features=None, beta=1.0, **_: nn.Softplus(beta),
+        params=(Param("beta", 1.0, 0.25, 5.0, help="sharpness: large beta approaches ReLU",
+                      symbol=r"\beta"),),
+        note="A smooth ReLU; its derivative is the sigmoid."),
+    "silu": ActivationSpec(
+        "silu", "SiLU (swish)", r"f(x)=x\,\sigma(x)=\frac{x}{1+e^{-x}}", "[-0.28, inf)", False, False, True,
+        _fixed(silu, "silu"), kind="simple custom",
+        note="Simple custom: one line of existing operations, autograd does the rest."),
+    "isru": ActivationSpec(
+        "isru", "ISRU", r"f(x)=\frac{x}{\sqrt{1+\alpha x^{2}}}", "(-1/sqrt(alpha), 1/sqrt(alpha))",
+        True, True, True, lambda num_features=None, alpha=1.0, **_: ISRU(alpha),
+        params=(Param("alpha", 1.0, 0.05, 5.0, help="outputs stay within ±1/sqrt(alpha)",
+                      symbol=r"\alpha"),),
+        kind="simple custom",
+        note="Simple custom: a tanh-like S-curve from a square root, cheaper than exponentials."),
+    "softexp": ActivationSpec(
+        "softexp", "SoftExponential", _SOFTEXP_FORMULA, "alpha<0: bounded above; alpha>0: (alpha-1/alpha, inf)",
+        False, False, True,
+        lambda num_features=None, alpha=0.0, **_: SoftExponential(num_features, alpha),
+        params=(Param("alpha", 0.0, -1.0, 1.0, trainable=True, symbol=r"\alpha",
+                      help="per unit: logarithmic (alpha < 0), linear (0), exponential (alpha > 0)"),),
+        kind="trainable", domain=soft_exponential_domain,
+        note="Trainable: each unit learns alpha, sliding between log (alpha = -1), identity (0) and exp (1). "
+             "For alpha < 0 it is only defined where 1 - alpha (x + alpha) > 0."),
+    "srelu": ActivationSpec(
+        "srelu", "SReLU", _SRELU_FORMULA, "(-inf, inf)", True, False, False,
+        lambda num_features=None, t_l=-1.0, a_l=0.1, t_r=1.0, a_r=0.5, **_: SReLU(num_features, t_l, a_l, t_r, a_r),
+        params=(Param("t_l", -1.0, -3.0, 0.0, trainable=True, symbol="t_l", help="left threshold"),
+                Param("a_l", 0.1, -0.5, 1.5, trainable=True, symbol="a_l", help="slope left of t_l"),
+                Param("t_r", 1.0, 0.0, 3.0, trainable=True, symbol="t_r", help="right threshold"),
+                Param("a_r", 0.5, -0.5, 1.5, trainable=True, symbol="a_r", help="slope right of t_r")),
+        kind="trainable", kinks=_srelu_kinks,
+        note="Trainable: three lines; each unit learns where they meet (t_l, t_r) and their slopes (a_l, a_r)."),
+    "brelu": ActivationSpec(
+        "brelu", "BReLU (bipolar)",
+        r"f(x_i)=\begin{cases}\max(0, x_i) & i \text{ even}\\ -\max(0, -x_i) & i \text{ odd}\end{cases}",
+        "even units [0, inf), odd units (-inf, 0]", True, False, False,
+        lambda num_features=None, **_: Lambda(brelu, "brelu"),
+        kind="custom backward", kinks=_kink_at_zero, unit_labels=("even units", "odd units"),
+        note="Custom backward: a torch.autograd.Function with a hand-written gradient. Half the units "
+             "point down, so the layer's mean output stays near 0."),
 }
 
 
@@ -86,3 +348,18 @@ def make_activation(name: str, num_features: int | None = None, **params: float)
     spec = ACTIVATIONS[name]
     kwargs = {p.name: float(params.get(p.name, p.default)) for p in spec.params}
     return spec.build(num_features, **kwargs)
+
+
+def default_params(name: str) -> dict[str, float]:
+    return {p.name: p.default for p in ACTIVATIONS[name].params}
+
+
+def trainable_activation_parameters(model: nn.Module) -> dict[int, dict[str, torch.Tensor]]:
+    """{hidden layer (1-based, in order): {param name: (F,) tensor}} for trainable activations in `model`."""
+    out: dict[int, dict[str, torch.Tensor]] = {}
+    layer = 0
+    for m in model.modules():
+        if isinstance(m, (SoftExponential, SReLU)):
+            layer += 1
+            out[layer] = {n: p for n, p in m.named_parameters(recurse=False)}
+    return out

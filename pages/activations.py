@@ -1,4 +1,286 @@
+"""1 · Neurons & activations: a neuron by hand, activation curves and their derivatives,
+BReLU's hand-written backward checked live, and the same MLP trained with each activation."""
+import inspect
+
 import streamlit as st
 
-st.title("activations")
-st.info("This page is being built.")
+from fmnist_core import activation_lab as lab
+from fmnist_core import url_state as us
+from fmnist_core.activations import ACTIVATIONS, BReLUFunction
+from fmnist_core.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
+from ui import activation_figures as figs
+from ui import live
+from ui.common import bind_url, require_dataset, show_url_notes, write_url
+
+P = "activations"
+JOB_KEY = f"{P}_compare_job"
+NAMES = tuple(ACTIVATIONS)
+PARAM_FIELDS = {f"{n}_{p.name}": us.Float(p.default, p.low, p.high)
+                for n, spec in ACTIVATIONS.items() for p in spec.params}
+SCHEMA = {
+    "x1": us.Bool(True), "x2": us.Bool(False), "x3": us.Bool(True),
+    "w1": us.Float(FLU.weights[0], -10.0, 10.0), "w2": us.Float(FLU.weights[1], -10.0, 10.0),
+    "w3": us.Float(FLU.weights[2], -10.0, 10.0), "threshold": us.Float(FLU.threshold, -20.0, 20.0),
+    "show": us.MultiChoice(("sigmoid", "tanh", "relu"), NAMES, min_items=1, max_items=6),
+    "xmax": us.Float(4.0, 1.0, 10.0),
+    **PARAM_FIELDS,
+    "train": us.MultiChoice(("step", "sigmoid", "relu", "srelu"), NAMES,
+                            min_items=lab.MIN_COMPARE, max_items=lab.MAX_COMPARE),
+    "budget": us.Float(8.0, 1.0, 30.0),
+}
+
+
+def params_of(name: str) -> dict[str, float]:
+    """The slider values of `name`'s parameters (URL-bound, so set even when not on screen)."""
+    return {p.name: float(st.session_state.get(f"{P}_{name}_{p.name}", p.default))
+            for p in ACTIVATIONS[name].params}
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def cached_curves(name: str, params: tuple, x_min: float, x_max: float) -> list[dict]:
+    return lab.curves(name, dict(params), x_min, x_max)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_gradcheck(seed: int) -> dict:
+    return lab.gradcheck_activation("brelu", seed=seed)
+
+
+show_url_notes(bind_url(P, SCHEMA))
+
+st.title("⚡ Neurons & activations")
+st.markdown(
+    "A **neuron** multiplies each input by a weight, sums them (plus a bias) and passes the sum "
+    "through an **activation function**. A zero weight ignores its input. With a threshold (step) "
+    "activation it is a linear classifier: it fires 1 when the weighted sum reaches the threshold, else 0."
+)
+
+# ------------------------------------------------------------------------------------ the neuron
+st.header("A neuron by hand: does the patient have flu?")
+st.markdown(
+    "Three yes/no symptoms (1 = yes), one weight each, and a threshold of 5. Tick the symptoms, "
+    "change a weight, and follow the arithmetic."
+)
+cols = st.columns(4)
+for i, (col, symptom) in enumerate(zip(cols, FLU.inputs), start=1):
+    with col:
+        st.checkbox(f"x{i}: {symptom}", key=f"{P}_x{i}")
+        st.number_input(f"weight w{i}", min_value=-10.0, max_value=10.0, step=1.0, key=f"{P}_w{i}")
+with cols[3]:
+    st.number_input("threshold", min_value=-20.0, max_value=20.0, step=1.0, key=f"{P}_threshold",
+                    help="The bias is minus the threshold: the activation sees z = sum − threshold.")
+
+xs = [1.0 if st.session_state[f"{P}_x{i}"] else 0.0 for i in (1, 2, 3)]
+ws = [float(st.session_state[f"{P}_w{i}"]) for i in (1, 2, 3)]
+threshold = float(st.session_state[f"{P}_threshold"])
+neuron = compute_neuron(xs, ws, threshold)
+verdict = FLU.yes if neuron.fires else FLU.no
+left, right = st.columns([2, 3])
+with left:
+    st.latex(sum_latex(neuron))
+    relation = r"\ge" if neuron.fires else "<"
+    st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}")
+    st.latex(rf"z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
+    st.dataframe(
+        [{"activation": ACTIVATIONS[a].label, "f(z)": round(v, 4)} for a, v in neuron.outputs.items()],
+        hide_index=True, width="stretch",
+    )
+with right:
+    z_lim = max(6.0, abs(neuron.z) + 1.5)
+    neuron_curves = {a: cached_curves(a, (), -z_lim, z_lim)[0] for a in NEURON_ACTIVATIONS}
+    st.plotly_chart(figs.neuron_figure(neuron.z, neuron.outputs, neuron_curves), key=f"{P}_neuron_fig")
+    st.markdown(
+        f"The **step** answers a hard {int(neuron.outputs['step'])}: *{verdict}*. The **sigmoid** gives "
+        f"{neuron.outputs['sigmoid']:.3f}, a probability of flu that says *how sure*. **Tanh** squeezes z "
+        f"into −1..1, and **ReLU** passes the margin above the threshold and is 0 below it."
+    )
+with st.expander("All eight patients (every combination of symptoms)"):
+    st.dataframe(truth_table(FLU, ws, threshold), hide_index=True, width="stretch",
+                 column_config={a: st.column_config.NumberColumn(format="%.3f") for a in ("sigmoid", "tanh")})
+    st.caption("The step's jump is not differentiable: a smooth function that gives a probability "
+               "(the sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
+
+# ----------------------------------------------------------------------------- curves and slopes
+st.header("Activation functions and their slopes")
+st.markdown(
+    "Without a non-linearity a stack of layers collapses to **one linear model**: the activation is "
+    "what lets a network bend its decision boundary. Pick up to six to overlay; the right plot is "
+    "the slope f′(x) that backpropagation multiplies by, computed here by **autograd**, exactly as "
+    "training computes it (not a second formula)."
+)
+c1, c2 = st.columns([4, 1])
+c1.multiselect("Activations to compare", NAMES, format_func=lambda n: ACTIVATIONS[n].label,
+               max_selections=6, key=f"{P}_show")
+c2.slider("x range ±", min_value=1.0, max_value=10.0, step=0.5, key=f"{P}_xmax")
+shown = list(st.session_state[f"{P}_show"])
+xmax = float(st.session_state[f"{P}_xmax"])
+
+with_params = [n for n in shown if ACTIVATIONS[n].params]
+if with_params:
+    slider_specs = [(n, p) for n in with_params for p in ACTIVATIONS[n].params]
+    scols = st.columns(min(4, len(slider_specs)))
+    for i, (n, p) in enumerate(slider_specs):
+        label = f"{ACTIVATIONS[n].label}: {p.name}" + (" (start value, trained per unit)" if p.trainable else "")
+        scols[i % len(scols)].slider(label, min_value=p.low, max_value=p.high, step=0.01,
+                                     key=f"{P}_{n}_{p.name}", help=p.help)
+
+if not shown:
+    st.info("Pick at least one activation above to see its curve.")
+else:
+    curve_list = [c for n in shown for c in cached_curves(n, tuple(sorted(params_of(n).items())), -xmax, xmax)]
+    st.plotly_chart(figs.curves_figure(curve_list), key=f"{P}_curves_fig")
+    if "srelu" in shown and params_of("srelu")["t_l"] > params_of("srelu")["t_r"]:
+        st.warning("SReLU needs t_l ≤ t_r; with t_l above t_r the right branch wins where they overlap.")
+    fcols = st.columns(min(3, len(shown)))
+    for i, n in enumerate(shown):
+        spec = ACTIVATIONS[n]
+        with fcols[i % len(fcols)]:
+            st.markdown(f"**{spec.label}** · *{spec.kind}*")
+            st.latex(spec.formula)
+            st.caption(spec.note)
+    st.dataframe(
+        [{
+            "activation": ACTIVATIONS[n].label, "kind": ACTIVATIONS[n].kind,
+            "range": ACTIVATIONS[n].output_range,
+            "zero-centred": "✓" if ACTIVATIONS[n].zero_centred else "✗",
+            "saturating": "✓" if ACTIVATIONS[n].saturating else "✗",
+            "differentiable everywhere": "✓" if ACTIVATIONS[n].differentiable_everywhere else "✗ (kink)",
+            "parameters": ", ".join(f"{p.name}{' (trained)' if p.trainable else ''}" for p in ACTIVATIONS[n].params)
+                          or "—",
+        } for n in shown],
+        hide_index=True, width="stretch",
+    )
+
+e1, e2 = st.columns(2)
+e1.markdown(
+    "**Step: nothing to learn from.** Its slope is 0 for every x ≠ 0 and does not exist at 0. "
+    "Backpropagation multiplies the error by f′, so every weight *before* a step gets gradient 0: "
+    "gradient descent has no signal to follow. That is why networks use smooth activations.\n\n"
+    "**Saturation and vanishing gradients.** Sigmoid and tanh flatten out for large |x|: f′ → 0 there. "
+    "The sigmoid's slope is at most 0.25, so ten sigmoid layers shrink a gradient by at least "
+    "0.25¹⁰ ≈ 10⁻⁶: the early layers barely learn."
+)
+e2.markdown(
+    "**Dead ReLUs.** ReLU's slope is 1 for x > 0 and 0 for x < 0. A unit whose input is negative for "
+    "every example outputs 0 and gets no gradient: it may never recover. Leaky ReLU, ELU, GELU and SiLU "
+    "keep a little slope on the left.\n\n"
+    "**Zero-centred outputs.** Sigmoid and ReLU output only positive values, so the next layer's "
+    "weight updates all share one sign per unit and zig-zag; tanh, ISRU and BReLU give outputs around 0.\n\n"
+    "**Trainable shapes.** SoftExponential and SReLU add a few parameters per unit that gradient "
+    "descent tunes with the weights, so each unit picks the shape that fits the data."
+)
+
+# ---------------------------------------------------------------------------- BReLU's backward
+st.header("A custom backward: BReLU")
+st.markdown(
+    "BReLU (Eidnes & Nøkland) applies ReLU to even units and −ReLU(−x) to odd units, so half the layer "
+    "points up and half down and the mean output stays near 0. It is written as a "
+    "`torch.autograd.Function`: `forward` remembers where each input passed through, and a "
+    "**hand-written `backward`** returns slope 1 there and 0 elsewhere. Is the hand-written gradient "
+    "right? `torch.autograd.gradcheck` compares it with finite differences (f(x+h) − f(x−h)) / 2h in "
+    "float64, at random points away from the kink at 0."
+)
+seed_key = f"{P}_gradcheck_seed"
+st.session_state.setdefault(seed_key, 0)
+g1, g2 = st.columns([2, 3])
+with g1:
+    if st.button("🎲 Check again at new random points", key=f"{P}_gradcheck_again"):
+        st.session_state[seed_key] += 1
+    check = cached_gradcheck(st.session_state[seed_key])
+    if check["passed"]:
+        st.success(f"**gradcheck passed** on {check['points']} points (float64).  \n"
+                   f"Largest |hand-written − numerical| gradient: **{check['max_abs_diff']:.1e}**")
+    else:
+        st.error(f"**gradcheck failed**: {check['error']}  \n"
+                 f"Largest |hand-written − numerical| gradient: {check['max_abs_diff']:.1e}")
+    with st.expander("The code being checked"):
+        st.code(inspect.getsource(BReLUFunction), language="python")
+with g2:
+    st.plotly_chart(figs.gradcheck_figure(check), key=f"{P}_gradcheck_fig")
+
+# ------------------------------------------------------------------------------- train with it
+st.header("Train with it")
+st.markdown(
+    "The same MLP (784 → 256 → 128 → 64 → 10, dropout 0.2, the same initial weights) learns "
+    "Fashion-MNIST once per activation, one after another, for a few seconds each on all 60,000 "
+    "training images (Adam, batch 512, one-cycle learning rate); it is then tested on the 10,000 "
+    "test images. Parameters set on the sliders above are the starting values."
+)
+t1, t2, t3 = st.columns([4, 2, 2])
+t1.multiselect(f"Activations to train ({lab.MIN_COMPARE}–{lab.MAX_COMPARE})", NAMES,
+               format_func=lambda n: ACTIVATIONS[n].label, max_selections=lab.MAX_COMPARE, key=f"{P}_train")
+t2.slider("Seconds per activation", min_value=1.0, max_value=30.0, step=1.0, key=f"{P}_budget")
+chosen = list(st.session_state[f"{P}_train"])
+budget = float(st.session_state[f"{P}_budget"])
+
+write_url(P, SCHEMA)
+
+data = require_dataset()
+job = live.current(JOB_KEY)
+other = live.active_elsewhere(JOB_KEY)
+too_few = len(chosen) < lab.MIN_COMPARE
+with t3:
+    st.write("")
+    start = st.button("▶ Train each", key=f"{P}_train_start", type="primary", width="stretch",
+                      disabled=too_few or live.busy())
+    st.caption(f"≈ {len(chosen) * (budget + 1):.0f} s in all")
+if too_few:
+    st.info(f"Pick at least {lab.MIN_COMPARE} activations to compare.")
+if other is not None:
+    st.info(f"Another training job of yours (**{other.label}**) is running on another page; "
+            "stop it there to train here.")
+if start and not too_few:
+    names, params = list(chosen), {n: params_of(n) for n in chosen}
+    job = live.start(JOB_KEY, f"activations: {', '.join(names)}",
+                     lambda j: lab.run_comparison(data, names, params, budget, emit=j.emit, control=j.control))
+
+polling = bool(job is not None and job.active)
+
+
+@st.fragment(run_every=0.5 if polling else None)
+def compare_view() -> None:
+    job = live.current(JOB_KEY)
+    if job is None:
+        st.caption("Pick activations and press **Train each**: the curves below fill in live.")
+        return
+    job.beat()
+    live.queue_notice(job)
+    live.controls(job, JOB_KEY)
+    events = job.events()
+    last = next((e for e in reversed(events) if "activation" in e), None)
+    if job.state == "running" and last is not None:
+        frac = (last["index"] + (last.get("progress", 0.0) if last["kind"] != "result" else 1.0)) / last["of"]
+        st.progress(min(frac, 1.0), text=f"Training **{ACTIVATIONS[last['activation']].label}** "
+                                         f"({last['index'] + 1} of {last['of']})")
+    elif job.state == "failed":
+        st.error(f"Training failed: {job.error}")
+    elif job.state == "cancelled":
+        st.info("The comparison was cancelled before it started.")
+    series = lab.training_series(events)
+    if series:
+        start_ev = next((e for e in events if e["kind"] == "start"), {})
+        st.plotly_chart(figs.training_figure(series, start_ev.get("budget")), key=f"{P}_train_fig")
+        st.dataframe(
+            lab.results_table(events), hide_index=True, width="stretch",
+            column_config={
+                "test accuracy": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f"),
+                "hidden weights moved": st.column_config.NumberColumn(
+                    format="%.3f", help="‖W₁ − W₁(start)‖ / ‖W₁(start)‖ for the first layer's weights"),
+            },
+        )
+        traces = lab.parameter_traces(events)
+        if traces:
+            st.markdown("**Trainable activation parameters over training** (line: mean over the units of "
+                        "each hidden layer; band: 10th–90th percentile of the units)")
+            st.plotly_chart(figs.parameter_figure(traces), key=f"{P}_param_fig")
+        if "step" in series:
+            st.caption(
+                "**Step:** its hidden weights moved 0: no gradient reaches them. Only the output layer, "
+                "which has no step after it, learns, on a fixed random 0/1 code of the image; that is "
+                "why it stays far below the others."
+            )
+    if polling and not job.active:
+        st.rerun()  # one full run to stop polling and show the final state
+
+
+compare_view()
