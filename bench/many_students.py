@@ -1,0 +1,408 @@
+"""A class at once: N students open the training page of ONE server and all press Start.
+
+Each student is a headless websocket client speaking Streamlit's own protocol (bench/st_client.py):
+it opens the page, clicks the Start button, keeps its session alive (its live view polls, so
+its job's heartbeat beats) for `--hold` seconds, then closes the tab. Meanwhile this script
+measures, on loopback only:
+
+- `/_stcore/health` latency p50/p95/max every 0.25 s (target p95 < 1 s),
+- crashed sessions: an exception element on the page or a dropped websocket (target 0),
+- that jobs beyond FMNIST_MAX_JOBS queue and say so ("#N in the queue") and never more train at once,
+- that no student sees another's run (each one starts with its own seed and must only ever see that seed),
+- the server's RSS and thread count (from /proc/<pid>/status) before, during and after,
+- that every job ends after its student leaves: the thread count comes back to the baseline
+  and the server's CPU use falls to idle (the page heartbeat times out after 6 s).
+
+    .venv/bin/python bench/many_students.py            # 20 students, 2 training slots
+    .venv/bin/python bench/many_students.py --n 30 --max-jobs 4 --hold 40 --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from st_client import StClient  # noqa: E402
+
+QUEUE_RE = re.compile(r"#(\d+)\*{0,2} in the queue.*?(\d+) jobs? training on this server, limit (\d+)", re.S)
+HEARTBEAT_TIMEOUT = 6.0  # fmnist_core/jobs.py
+
+
+# --------------------------------------------------------------------------- the server process
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid: int) -> dict:
+    """VmRSS (MB) and Threads of a process, from /proc (no psutil here)."""
+    out = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            k, _, v = line.partition(":")
+            if k == "VmRSS":
+                out["rss_mb"] = int(v.split()[0]) / 1024
+            elif k == "Threads":
+                out["threads"] = int(v)
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out["cpu_s"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, IndexError, ValueError):
+        pass
+    return out
+
+
+class Server:
+    """`streamlit run app.py` on a free loopback port, with a job limit."""
+
+    def __init__(self, max_jobs: int, log_dir: Path = ROOT / "test-artifacts", extra_env: dict | None = None,
+                 script: str = "app.py"):
+        log_dir.mkdir(exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"many-students-{self.port}.log"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "FMNIST_MAX_JOBS": str(max_jobs), "FMNIST_THREADS": "1",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               **(extra_env or {})}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port),
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if health(self.url, 1.0)[0]:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"streamlit did not start; see {self.log}:\n{self.log.read_text()[-2000:]}")
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def log_tracebacks(self, about: str = "") -> int:
+        """Tracebacks in the server log (those mentioning `about`, if given; chained ones count once)."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return 0
+        starts = [m.start() for m in re.finditer(r"Traceback \(most recent call last\)", text)
+                  if not re.search(r"(another exception occurred|the following exception):\s*$", text[max(0, m.start() - 200):m.start()])]
+        groups = [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+        return sum(about in g for g in groups)
+
+
+def health(url: str, timeout: float) -> tuple[bool, float]:
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r:
+            ok = r.status == 200 and r.read().strip() == b"ok"
+    except OSError:
+        ok = False
+    return ok, time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- one student
+
+@dataclass
+class Student:
+    i: int
+    seed: int
+    connected_s: float = 0.0  # until the page's first run finished
+    started: bool = False  # the Start button turned disabled: this session has a job
+    queued: bool = False  # saw "#N in the queue"
+    best_position: int = 0
+    max_running_seen: int = 0  # "N jobs training on this server" in its queue notice
+    limit_seen: int = 0
+    trained: bool = False  # saw its own run's progress ("This run: ... seed <own>")
+    foreign_seeds: list[int] = field(default_factory=list)  # another student's run on this page
+    exceptions: list[str] = field(default_factory=list)
+    dropped: str = ""
+    page_not_found: bool = False
+    error: str = ""
+    runs: int = 0
+    interrupted: int = 0
+    refresh_s: list[float] = field(default_factory=list)
+
+    @property
+    def crashed(self) -> bool:
+        return bool(self.exceptions or self.dropped or self.page_not_found or self.error)
+
+
+def student(url: str, st: Student, page: str, button: str, query: str, hold: float, marker: re.Pattern,
+            barrier: threading.Event) -> None:
+    c = StClient(url, page=page, query=query.format(i=st.i, seed=st.seed), name=f"s{st.i}", timeout=120)
+    t0 = time.monotonic()
+    waiting = True
+    try:
+        c.connect()
+        if not c.wait_run(120):
+            raise TimeoutError("the page's first run did not finish in 120 s")
+        st.connected_s = time.monotonic() - t0
+        waiting = False
+        barrier.wait(120)  # everyone presses Start at about the same moment
+        c.click(button)
+        t_click = time.monotonic()
+        while time.monotonic() - t_click < hold and not c.dropped:
+            time.sleep(0.25)
+            texts = c.texts()
+            b = c.button(button)
+            if b is not None and b.disabled:
+                st.started = True
+            blob = "\n".join(texts)
+            for m in QUEUE_RE.finditer(blob):
+                st.queued = True
+                pos, running, limit = int(m.group(1)), int(m.group(2)), int(m.group(3))
+                st.best_position = pos if not st.best_position else min(st.best_position, pos)
+                st.max_running_seen = max(st.max_running_seen, running)
+                st.limit_seen = limit
+            for m in marker.finditer(blob):
+                s = int(m.group(1))
+                if s == st.seed:
+                    st.trained = True
+                elif s not in st.foreign_seeds:
+                    st.foreign_seeds.append(s)
+    except Exception as e:  # recorded, reported as a crashed session
+        st.error = f"{type(e).__name__}: {e}"
+        if waiting:
+            barrier.set()  # do not keep the others waiting for this one
+    finally:
+        st.exceptions, st.dropped, st.page_not_found, st.runs = list(c.exceptions), c.dropped, c.page_not_found, c.n_runs
+        st.refresh_s, st.interrupted = list(c.refresh_s), c.n_interrupted
+        c.close()
+
+
+# --------------------------------------------------------------------------- the measurement
+
+def percentile(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, page: str = "training",
+        button: str = "Start", query: str = "seed={seed}&until=time&budget=120",
+        marker: str = r"\bseed (\d+)\b", settle: float = 40.0, script: str = "app.py", log=print) -> dict:
+    t_begin = time.monotonic()
+    server = Server(max_jobs, script=script)
+    samples: list[dict] = []  # {t, phase, rss_mb, threads, cpu_s}
+    pings: list[dict] = []  # {t, phase, ok, s}
+    phase = {"name": "warmup"}
+    stop = threading.Event()
+
+    def sampler():
+        while not stop.wait(0.5):
+            samples.append({"t": time.monotonic() - t_begin, "phase": phase["name"], **proc_status(server.pid)})
+
+    def pinger():
+        while not stop.wait(0.25):
+            ok, s = health(server.url, 5.0)
+            pings.append({"t": time.monotonic() - t_begin, "phase": phase["name"], "ok": ok, "s": s})
+
+    try:
+        log(f"server {server.url} pid {server.pid} (FMNIST_MAX_JOBS={max_jobs}), log {server.log}")
+        # Warm-up: one visit loads torch, the dataset and the page's caches, as the teacher's first visit does.
+        w = StClient(server.url, page=page, name="warmup", timeout=120).connect()
+        if not w.wait_run(120) or w.exceptions:
+            raise RuntimeError(f"the {page!r} page does not load: {w.exceptions or w.dropped or 'timeout'}")
+        if w.button(button) is None:
+            raise RuntimeError(f"no {button!r} button on the {page!r} page: {[b.label for b in w.buttons()]}")
+        w.close()
+        time.sleep(2.0)
+        before = proc_status(server.pid)
+        log(f"baseline after warm-up: RSS {before['rss_mb']:.0f} MB, {before['threads']} threads")
+
+        threads = [threading.Thread(target=sampler, daemon=True), threading.Thread(target=pinger, daemon=True)]
+        for t in threads:
+            t.start()
+        time.sleep(2.0)  # a few idle pings for comparison
+        phase["name"] = "students"
+        students = [Student(i=i, seed=1000 + i) for i in range(n)]
+        barrier = _CountBarrier(n)
+        workers = []
+        t_students = time.monotonic()
+        for st in students:
+            t = threading.Thread(target=student, daemon=True,
+                                 args=(server.url, st, page, button, query, hold, re.compile(marker), barrier))
+            t.start()
+            workers.append(t)
+            time.sleep(ramp / max(n, 1))
+        for t in workers:
+            t.join(hold + 300)
+        t_closed = time.monotonic()
+        log(f"{n} students done in {t_closed - t_students:.1f} s; waiting for their jobs to end")
+
+        # Every job must end once its page stops beating: threads back to baseline, CPU idle.
+        phase["name"] = "after"
+        ended_after = None
+        while time.monotonic() - t_closed < settle:
+            time.sleep(0.5)
+            now = proc_status(server.pid)
+            cpu_rate = _cpu_rate(samples, window=2.0)
+            if now.get("threads", 1e9) <= before["threads"] and cpu_rate is not None and cpu_rate < 0.2:
+                ended_after = time.monotonic() - t_closed
+                break
+        time.sleep(1.0)
+        after = proc_status(server.pid)
+        stop.set()
+        for t in threads:
+            t.join(6)
+        server_alive = server.proc.poll() is None
+    finally:
+        stop.set()
+        server.stop()
+
+    during = [s for s in samples if s["phase"] == "students"]
+    lat = [p["s"] for p in pings if p["phase"] == "students"]
+    idle_lat = [p["s"] for p in pings if p["phase"] == "warmup"]
+    refresh = [x for s in students for x in s.refresh_s]
+    report = {
+        "students": n, "max_jobs": max_jobs, "hold_s": hold, "page": page,
+        "health": {"n": len(lat), "failures": sum(not p["ok"] for p in pings if p["phase"] == "students"),
+                   "p50_s": percentile(lat, 0.5), "p95_s": percentile(lat, 0.95), "max_s": max(lat, default=float("nan")),
+                   "idle_p50_s": percentile(idle_lat, 0.5)},
+        "crashed_sessions": sum(s.crashed for s in students),
+        "started": sum(s.started for s in students),
+        "queued": sum(s.queued for s in students),
+        "trained": sum(s.trained for s in students),
+        "max_running_seen": max((s.max_running_seen for s in students), default=0),
+        "limit_seen": max((s.limit_seen for s in students), default=0),
+        "foreign_runs_seen": sum(len(s.foreign_seeds) for s in students),
+        "live_refresh_s": {"n": len(refresh), "p50": percentile(refresh, 0.5), "p95": percentile(refresh, 0.95)},
+        "server_cpu_per_s": _cpu_between(during),
+        "connect_s": {"p50": percentile([s.connected_s for s in students if s.connected_s], 0.5),
+                      "max": max((s.connected_s for s in students), default=0.0)},
+        "rss_mb": {"before": before.get("rss_mb"), "peak": max((s.get("rss_mb", 0) for s in during), default=None),
+                   "after": after.get("rss_mb")},
+        "threads": {"before": before.get("threads"), "peak": max((s.get("threads", 0) for s in during), default=None),
+                    "after": after.get("threads")},
+        "jobs_ended_s_after_last_close": ended_after,
+        "server_alive": server_alive,
+        "server_log_tracebacks": server.log_tracebacks(),
+        "server_log_disconnect_tracebacks": server.log_tracebacks("WebSocketDisconnected"),
+        "wall_s": time.monotonic() - t_begin,
+        "series": {"health": [(round(p["t"], 2), round(p["s"], 3)) for p in pings],
+                   "proc": [(round(s["t"], 1), s["phase"], round(s.get("rss_mb", 0)), s.get("threads"),
+                             round(s.get("cpu_s", 0), 2)) for s in samples]},
+        "per_student": [{"i": s.i, "runs": s.runs, "interrupted": s.interrupted, "refreshes": len(s.refresh_s),
+                         "queued": s.queued, "started": s.started} for s in students],
+        "problems": [asdict(s) for s in students if s.crashed or s.foreign_seeds],
+    }
+    return report
+
+
+def _cpu_between(samples: list[dict]) -> float | None:
+    pts = [s for s in samples if "cpu_s" in s]
+    if len(pts) < 2 or pts[-1]["t"] <= pts[0]["t"]:
+        return None
+    return (pts[-1]["cpu_s"] - pts[0]["cpu_s"]) / (pts[-1]["t"] - pts[0]["t"])
+
+
+def _cpu_rate(samples: list[dict], window: float) -> float | None:
+    """The server's CPU seconds per second over the last `window` seconds of samples."""
+    pts = [s for s in samples if "cpu_s" in s]
+    if len(pts) < 2:
+        return None
+    last = pts[-1]
+    first = next((s for s in pts if s["t"] >= last["t"] - window), pts[0])
+    if last["t"] - first["t"] < window / 2:
+        return None
+    return (last["cpu_s"] - first["cpu_s"]) / (last["t"] - first["t"])
+
+
+class _CountBarrier:
+    """Released when all `n` students have loaded the page (or one gave up)."""
+
+    def __init__(self, n: int):
+        self.n, self.count, self.cond = n, 0, threading.Condition()
+
+    def wait(self, timeout: float) -> None:
+        with self.cond:
+            self.count += 1
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.count >= self.n, timeout)
+
+    def set(self) -> None:  # a student that failed before the barrier must not hold the others
+        with self.cond:
+            self.count += 1
+            self.cond.notify_all()
+
+
+def format_report(r: dict) -> str:
+    h, rss, th = r["health"], r["rss_mb"], r["threads"]
+    ended = r["jobs_ended_s_after_last_close"]
+    return "\n".join([
+        f"{r['students']} students on '{r['page']}', {r['max_jobs']} training slots, each held {r['hold_s']:.0f} s",
+        f"health: p50 {h['p50_s'] * 1000:.0f} ms, p95 {h['p95_s'] * 1000:.0f} ms, max {h['max_s'] * 1000:.0f} ms, "
+        f"{h['failures']} failed of {h['n']} (idle p50 {h['idle_p50_s'] * 1000:.0f} ms)",
+        f"sessions: {r['crashed_sessions']} crashed, {r['started']} started a job, {r['queued']} saw the queue notice, "
+        f"{r['trained']} saw their own run; most jobs training at once seen: {r['max_running_seen']} "
+        f"(limit shown {r['limit_seen']}); other students' runs seen: {r['foreign_runs_seen']}",
+        f"live view refresh (fragment rerun asked -> drawn): p50 {r['live_refresh_s']['p50']:.2f} s, "
+        f"p95 {r['live_refresh_s']['p95']:.2f} s over {r['live_refresh_s']['n']} refreshes; "
+        f"server CPU {r['server_cpu_per_s'] or 0:.2f} core-s/s while the students were on",
+        f"page load under load: p50 {r['connect_s']['p50']:.1f} s, max {r['connect_s']['max']:.1f} s",
+        f"server RSS: {rss['before']:.0f} MB before, {rss['peak']:.0f} MB peak, {rss['after']:.0f} MB after "
+        f"(+{rss['peak'] - rss['before']:.0f} MB); threads {th['before']} before, {th['peak']} peak, {th['after']} after",
+        "jobs ended: " + (f"{ended:.1f} s after the last student left" if ended is not None
+                          else "NOT all within the wait (threads above baseline or CPU busy)"),
+        f"server alive: {r['server_alive']}, tracebacks in its log: {r['server_log_tracebacks']} "
+        f"({r['server_log_disconnect_tracebacks']} of them Streamlit's own websocket-disconnect noise), "
+        f"wall {r['wall_s']:.0f} s",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=20, help="students (websocket sessions)")
+    ap.add_argument("--max-jobs", type=int, default=2, help="FMNIST_MAX_JOBS for the server")
+    ap.add_argument("--hold", type=float, default=25.0, help="seconds each student stays after pressing Start")
+    ap.add_argument("--ramp", type=float, default=4.0, help="seconds over which the students arrive")
+    ap.add_argument("--page", default="training")
+    ap.add_argument("--button", default="Start")
+    ap.add_argument("--query", default="seed={seed}&until=time&budget=120",
+                    help="query string per student; {i} and {seed} are filled in")
+    ap.add_argument("--script", default="app.py", help="the Streamlit script the server runs")
+    ap.add_argument("--json", type=Path, help="also write the report here")
+    a = ap.parse_args(argv)
+    r = run(n=a.n, max_jobs=a.max_jobs, hold=a.hold, ramp=a.ramp, page=a.page, button=a.button, query=a.query,
+            script=a.script)
+    print(format_report(r))
+    if r["problems"]:
+        print("problems:", json.dumps(r["problems"], indent=1)[:4000])
+    if a.json:
+        a.json.write_text(json.dumps(r, indent=1))
+    ok = (r["crashed_sessions"] == 0 and r["health"]["p95_s"] < 1.0 and r["foreign_runs_seen"] == 0
+          and r["jobs_ended_s_after_last_close"] is not None)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
