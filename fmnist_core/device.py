@@ -48,7 +48,13 @@ def choose_threads(beside_server: bool) -> int:
     cores = os.cpu_count() or 1
     if beside_server:
         return max(1, cores // 2) if cores > 2 else 1
-    return cores
+    # Alone: all idle cores. Two intra-op threads collapsed to 25-60 s per MLP epoch (from ~1 s)
+    # whenever another process kept a core busy, so count only the cores the load leaves free.
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
 
 
 def set_threads(beside_server: bool) -> int:
