@@ -26,7 +26,7 @@ from .weight_init import INITS, apply_init, weight_std
 
 MAX_DEPTH = 10
 WIDTHS = (8, 16, 32, 64, 128, 256, 512)
-VANISH = 100.0  # a layer whose gradient is 100x smaller (larger) than the output layer's vanishes (explodes)
+VANISH = 10.0  # a layer whose gradient is 10x smaller (larger) than the output layer's vanishes (explodes)
 TINY, HUGE = 1e-6, 1e6  # gradient norms beyond these are vanishing/exploding whatever the ratio
 FLAT_SLOPE = 0.05  # |f'(z)| below this: the unit is saturated (or dead) and passes almost no gradient
 

@@ -1,4 +1,374 @@
+"""3 · Weight initialization: symmetry, too small, too large, Xavier and He, measured per layer."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title("initialization")
-st.info("This page is being built.")
+from fmnist_core import init_diagnostics as diag
+from fmnist_core import url_state as U
+from fmnist_core.activations import ACTIVATIONS
+from fmnist_core.weight_init import FORMULAS, INITS
+from ui import init_figures as figs
+from ui import live
+from ui.common import bind_url, dataset, missing_data_screen, show_url_notes, write_url
+
+P = "initialization"
+JOB_KEY = f"{P}_job"
+LOG_OPTIONS = [float(f"{v:.2g}") for v in np.logspace(-3, 1, 81)]  # 1e-3 .. 10, 20 steps a decade
+TOY = diag.toy_names()
+DATA_LABELS = {"fashion": "Fashion-MNIST (784 pixels)", **{n: f"Toy 2D: {n}" for n in TOY}}
+OPTIMIZERS = {"momentum": ("SGD + momentum 0.9, lr 0.01", 0.01), "adam": ("Adam, lr 0.001", 1e-3)}
+SYMMETRIC = ("zeros", "constant")
+NOISE = 1e-3
+
+SCHEMA = {
+    "data": U.Choice("fashion", tuple(DATA_LABELS)),
+    "depth": U.Int(10, 1, diag.MAX_DEPTH),
+    "width": U.Int(256, diag.WIDTHS[0], diag.WIDTHS[-1]),
+    "act": U.Choice("tanh", tuple(ACTIVATIONS)),
+    "init": U.Choice("standard_normal", tuple(INITS)),
+    "std": U.Float(0.01, 1e-3, 10.0),
+    "a": U.Float(0.05, 1e-3, 10.0),
+    "value": U.Float(0.1, -1.0, 1.0),
+    "gain": U.Bool(True),
+    "noise": U.Bool(False),
+    "cmp": U.MultiChoice(("normal", "standard_normal", "xavier_normal", "he_normal"), tuple(INITS), 2, 5),
+    "secs": U.Int(8, 2, 15),
+    "opt": U.Choice("momentum", tuple(OPTIMIZERS)),
+}
+PRESETS = {
+    "All zeros": dict(init="zeros"),
+    "Too small: σ 0.01": dict(init="normal", std=0.01, act="tanh"),
+    "Too large: σ 1": dict(init="standard_normal", act="tanh"),
+    "Xavier + tanh": dict(init="xavier_normal", act="tanh", gain=True),
+    "He + ReLU": dict(init="he_normal", act="relu"),
+}
+
+
+def _nearest(value, options):
+    return min(options, key=lambda o: abs(np.log(o) - np.log(value)) if o > 0 and value > 0 else abs(o - value))
+
+
+def _snap_state() -> None:
+    """Link values need not sit on a slider's options: move them to the nearest one."""
+    s = st.session_state
+    s[f"{P}_width"] = _nearest(int(s[f"{P}_width"]), diag.WIDTHS)
+    for k in ("std", "a"):
+        s[f"{P}_{k}"] = _nearest(float(s[f"{P}_{k}"]), LOG_OPTIONS)
+    s[f"{P}_value"] = round(float(s[f"{P}_value"]), 2)
+    if f"{P}_cmp" in s:
+        s[f"{P}_cmp"] = list(s[f"{P}_cmp"])
+
+
+def _preset(values: dict) -> None:
+    for k, v in values.items():
+        st.session_state[f"{P}_{k}"] = v
+
+
+def init_params(s=st.session_state) -> dict:
+    """Every initializer parameter the page sets (apply_init keeps the ones its initializer uses)."""
+    return {"std": float(s[f"{P}_std"]), "a": float(s[f"{P}_a"]), "value": float(s[f"{P}_value"]),
+            "gain": diag.activation_gain(s[f"{P}_act"]) if s[f"{P}_gain"] else 1.0,
+            "noise": NOISE if s[f"{P}_noise"] else 0.0}
+
+
+def init_label(name: str, params: dict) -> str:
+    if name == "normal":
+        return f"N(0, {params['std']:.3g}²)"
+    if name == "uniform":
+        return f"U(-{params['a']:.3g}, {params['a']:.3g})"
+    if name == "constant":
+        return f"constant {params['value']:g}"
+    if name.startswith("xavier") and params["gain"] != 1:
+        return f"{INITS[name]} (gain {params['gain']:.3g})"
+    return INITS[name]
+
+
+@st.cache_resource(show_spinner=False)
+def _toy(name: str) -> diag.DiagData:
+    return diag.toy_data(name)
+
+
+def get_data(name: str) -> diag.DiagData | None:
+    if name != "fashion":
+        return _toy(name)
+    data = dataset()
+    return None if data is None else diag.fashion_data(data)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _report(data_name, depth, width, act, init, params: tuple) -> diag.InitReport:
+    return diag.init_report(get_data(data_name), depth, width, act, init, **dict(params))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _symmetry(data_name, depth, width, act, init, params: tuple) -> diag.SymmetryRun:
+    return diag.symmetry_run(get_data(data_name), depth, width, act, init, **dict(params))
+
+
+# --------------------------------------------------------------------------- settings
+
+show_url_notes(bind_url(P, SCHEMA))
+_snap_state()
+
+st.title("🎲 Weight initialization")
+st.markdown(
+    "Before training, every weight gets a random start. That start decides whether a signal can "
+    "cross a deep network at all. **All zeros** keeps every unit identical; weights **too small** make "
+    "the activations shrink to 0 layer after layer; **too large** saturates them (tanh at ±1) or blows "
+    "them up, and the gradients vanish or explode with them. **Xavier** and **He** pick the scale "
+    "that keeps activations and gradients at a healthy size through depth. Everything below is "
+    "measured on a real network with the settings you choose."
+)
+
+with st.container(border=True):
+    c = st.columns([1.3, 1, 1, 1.1, 1.5, 1.3])
+    c[0].selectbox("Data", list(DATA_LABELS), key=f"{P}_data", format_func=DATA_LABELS.get)
+    c[1].slider("Hidden layers", 1, diag.MAX_DEPTH, key=f"{P}_depth")
+    c[2].select_slider("Units per layer", diag.WIDTHS, key=f"{P}_width")
+    c[3].selectbox("Activation", list(ACTIVATIONS), key=f"{P}_act", format_func=lambda n: ACTIVATIONS[n].label)
+    c[4].selectbox("Initializer", list(INITS), key=f"{P}_init", format_func=INITS.get)
+    init = st.session_state[f"{P}_init"]
+    act = st.session_state[f"{P}_act"]
+    with c[5]:
+        if init == "normal":
+            st.select_slider("σ (log scale)", LOG_OPTIONS, key=f"{P}_std", format_func=lambda v: f"{v:g}")
+        elif init == "uniform":
+            st.select_slider("a (log scale)", LOG_OPTIONS, key=f"{P}_a", format_func=lambda v: f"{v:g}")
+        elif init == "constant":
+            st.slider("c", -1.0, 1.0, step=0.01, key=f"{P}_value")
+        elif init.startswith("xavier"):
+            st.checkbox(f"× {act}'s gain {diag.activation_gain(act):.3g}", key=f"{P}_gain",
+                        help="PyTorch's calculate_gain: 5/3 for tanh, √2 for ReLU, 1 otherwise. "
+                             "Glorot's paper uses 1.")
+    p = st.columns([0.45] + [1] * len(PRESETS), vertical_alignment="center")
+    p[0].markdown("**Try:**")
+    for col, (name, values) in zip(p[1:], PRESETS.items()):
+        col.button(name, key=f"{P}_preset_{name}", on_click=_preset, args=(values,), width="stretch")
+
+data_name = st.session_state[f"{P}_data"]
+depth, width = int(st.session_state[f"{P}_depth"]), int(st.session_state[f"{P}_width"])
+params = init_params()
+data = get_data(data_name)
+if data is None:
+    st.info("Fashion-MNIST is not on this machine: pick a toy 2D set under **Data**, or get the dataset:")
+    write_url(P, SCHEMA)
+    missing_data_screen()
+    st.stop()
+
+key = (data_name, depth, width, act, init, tuple(sorted(params.items())))
+report = _report(*key)
+label = init_label(init, params)
+if params["noise"]:
+    label += " + noise 0.001"
+fan_in = width if depth > 1 else data.in_features
+st.caption(
+    f"Network: {data.in_features} inputs → {depth} × {width} {ACTIVATIONS[act].label} → {data.n_classes} outputs, "
+    f"initialized with **{label}**, ${FORMULAS[init]}$, measured on a batch of 512 training inputs."
+)
+
+tabs = st.tabs(["① Activations through depth", "② Gradients per layer", "③ Symmetry: all units alike",
+                "④ Train and compare"])
+
+# --------------------------------------------------------------------------- activations
+
+with tabs[0]:
+    a = report.acts
+    m = st.columns(4)
+    m[0].metric("std of layer 1", f"{a.std[0]:.3g}")
+    m[1].metric(f"std of layer {depth}", f"{a.std[-1]:.3g}",
+                help=f"{a.std[-1] / a.std[0]:.3g}× layer 1's" if a.std[0] > 0 else "layer 1's std is 0")
+    m[2].metric(f"|a| > 0.99 in layer {depth}", f"{a.saturated[-1]:.0%}",
+                help="Saturated tanh units: their slope is ~0, so almost no gradient passes.")
+    m[3].metric("variance gain per layer", f"{report.gain:.3g}",
+                help="n_in · Var(w) (× 1/2 for ReLU-like): the factor each layer multiplies the signal's "
+                     "variance by, in the linear regime. 1 keeps it; above 1 it grows, below 1 it shrinks.")
+    left, right = st.columns([1.25, 1])
+    with left:
+        st.plotly_chart(figs.activation_violins(a.hist, a.edges, a.std, a.saturated,
+                                                title="Each layer's activations (one histogram per layer)"),
+                        key=f"{P}_violins")
+        st.caption("Each shape is the histogram of one layer's activations on the batch, all on one value "
+                   "axis. A thin line at 0: the signal **collapsed** (too small). Two bulges at ±1: tanh "
+                   "**saturated** (too large). A steady shape from left to right: a healthy init.")
+    with right:
+        ref_label = f"{INITS[report.reference_init]} (measured)"
+        st.plotly_chart(figs.std_by_depth(a.std, report.reference.std if report.reference else None,
+                                          ref_label, label=label, title="Activation std against depth"),
+                        key=f"{P}_std")
+        st.caption(f"Grey dashes: the same network with **{INITS[report.reference_init]}**, the init derived for "
+                   f"{ACTIVATIONS[act].label} (the Xavier/He expectation: the scale stays put). Green band: within "
+                   f"3× of layer 1.")
+    st.markdown(
+        f"**Why the scale changes.** A unit sums n_in = {fan_in} inputs times weights: Var(z) = n_in · Var(w) · "
+        f"Var(a_prev). With σ_w = {report.weight_std:.3g} each layer multiplies the variance by "
+        f"**{report.gain:.3g}**, so after {depth} layers by {report.gain:.3g}^{depth} (in the linear regime). "
+        f"**Xavier** picks Var(w) = 2/(n_in + n_out) (σ_w = {report.xavier_std:.3g} here) for tanh/sigmoid, "
+        f"**He** picks Var(w) = 2/n_in (σ_w = {report.he_std:.3g}) because ReLU zeroes half its inputs."
+        + (" Tanh squashes a little at every layer, so with Glorot's gain 1 the std drifts down slowly "
+           "(~3× over 10 layers); PyTorch's gain 5/3 for tanh makes up for it." if act == "tanh" else "")
+    )
+
+# --------------------------------------------------------------------------- gradients
+
+with tabs[1]:
+    v = report.verdict
+    box = {"healthy": st.success, "zero": st.warning}.get(v.kind, st.error)
+    box(f"**{v.text}**")
+    left, right = st.columns([1.4, 1])
+    with left:
+        st.plotly_chart(figs.gradient_bars(report.grads.weight, v.labels, diag.layer_names(depth),
+                                           title=f"Gradient norm per layer at initialization (loss {report.grads.loss:.3g})"),
+                        key=f"{P}_grads")
+    with right:
+        st.markdown(
+            "**Backpropagation is a chain of products.** The gradient reaching layer l is the one at "
+            "layer l+1, multiplied by the weights and by the activation's slope f′(z):\n\n"
+            "∂L/∂a_l = W_{l+1}ᵀ (∂L/∂a_{l+1} ⊙ f′(z_{l+1}))\n\n"
+            "Each layer multiplies the gradient by roughly √n · σ_w · f′. Below 1 every time, the "
+            "gradient **vanishes** on its way to the first layers (they stop learning); above 1 it "
+            "**explodes**. Sigmoid's slope is at most 0.25, so sigmoid networks vanish unless the "
+            "weights make up for it; saturated tanh units (slope ≈ 0) block the gradient too.\n\n"
+            f"Named relative to the output layer: below 1/{diag.VANISH:g} of it is *vanishing*, above "
+            f"{diag.VANISH:g}× *exploding*. Gradients during training: tab ④."
+        )
+
+# --------------------------------------------------------------------------- symmetry
+
+with tabs[2]:
+    st.checkbox(f"Add a tiny noise (σ = {NOISE:g}) to every weight: the symmetry breaker", key=f"{P}_noise")
+    sdepth, swidth = min(depth, 3), min(width, 64)
+    sym = _symmetry(data_name, sdepth, swidth, act, init, tuple(sorted(init_params().items())))
+    if init not in SYMMETRIC:
+        st.info("Symmetry is the problem of **zeros** and **constant** inits: pick one (or the *All zeros* "
+                "button) to see every unit stay the same. Random inits start with every unit different.")
+    if all(sym.identical):
+        st.error(f"After {sym.steps[-1]} training steps every unit of every layer still has **exactly the same** "
+                 "weights: the layer acts like a single unit, however wide it is.")
+    else:
+        st.success(f"After {sym.steps[-1]} steps the units differ: each one can learn its own feature.")
+    left, right = st.columns([1.4, 1])
+    with left:
+        st.plotly_chart(figs.symmetry_lines(sym.steps, sym.symmetry,
+                                            title="Symmetry measure (0 = all units identical)"),
+                        key=f"{P}_sym")
+    with right:
+        st.plotly_chart(figs.distance_heatmap(sym.distances, title="Layer 1: distance between units"),
+                        key=f"{P}_dist")
+    if data.in_features == 784:
+        st.plotly_chart(figs.unit_images(sym.first_weights,
+                                         title=f"What the first {len(sym.first_weights)} units of layer 1 look at "
+                                               f"after {sym.steps[-1]} steps (their 784 weights as images)"),
+                        key=f"{P}_units")
+    st.markdown(
+        "**Why.** If two units of a layer start with the same weights, they compute the same output, "
+        "receive the same gradient and take the same step: they stay identical forever, and a layer of "
+        f"{swidth} units is no better than one unit. With all zeros it is worse still: tanh(0) = 0 and "
+        "ReLU(0) = 0 pass nothing on, so no gradient reaches the hidden weights at all. Random "
+        "initialization breaks the symmetry; even a tiny noise is enough for the units to part."
+    )
+    st.caption(f"Measured on a small copy ({sdepth} × {swidth} units, same activation and init) trained with "
+               f"Adam (lr 0.001, batches of 128) for {sym.steps[-1]} steps. The measure is the mean Euclidean "
+               "distance between two units' incoming weight vectors; it is exactly 0 only when they are "
+               "bit-for-bit equal.")
+
+# --------------------------------------------------------------------------- training
+
+with tabs[3]:
+    job = live.current(JOB_KEY)
+    running = job is not None and job.active
+    c = st.columns([2.2, 1, 1.4])
+    c[0].multiselect("Initializers to compare (2 to 5)", list(INITS), key=f"{P}_cmp",
+                     format_func=lambda n: init_label(n, params), max_selections=5, disabled=running)
+    c[1].slider("Seconds each", 2, 15, key=f"{P}_secs", disabled=running)
+    c[2].radio("Optimizer", list(OPTIMIZERS), key=f"{P}_opt", format_func=lambda k: OPTIMIZERS[k][0],
+               disabled=running)
+    chosen = list(st.session_state[f"{P}_cmp"])
+    secs = int(st.session_state[f"{P}_secs"])
+    b = st.columns([1, 3])
+    start = b[0].button("▶ Train them", key=f"{P}_start", type="primary", width="stretch",
+                        disabled=running or live.busy() or not 2 <= len(chosen) <= 5)
+    b[1].caption(f"The same {depth} × {width} {ACTIVATIONS[act].label} network and the same batches, once per "
+                 f"initializer, {secs} s each (about {len(chosen) * (secs + 1)} s in all), one after another. "
+                 "A run whose loss becomes NaN or infinite is stopped and reported.")
+    if len(chosen) < 2:
+        st.warning("Pick at least 2 initializers to compare.")
+    other = live.active_elsewhere(JOB_KEY)
+    if other is not None:
+        st.info(f"Another training of yours is running ({other.label}); stop it there to start this one.")
+    if start:
+        opt_name, lr = st.session_state[f"{P}_opt"], OPTIMIZERS[st.session_state[f"{P}_opt"]][1]
+        cfg = diag.CompareConfig(inits=tuple(chosen), depth=depth, width=width, activation=act,
+                                 init_params=tuple(sorted(params.items())), optimizer=opt_name, lr=lr,
+                                 budget=float(secs))
+        st.session_state[f"{P}_job_labels"] = [init_label(n, params) for n in chosen]
+        st.session_state[f"{P}_job_depth"] = depth
+        job = live.start(JOB_KEY, "init comparison",
+                         lambda job, cfg=cfg, data=data: diag.compare_inits(cfg, data, job.emit, job.control))
+        running = job is not None
+
+    @st.fragment(run_every=0.5 if running else None)
+    def training_view() -> None:
+        job = live.current(JOB_KEY)
+        if job is None:
+            st.caption("Press **Train them** to watch the loss curves side by side.")
+            return
+        job.beat()
+        live.queue_notice(job)
+        live.controls(job, f"{P}_ctl")
+        labels = st.session_state.get(f"{P}_job_labels", [])
+        jdepth = st.session_state.get(f"{P}_job_depth", depth)
+        runs = diag.comparison_curves(job.events())
+        if job.state == "failed":
+            st.error(f"The training failed: {job.error}")
+        if not runs:
+            return
+        names = [labels[i] if i < len(labels) else r.init for i, r in enumerate(runs)]
+        current = runs[-1]
+        if job.active:
+            last = current.steps[-1] if len(current.steps) else 0
+            st.caption(f"Training {len(runs)} of {len(labels)}: **{names[-1]}**, step {last}.")
+        for r, n in zip(runs, names):
+            if r.status == "diverged":
+                st.error(f"**{n}**: {r.message}.")
+        st.plotly_chart(figs.loss_curves(runs, names, title="Training loss, one curve per initializer"),
+                        key=f"{P}_loss")
+        rows = [{"initializer": n, "status": r.status, "steps": int(r.steps[-1]) if len(r.steps) else 0,
+                 "last loss": float(r.loss[-1]) if len(r.loss) and np.isfinite(r.loss[-1]) else None,
+                 "test accuracy": None if np.isnan(r.test_accuracy) else f"{r.test_accuracy:.1%}"}
+                for r, n in zip(runs, names)]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{P}_table")
+        left, right = st.columns(2)
+        with left:
+            pick = st.selectbox("Gradients during training of", range(len(runs)), format_func=lambda i: names[i],
+                                index=len(runs) - 1, key=f"{P}_grad_run")
+            r = runs[pick]
+            if len(r.grad_steps):
+                st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, diag.layer_names(jdepth),
+                                                    title=f"Gradient norm per layer: {names[pick]}"),
+                                key=f"{P}_grad_lines")
+                v = diag.name_gradient_flow(r.grad_norms[-1])
+                st.caption(f"Latest step: {v.text}")
+            else:
+                st.caption("No gradient norms yet (a run that diverged at once has none).")
+        with right:
+            sym_runs = [(n, r) for n, r in zip(names, runs) if r.init in SYMMETRIC and len(r.sym_steps)]
+            if sym_runs:
+                n, r = sym_runs[0]
+                st.plotly_chart(figs.symmetry_lines(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
+                                key=f"{P}_cmp_sym")
+            else:
+                st.caption("Add *All zeros* or *Constant c* to the comparison to watch the symmetry measure "
+                           "(tab ③) stay at 0 while it trains.")
+        st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
+                   "infinite; its curve stops there, marked ✖. Test accuracy: the 10,000 test images "
+                   "(toy sets: the held-out half).")
+        if not job.active and st.session_state.get(f"{P}_drawn_final") != job.id:
+            # One full rerun after the job ends, so the fragment stops polling.
+            st.session_state[f"{P}_drawn_final"] = job.id
+            st.rerun()
+
+    training_view()
+
+write_url(P, SCHEMA)

@@ -67,7 +67,11 @@ def std_by_depth(std: Sequence[float], reference: Sequence[float] | None = None,
         fig.add_annotation(text="std = 0 in every layer: all activations are identical",
                            xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=15))
     fig.update_xaxes(title="hidden layer", tickmode="array", tickvals=list(layers))
-    fig.update_yaxes(title="std of the activations (log)", type="log", exponentformat="power")
+    vals = [v for v in _positive(np.r_[std, reference if reference is not None else []]) if v]
+    # At least two decades shown, so the ticks are powers of ten and a flat line looks flat.
+    lo, hi = (math.floor(math.log10(min(vals) / band)), math.ceil(math.log10(max(vals) * band))) if vals else (-1, 1)
+    fig.update_yaxes(title="std of the activations (log)", type="log", exponentformat="power",
+                     range=[lo, max(hi, lo + 2)], dtick=1 if hi - lo <= 10 else 2)
     return _layout(fig, 380, title, legend=dict(orientation="h", y=-0.25, x=0))
 
 
@@ -91,6 +95,7 @@ def gradient_bars(norms: Sequence[float], labels: Sequence[str], names: Sequence
         fig.add_trace(go.Bar(
             x=[names[i] for i in idx], y=y, marker_color=color, name=kind,
             text=[f"{norms[i]:.2g}" if norms[i] != 0 else "0" for i in idx], textposition="outside",
+            textfont=dict(size=12), cliponaxis=False,
             hovertemplate="%{x}: %{text}<extra>" + kind + "</extra>"))
     fig.update_xaxes(categoryorder="array", categoryarray=list(names))
     fig.update_yaxes(title="gradient norm ||∂L/∂W|| (log)", type="log", exponentformat="power")
@@ -153,27 +158,36 @@ def symmetry_lines(steps: np.ndarray, sym: np.ndarray, title: str = "") -> go.Fi
 
 def distance_heatmap(d: np.ndarray, title: str = "") -> go.Figure:
     """Pairwise distances between units (units x units)."""
-    fig = go.Figure(go.Heatmap(z=d, colorscale="Viridis", zmin=0, zmax=max(float(d.max()), 1e-9),
+    fig = go.Figure(go.Heatmap(z=d, colorscale="Viridis", zmin=0, zmax=float(d.max()) or 1.0,
                                colorbar=dict(title="distance"),
                                hovertemplate="unit %{x} vs unit %{y}: %{z:.3g}<extra></extra>"))
-    fig.update_xaxes(title="unit", scaleanchor="y")
+    fig.update_xaxes(title="unit")
     fig.update_yaxes(title="unit", autorange="reversed")
     return _layout(fig, 340, title)
 
 
 def unit_images(weights: np.ndarray, title: str = "") -> go.Figure:
-    """First-layer weights of a few units (k, 784) as 28x28 images on one shared colour scale."""
+    """First-layer weights of a few units (k, 784) as 28x28 images: as they are (top row, one shared
+    colour scale) and minus the average unit (bottom row: what makes each unit different)."""
     k = len(weights)
-    lim = max(float(np.abs(weights).max()), 1e-12)
-    imgs = weights.reshape(k, 28, 28)
+    diff = weights - weights.mean(0, keepdims=True)
     gap = 4
-    canvas = np.full((28, k * 28 + (k - 1) * gap), np.nan)
+    fig = go.Figure()
+    for row, (w, name) in enumerate(((weights, "w"), (diff, "w − mean"))):
+        lim = float(np.abs(w).max())
+        canvas = np.full((28, k * 28 + (k - 1) * gap), np.nan)
+        for i in range(k):
+            canvas[:, i * (28 + gap): i * (28 + gap) + 28] = w[i].reshape(28, 28)
+        fig.add_trace(go.Heatmap(z=canvas, y0=row * 34, colorscale="RdBu", zmid=0, zmin=-max(lim, 1e-12),
+                                 zmax=max(lim, 1e-12), showscale=False, hoverinfo="skip"))
+        if lim == 0:
+            fig.add_annotation(x=(k * 28 + (k - 1) * gap) / 2, y=row * 34 + 14, showarrow=False,
+                               text="all exactly 0" if row == 0 else "nothing: every unit is identical",
+                               font=dict(size=15, color="#d62728"), bgcolor="rgba(255,255,255,0.8)")
     for i in range(k):
-        canvas[:, i * (28 + gap): i * (28 + gap) + 28] = imgs[i]
-    fig = go.Figure(go.Heatmap(z=canvas, colorscale="RdBu", zmin=-lim, zmax=lim, zmid=0,
-                               colorbar=dict(title="w"), hoverinfo="skip"))
-    for i in range(k):
-        fig.add_annotation(x=i * (28 + gap) + 13.5, y=-3, text=f"unit {i + 1}", showarrow=False)
-    fig.update_xaxes(visible=False, scaleanchor="y")
+        fig.add_annotation(x=i * (28 + gap) + 13.5, y=-4, text=f"unit {i + 1}", showarrow=False)
+    fig.add_annotation(x=-2, y=14, text="weights", textangle=-90, showarrow=False, xanchor="right")
+    fig.add_annotation(x=-2, y=48, text="− average unit", textangle=-90, showarrow=False, xanchor="right")
+    fig.update_xaxes(visible=False, scaleanchor="y", range=[-12, k * 28 + (k - 1) * gap])
     fig.update_yaxes(visible=False, autorange="reversed")
-    return _layout(fig, 200, title)
+    return _layout(fig, 330, title)
