@@ -285,9 +285,9 @@ def results_table(events: Sequence[dict]) -> list[dict]:
 
 
 def _param_summary(stats: Mapping | None) -> str:
-    """'alpha: 0.02 / -0.01 / 0.05' (mean per hidden layer)."""
+    """'t_l -1.02, a_l 0.11' (mean over every unit of every hidden layer)."""
     if not stats:
         return ""
     names = list(next(iter(stats.values())))
-    return "; ".join(f"{n}: " + " / ".join(f"{stats[layer][n]['mean']:.2f}" for layer in sorted(stats))
-                     for n in names)
+    means = {n: sum(stats[layer][n]["mean"] for layer in stats) / len(stats) for n in names}
+    return ", ".join(f"{n} {v:.3g}" for n, v in means.items())

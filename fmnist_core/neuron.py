@@ -75,11 +75,13 @@ def _num(v: float) -> str:
 
 
 def sum_latex(result: NeuronResult) -> str:
-    """'w_1 x_1 + ... = (-1)·1 + 3·0 + 3·1 = 2' as LaTeX."""
+    """The weighted sum term by term, one step per line, as LaTeX:
+    w_1 x_1 + ... = (-1)·1 + 3·0 + 3·1 = 2."""
     n = len(result.inputs)
     symbolic = " + ".join(f"w_{i + 1} x_{i + 1}" for i in range(n))
     numeric = " + ".join(f"{_num(w)}\\cdot{x:g}" for w, x in zip(result.weights, result.inputs))
-    return f"{symbolic} = {numeric} = {result.total:g}"
+    return (f"\\begin{{aligned}}\\text{{sum}} &= {symbolic}\\\\ &= {numeric}\\\\ "
+            f"&= {result.total:g}\\end{{aligned}}")
 
 
 def truth_table(example: NeuronExample = FLU, weights: Sequence[float] | None = None,

@@ -43,7 +43,7 @@ def cached_curves(name: str, params: tuple, x_min: float, x_max: float) -> list[
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_gradcheck(seed: int) -> dict:
-    return lab.gradcheck_activation("brelu", seed=seed)
+    return lab.gradcheck_activation("brelu", n=12, units=2, seed=seed)
 
 
 show_url_notes(bind_url(P, SCHEMA))
@@ -79,8 +79,8 @@ left, right = st.columns([2, 3])
 with left:
     st.latex(sum_latex(neuron))
     relation = r"\ge" if neuron.fires else "<"
-    st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}")
-    st.latex(rf"z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
+    st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}"
+             rf"\qquad z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
     st.dataframe(
         [{"activation": ACTIVATIONS[a].label, "f(z)": round(v, 4)} for a, v in neuron.outputs.items()],
         hide_index=True, width="stretch",

@@ -47,23 +47,23 @@ def curves_figure(curves: Sequence[dict], height: int = 380) -> go.Figure:
     return _base(fig, height)
 
 
-def neuron_figure(z: float, outputs: Mapping[str, float], curves: Mapping[str, dict], height: int = 260) -> go.Figure:
+def neuron_figure(z: float, outputs: Mapping[str, float], curves: Mapping[str, dict], height: int = 270) -> go.Figure:
     """One small panel per activation: its curve and where this neuron's z lands on it."""
     names = list(outputs)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[ACTIVATIONS[n].label for n in names],
-                        horizontal_spacing=0.05)
+    titles = [f"{ACTIVATIONS[n].label}<br><b>f({z:g}) = {outputs[n]:.3g}</b>" for n in names]
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=titles, horizontal_spacing=0.06)
     for i, name in enumerate(names, start=1):
         c = curves[name]
         fig.add_trace(go.Scatter(x=c["x"], y=c["f"], line=dict(color=color(name), width=3),
                                  showlegend=False, hoverinfo="skip"), row=1, col=i)
-        fig.add_trace(go.Scatter(x=[z], y=[outputs[name]], mode="markers+text",
+        fig.add_trace(go.Scatter(x=[z], y=[outputs[name]], mode="markers", name=ACTIVATIONS[name].label,
                                  marker=dict(size=14, color=color(name), line=dict(color="black", width=2)),
-                                 text=[f"f({z:g}) = {outputs[name]:.3g}"], textposition="top center",
-                                 textfont=dict(size=14), showlegend=False), row=1, col=i)
+                                 showlegend=False, hovertemplate="f(%{x:g}) = %{y:.4g}<extra></extra>"),
+                      row=1, col=i)
         fig.add_vline(x=z, line=dict(color="#999", dash="dot"), row=1, col=i)
     fig.update_xaxes(title_text="z")
     fig = _base(fig, height)
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(hovermode="closest", margin=dict(l=10, r=10, t=60, b=10))
     return fig
 
 
@@ -95,9 +95,9 @@ def training_figure(series: Mapping[str, Mapping[str, Sequence[float]]], budget:
                         subplot_titles=("training loss", "accuracy: test (dots) and running train (dotted line)"))
     for name, s in series.items():
         label, c = ACTIVATIONS[name].label, color(name)
-        fig.add_trace(go.Scatter(x=s["t"], y=s["loss"], name=label, legendgroup=name,
+        fig.add_trace(go.Scatter(x=s["t"], y=s["loss"], name=label, legendgroup=name, mode="lines",
                                  line=dict(color=c, width=3), hovertemplate="%{y:.3f}"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=s["t"], y=s["train_acc"], name=f"{label} train", legendgroup=name,
+        fig.add_trace(go.Scatter(x=s["t"], y=s["train_acc"], name=f"{label} train", legendgroup=name, mode="lines",
                                  showlegend=False, line=dict(color=c, width=1.5, dash="dot"),
                                  hovertemplate="%{y:.3f}"), row=1, col=2)
         fig.add_trace(go.Scatter(x=s["test_t"], y=s["test_acc"], name=f"{label} test", legendgroup=name,
@@ -127,9 +127,9 @@ def parameter_figure(traces: Mapping[str, Mapping[str, Mapping[int, Mapping[str,
         for layer, tr in sorted(traces[name][pname].items()):
             col = color(name)
             fig.add_trace(go.Scatter(x=list(tr["t"]) + list(tr["t"])[::-1], y=list(tr["p90"]) + list(tr["p10"])[::-1],
-                                     fill="toself", fillcolor=col, opacity=0.12, line=dict(width=0),
+                                     fill="toself", fillcolor=col, opacity=0.12, line=dict(width=0), mode="lines",
                                      showlegend=False, hoverinfo="skip"), row=r, col=c)
-            fig.add_trace(go.Scatter(x=tr["t"], y=tr["mean"], name=f"hidden layer {layer}",
+            fig.add_trace(go.Scatter(x=tr["t"], y=tr["mean"], name=f"hidden layer {layer}", mode="lines",
                                      legendgroup=f"layer{layer}", showlegend=i == 0,
                                      line=dict(color=col, width=2.5, dash=dashes[(layer - 1) % 4]),
                                      hovertemplate="%{y:.3f}"), row=r, col=c)
