@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -469,22 +468,42 @@ def unit_lines(W, b, extent: float, arrow: float | None = None) -> list[UnitLine
     return out
 
 
-def linear_accuracy(features, y) -> float:
+def linear_accuracy(features, y, ridge: float = 1e-8, iters: int = 30) -> float:
     """How well one straight line (hyperplane) separates the points: the training accuracy of a
-    nearly unregularized logistic regression on `features` (N, d) with labels (N,)."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    f = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
-    yy = np.asarray(y).astype(int)
+    logistic regression on `features` (N, d) with labels (N,), fitted by Newton's method with a tiny
+    ridge (so it stays finite on separable data)."""
+    f = np.asarray(features.detach().cpu() if hasattr(features, "detach") else features, dtype=np.float64)
+    f = f.reshape(len(f), -1)
+    yy = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y, dtype=np.float64).reshape(-1)
     if len(np.unique(yy)) < 2:
         return 1.0
     scale = f.std(0)
     f = (f - f.mean(0)) / np.where(scale > 1e-12, scale, 1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = LogisticRegression(C=1e4, max_iter=500).fit(f, yy)
-    return float(clf.score(f, yy))
+    X = np.hstack([f, np.ones((len(f), 1))])
+    w = np.zeros(X.shape[1])
+    reg = np.full(X.shape[1], ridge * len(X))
+    reg[-1] = 0.0
+
+    def loss(w):
+        z = X @ w
+        return float(np.sum(np.logaddexp(0, z) - yy * z) + 0.5 * np.sum(reg * w * w))
+
+    cur = loss(w)
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(X @ w, -30, 30)))
+        grad = X.T @ (p - yy) + reg * w
+        hess = (X * (p * (1 - p))[:, None]).T @ X + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while t > 1e-4 and loss(w - t * step) > cur:  # backtracking keeps each step a descent
+            t /= 2
+        w_new = w - t * step
+        new = loss(w_new)
+        w, done = w_new, cur - new < 1e-10 * max(1.0, abs(cur))
+        cur = new
+        if done:
+            break
+    return float(np.mean(((X @ w) > 0) == (yy > 0.5)))
 
 
 def pca_2d(features) -> tuple[np.ndarray, np.ndarray]:

@@ -48,8 +48,19 @@ def assert_packed_equals_alone(net: PackedMLP, data, epochs, optimizer, lr, batc
 def test_growth_grid_matches_training_each_width_alone(moons, activation, optimizer, batch_size, layers):
     net = PackedMLP([(w,) * layers for w in GROWTH_WIDTHS], activation, seed=11, optimizer=optimizer, lr=0.02,
                     dtype=F64)
-    net.train_epochs(moons.x_train, moons.y_train, 60, batch_size)
-    assert_packed_equals_alone(net, moons, 60, optimizer, 0.02, batch_size, 11, atol=1e-10)
+    net.train_epochs(moons.x_train, moons.y_train, 40, batch_size)
+    assert_packed_equals_alone(net, moons, 40, optimizer, 0.02, batch_size, 11, atol=1e-10)
+
+
+@pytest.mark.parametrize("activation", list(activations.ACTIVATIONS))
+def test_every_registry_activation_packs_exactly(moons, activation):
+    """Custom backward (BReLU's even/odd units), trainable per-unit parameters (SReLU, soft exponential)."""
+    net = PackedMLP([(w,) * 2 for w in (1, 2, 3, 8)], activation, seed=5, lr=0.02, dtype=F64)
+    if not net.packable:  # a parameter shared by a layer's units: the grid trains widths one by one
+        assert not train_growth(moons, widths=(1, 2), activation=activation, epochs=2).packed
+        return
+    net.train_epochs(moons.x_train, moons.y_train, 25, batch_size=64)
+    assert_packed_equals_alone(net, moons, 25, "adam", 0.02, 64, 5, atol=1e-9)
 
 
 def test_growth_grid_in_float32_matches_alone_closely(moons):
