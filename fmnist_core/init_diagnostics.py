@@ -28,6 +28,7 @@ MAX_DEPTH = 10
 WIDTHS = (8, 16, 32, 64, 128, 256, 512)
 VANISH = 10.0  # a layer whose gradient is 10x smaller (larger) than the output layer's vanishes (explodes)
 TINY, HUGE = 1e-6, 1e6  # gradient norms beyond these are vanishing/exploding whatever the ratio
+EVAL_SIZE = 2000  # test inputs scored after each comparison run
 FLAT_SLOPE = 0.05  # |f'(z)| below this: the unit is saturated (or dead) and passes almost no gradient
 
 
@@ -532,9 +533,8 @@ def train_one(model: nn.Module, data: DiagData, cfg: CompareConfig, emit: Callab
             window = []
     acc = float("nan")
     if status != "diverged":
-        with torch.no_grad():
-            logits = torch.cat([model(data.prep(data.x_test[i:i + 2000])) for i in range(0, len(data.y_test), 2000)])
-            acc = (logits.argmax(1) == data.y_test).float().mean().item()
+        with torch.no_grad():  # the first EVAL_SIZE test inputs: +-1% and 5x cheaper than all 10,000
+            acc = (model(data.prep(data.x_test[:EVAL_SIZE])).argmax(1) == data.y_test[:EVAL_SIZE]).float().mean().item()
     summary = {**base, "kind": "run_done", "status": status, "message": message, "step": step,
                "elapsed": time.perf_counter() - t0 - paused, "test_accuracy": acc}
     emit(summary)

@@ -188,7 +188,7 @@ with tabs[0]:
     with left:
         st.plotly_chart(figs.activation_violins(a.hist, a.edges, a.std, a.saturated,
                                                 title="Each layer's activations (one histogram per layer)"),
-                        key=f"{P}_violins")
+                        key=f"{P}_fig_violins")
         st.caption("Each shape is the histogram of one layer's activations on the batch, all on one value "
                    "axis. A thin line at 0: the signal **collapsed** (too small). Two bulges at ±1: tanh "
                    "**saturated** (too large). A steady shape from left to right: a healthy init.")
@@ -196,7 +196,7 @@ with tabs[0]:
         ref_label = f"{INITS[report.reference_init]} (measured)"
         st.plotly_chart(figs.std_by_depth(a.std, report.reference.std if report.reference else None,
                                           ref_label, label=label, title="Activation std against depth"),
-                        key=f"{P}_std")
+                        key=f"{P}_fig_std")
         st.caption(f"Grey dashes: the same network with **{INITS[report.reference_init]}**, the init derived for "
                    f"{ACTIVATIONS[act].label} (the Xavier/He expectation: the scale stays put). Green band: within "
                    f"3× of layer 1.")
@@ -220,7 +220,7 @@ with tabs[1]:
     with left:
         st.plotly_chart(figs.gradient_bars(report.grads.weight, v.labels, diag.layer_names(depth),
                                            title=f"Gradient norm per layer at initialization (loss {report.grads.loss:.3g})"),
-                        key=f"{P}_grads")
+                        key=f"{P}_fig_grads")
     with right:
         st.markdown(
             "**Backpropagation is a chain of products.** The gradient reaching layer l is the one at "
@@ -252,15 +252,15 @@ with tabs[2]:
     with left:
         st.plotly_chart(figs.symmetry_lines(sym.steps, sym.symmetry,
                                             title="Symmetry measure (0 = all units identical)"),
-                        key=f"{P}_sym")
+                        key=f"{P}_fig_sym")
     with right:
         st.plotly_chart(figs.distance_heatmap(sym.distances, title="Layer 1: distance between units"),
-                        key=f"{P}_dist")
+                        key=f"{P}_fig_dist")
     if data.in_features == 784:
         st.plotly_chart(figs.unit_images(sym.first_weights,
                                          title=f"What the first {len(sym.first_weights)} units of layer 1 look at "
                                                f"after {sym.steps[-1]} steps (their 784 weights as images)"),
-                        key=f"{P}_units")
+                        key=f"{P}_fig_units")
     st.markdown(
         "**Why.** If two units of a layer start with the same weights, they compute the same output, "
         "receive the same gradient and take the same step: they stay identical forever, and a layer of "
@@ -333,10 +333,12 @@ with tabs[3]:
             if r.status == "diverged":
                 st.error(f"**{n}**: {r.message}.")
         st.plotly_chart(figs.loss_curves(runs, names, title="Training loss, one curve per initializer"),
-                        key=f"{P}_loss")
-        rows = [{"initializer": n, "status": r.status, "steps": int(r.steps[-1]) if len(r.steps) else 0,
-                 "last loss": float(r.loss[-1]) if len(r.loss) and np.isfinite(r.loss[-1]) else None,
-                 "test accuracy": None if np.isnan(r.test_accuracy) else f"{r.test_accuracy:.1%}"}
+                        key=f"{P}_fig_loss")
+        rows = [{"initializer": n,
+                 "status": f"diverged at step {r.diverged_at}" if r.status == "diverged" else r.status,
+                 "steps": r.diverged_at if r.diverged_at else (int(r.steps[-1]) if len(r.steps) else 0),
+                 "last loss": f"{r.loss[-1]:.3g}" if len(r.loss) and r.status != "diverged" else "NaN",
+                 "test accuracy": "–" if np.isnan(r.test_accuracy) else f"{r.test_accuracy:.1%}"}
                 for r, n in zip(runs, names)]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{P}_table")
         left, right = st.columns(2)
@@ -347,7 +349,7 @@ with tabs[3]:
             if len(r.grad_steps):
                 st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, diag.layer_names(jdepth),
                                                     title=f"Gradient norm per layer: {names[pick]}"),
-                                key=f"{P}_grad_lines")
+                                key=f"{P}_fig_grad_lines")
                 v = diag.name_gradient_flow(r.grad_norms[-1])
                 st.caption(f"Latest step: {v.text}")
             else:
@@ -357,13 +359,13 @@ with tabs[3]:
             if sym_runs:
                 n, r = sym_runs[0]
                 st.plotly_chart(figs.symmetry_lines(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
-                                key=f"{P}_cmp_sym")
+                                key=f"{P}_fig_cmp_sym")
             else:
                 st.caption("Add *All zeros* or *Constant c* to the comparison to watch the symmetry measure "
                            "(tab ③) stay at 0 while it trains.")
         st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
-                   "infinite; its curve stops there, marked ✖. Test accuracy: the 10,000 test images "
-                   "(toy sets: the held-out half).")
+                   "infinite; its curve stops there, marked ✖. Test accuracy: the first "
+                   f"{diag.EVAL_SIZE:,} test inputs.")
         if not job.active and st.session_state.get(f"{P}_drawn_final") != job.id:
             # One full rerun after the job ends, so the fragment stops polling.
             st.session_state[f"{P}_drawn_final"] = job.id

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly import colors as px_colors
 
 VERDICT_COLORS = {"healthy": "#2ca02c", "vanishing": "#1f77b4", "exploding": "#d62728", "zero": "#7f7f7f"}
 RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
@@ -104,10 +105,17 @@ def gradient_bars(norms: Sequence[float], labels: Sequence[str], names: Sequence
 
 
 def loss_curves(runs: Sequence, labels: Sequence[str], title: str = "") -> go.Figure:
-    """Training loss per run (a `RunCurves` each); a diverged run ends in ✖ "diverged at step S"."""
+    """Training loss per run (a `RunCurves` each); a diverged run ends in ✖ "diverged at step S".
+
+    The axis is scaled to the runs that did not diverge: a diverging run's huge last losses would
+    otherwise flatten every other curve; its ✖ sits at the top edge when its loss is off the chart.
+    """
     fig = go.Figure()
-    finite = [v for r in runs for v in r.loss if math.isfinite(v)]
-    log_y = bool(finite) and max(finite) > 20
+    kept = [v for r in runs if r.status != "diverged" for v in r.loss if math.isfinite(v)]
+    if not kept:
+        kept = [v for r in runs for v in r.loss if math.isfinite(v)] or [2.3]
+    log_y = max(kept) > 50
+    top = max(kept) * (3 if log_y else 1.1)
     for i, (r, lab) in enumerate(zip(runs, labels)):
         color = RUN_COLORS[i % len(RUN_COLORS)]
         ok = np.isfinite(r.loss)
@@ -116,14 +124,19 @@ def loss_curves(runs: Sequence, labels: Sequence[str], title: str = "") -> go.Fi
         fig.add_trace(go.Scatter(x=r.steps[ok], y=r.loss[ok], mode="lines", name=lab + status,
                                  line=dict(color=color, width=3)))
         if r.status == "diverged":
-            y_last = float(r.loss[ok][-1]) if ok.any() else (max(finite) if finite else 2.3)
+            last = float(r.loss[ok][-1]) if ok.any() else top
             fig.add_trace(go.Scatter(
-                x=[r.diverged_at], y=[y_last], mode="markers+text", marker=dict(symbol="x", size=16, color=color),
-                text=[f"diverged at step {r.diverged_at}"], textposition="top right",
-                textfont=dict(color=color, size=14), showlegend=False, hoverinfo="text"))
+                x=[r.diverged_at], y=[min(last, top / (1.5 if log_y else 1.05))], mode="markers+text",
+                marker=dict(symbol="x", size=16, color=color), text=[f"diverged at step {r.diverged_at}"],
+                textposition="bottom right", textfont=dict(color=color, size=14), showlegend=False,
+                hovertext=f"{lab}: last finite loss {last:.3g}, then NaN/inf at step {r.diverged_at}",
+                hoverinfo="text"))
     fig.update_xaxes(title="training step", rangemode="tozero")
-    fig.update_yaxes(title="training loss" + (" (log)" if log_y else ""), type="log" if log_y else "linear",
-                     rangemode="tozero" if not log_y else None, exponentformat="power")
+    if log_y:
+        fig.update_yaxes(title="training loss (log)", type="log", exponentformat="power",
+                         range=[math.log10(max(min(kept), 1e-3) / 1.5), math.log10(top)])
+    else:
+        fig.update_yaxes(title="training loss", range=[0, top])
     return _layout(fig, 400, title, legend=dict(orientation="h", y=-0.2, x=0))
 
 
@@ -131,9 +144,9 @@ def gradient_lines(steps: np.ndarray, norms: np.ndarray, names: Sequence[str], t
     """Gradient norm of each layer (columns of `norms` (T, L + 1)) during training, log y."""
     fig = go.Figure()
     n = norms.shape[1] if norms.ndim == 2 else 0
+    ramp = px_colors.sample_colorscale("Viridis", [j / max(n - 2, 1) for j in range(max(n - 1, 1))])
     for j in range(n):
-        shade = int(40 + 180 * j / max(n - 1, 1))
-        color = "#222" if j == n - 1 else f"rgb({255 - shade}, {80 + shade // 3}, {shade})"
+        color = "#222" if j == n - 1 else ramp[j]  # input side purple ... yellow, output black
         fig.add_trace(go.Scatter(x=steps, y=_positive(norms[:, j]), mode="lines", name=names[j],
                                  line=dict(color=color, width=2 if j < n - 1 else 3)))
     fig.update_xaxes(title="training step")
@@ -149,8 +162,9 @@ def symmetry_lines(steps: np.ndarray, sym: np.ndarray, title: str = "") -> go.Fi
         fig.add_trace(go.Scatter(x=steps, y=sym[:, j], mode="lines+markers", name=f"layer {j + 1}",
                                  marker=dict(size=5)))
     if n and np.all(sym == 0):
-        fig.add_annotation(text="exactly 0 in every layer: all units identical", xref="paper", yref="paper",
-                           x=0.5, y=0.6, showarrow=False, font=dict(size=16, color="#d62728"))
+        fig.add_annotation(text="exactly 0 in every layer:<br>all units identical", xref="paper", yref="paper",
+                           x=0.05, y=0.6, xanchor="left", showarrow=False, font=dict(size=16, color="#d62728"),
+                           bgcolor="rgba(255,255,255,0.85)")
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="mean distance between units", rangemode="tozero")
     return _layout(fig, 340, title)
