@@ -1,8 +1,9 @@
 """Every page of the app, in a real browser and in AppTest: it opens, and hostile links cannot break it.
 
 - Each page at projector size (1280x720) and laptop size (1440x900): no Streamlit exception
-  element, no browser console error, a title on the page, a screenshot in test-artifacts/
-  (`allpages-<page>-<size>.png`) for a person to look at.
+  element, no browser console error, a title on the page, screenshots in test-artifacts/ for a
+  person to look at: `allpages-<page>-<size>.png` (the first screen, as projected) and
+  `allpages-<page>-<size>-whole.png` (the whole page).
 - Each page opened from a link full of garbage, out-of-range and hostile query parameters (NaN,
   huge numbers, 1e309, empty lists, `<script>`, an `onerror` image, a 5000-character value): it
   still loads, shows no exception or console error, and nothing from the link runs (no alert dialog,
@@ -73,6 +74,20 @@ def wait_charts(page, timeout: float = 15_000) -> None:
         pass
 
 
+def screenshot_whole(page, name: str, width: int, height: int, max_height: int = 8000) -> None:
+    """The whole page in one image: Streamlit scrolls inside its main block, so a full-page
+    screenshot is only the first screen; grow the viewport to the content's height instead."""
+    tall = page.evaluate("() => Math.max(...[...document.querySelectorAll("
+                         "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"]')]"
+                         ".map(e => e.scrollHeight))")
+    if tall and tall > height:
+        page.set_viewport_size({"width": width, "height": min(int(tall) + 40, max_height)})
+        page.wait_for_timeout(800)  # charts re-lay out to the new size
+        wait_charts(page, 5_000)
+        screenshot(page, name, full_page=False)
+        page.set_viewport_size({"width": width, "height": height})
+
+
 def assert_healthy(page, what: str) -> None:
     exc = page.locator("[data-testid='stException']")
     assert exc.count() == 0, f"{what}: {exc.first.inner_text()[:1500]}"
@@ -84,15 +99,21 @@ def assert_healthy(page, what: str) -> None:
 # --------------------------------------------------------------------------- real browser
 
 @pytest.mark.browser
-@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("path", PATHS, ids=_name)
-def test_page_opens_cleanly(app_server, page, path, size):
-    w, h = SIZES[size]
-    page.set_viewport_size({"width": w, "height": h})
-    open_and_settle(page, app_server, path)
-    wait_charts(page)
-    screenshot(page, f"allpages-{_name(path)}-{size}")
-    assert_healthy(page, f"/{path} at {size}")
+def test_page_opens_cleanly(app_server, page, path):
+    """Projector size first, then the same tab resized to a laptop (the layout reflows, no rerun)."""
+    for i, (size, (w, h)) in enumerate(SIZES.items()):
+        page.set_viewport_size({"width": w, "height": h})
+        if i == 0:
+            open_and_settle(page, app_server, path)
+        else:
+            page.wait_for_timeout(800)
+            wait_idle(page)
+        wait_charts(page)
+        screenshot(page, f"allpages-{_name(path)}-{size}", full_page=False)  # what the screen shows
+        assert_healthy(page, f"/{path} at {size}")
+        screenshot_whole(page, f"allpages-{_name(path)}-{size}-whole", w, h)
+        assert_healthy(page, f"/{path} at {size}, whole page")
     if path:  # Streamlit sends an unknown path to the default page; this one must stay put
         assert page.url.split("?")[0].rstrip("/").endswith("/" + path)
 
