@@ -141,24 +141,50 @@ _SOFTEXP_LOG_FLOOR = 1e-3  # alpha < 0: f is held where 1 - alpha (x + alpha) < 
 # a smaller floor (1e-6) made 8 s runs blow up: the held values grow as ln(floor) / alpha
 
 
-def soft_exponential(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Godfrey & Gashler's soft exponential; `alpha` broadcasts against x.
+def _softexp_pos(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    return torch.expm1((a * x).clamp(max=_SOFTEXP_MAX_EXPONENT)) / a + a
+
+
+def _softexp_neg(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    return -torch.log1p((-a * (x + a)).clamp(min=_SOFTEXP_LOG_FLOOR - 1)) / a
+
+
+def _softexp_zero(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    # x at alpha = 0 exactly; the alpha term gives the limit's alpha-derivative (1 + x^2/2), the same
+    # from both sides, so a unit that starts at alpha = 0 can still learn its alpha.
+    return x + a * (1 + 0.5 * x * x)
+
+
+def soft_exponential(x: torch.Tensor, alpha: torch.Tensor | float) -> torch.Tensor:
+    """Godfrey & Gashler's soft exponential, with one alpha or one alpha per unit (dim 1 of x).
 
     alpha < 0: -ln(1 - alpha (x + alpha)) / alpha; alpha = 0: x; alpha > 0: (e^(alpha x) - 1) / alpha + alpha.
     """
-    alpha = torch.as_tensor(alpha, dtype=torch.promote_types(x.dtype, torch.float32), device=x.device)
-    pos, neg = alpha > 0, alpha < 0
-    one = torch.ones_like(alpha)
-    # Each branch sees a safe alpha where it is not selected, so where() never mixes in NaN gradients.
-    a_pos = torch.where(pos, alpha, one)
-    a_neg = torch.where(neg, alpha, -one)
-    f_pos = torch.expm1((a_pos * x).clamp(max=_SOFTEXP_MAX_EXPONENT)) / a_pos + a_pos
-    z = (-a_neg * (x + a_neg)).clamp(min=_SOFTEXP_LOG_FLOOR - 1)
-    f_neg = -torch.log1p(z) / a_neg
-    # At alpha = 0 exactly this is x; the alpha term gives the limit's alpha-derivative (1 + x^2/2),
-    # the same from both sides, so a unit that starts at alpha = 0 can still learn its alpha.
-    f_zero = x + alpha * (1 + 0.5 * x * x)
-    return torch.where(pos, f_pos, torch.where(neg, f_neg, f_zero))
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    a = torch.as_tensor(alpha, dtype=dtype, device=x.device)
+    x = x.to(dtype)  # bf16 under autocast: mixed-dtype elementwise ops are several times slower
+    if a.numel() == 1:
+        a = a.reshape(())
+        v = a.item()
+        return (_softexp_pos if v > 0 else _softexp_neg if v < 0 else _softexp_zero)(x, a)
+    if x.dim() < 2 or a.numel() != x.shape[1]:
+        raise ValueError(f"one alpha per unit needs x of shape (N, {a.numel()}, ...), got {tuple(x.shape)}")
+    a = a.reshape(-1)
+    # Each unit follows one branch: compute each branch only on its own units (where() over all
+    # three branches was ~2x slower), then put the columns back in order.
+    shape = (1, -1) + (1,) * (x.dim() - 2)
+    idx, cols = [], []
+    for branch, mask in ((_softexp_pos, a > 0), (_softexp_neg, a < 0), (_softexp_zero, a == 0)):
+        units = mask.nonzero().view(-1)
+        if len(units):
+            idx.append(units)
+            cols.append(branch(x.index_select(1, units), a[units].view(shape)))
+    if len(cols) == 1:
+        return cols[0]
+    order = torch.cat(idx)
+    back = torch.empty_like(order)
+    back[order] = torch.arange(len(order), device=order.device)
+    return torch.cat(cols, 1).index_select(1, back)
 
 
 def soft_exponential_domain(x: torch.Tensor, params: Mapping[str, float]) -> torch.Tensor:
@@ -176,17 +202,24 @@ class SoftExponential(nn.Module):
         self.alpha = nn.Parameter(torch.full((num_features or 1,), float(alpha)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return soft_exponential(x, _per_unit(self.alpha, x))
+        # Computed in float32 at least, returned in x's dtype: under bf16 autocast the dropout and
+        # Linear after it are ~5x slower on a float32 tensor.
+        return soft_exponential(x, self.alpha).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"units={self.alpha.numel()}"
 
 
 def srelu(x: torch.Tensor, t_l, a_l, t_r, a_r) -> torch.Tensor:
-    """Jin et al.'s S-shaped ReLU: slope a_r right of t_r, identity between, slope a_l left of t_l."""
-    right = t_r + a_r * (x - t_r)
-    left = t_l + a_l * (x - t_l)
-    return torch.where(x >= t_r, right, torch.where(x <= t_l, left, x))
+    """Jin et al.'s S-shaped ReLU: slope a_r right of t_r, identity between, slope a_l left of t_l.
+
+    Written as x + (a_r - 1) relu(x - t_r) - (a_l - 1) relu(t_l - x), which equals the three pieces
+    for t_l <= t_r and runs ~4x faster than nested where() on a CPU. If t_l > t_r the two outer
+    pieces overlap and add up.
+    """
+    if torch.is_tensor(t_l):
+        x = x.to(torch.promote_types(x.dtype, t_l.dtype))  # one dtype: mixed bf16/f32 ops are slow
+    return x + (a_r - 1) * torch.relu(x - t_r) - (a_l - 1) * torch.relu(t_l - x)
 
 
 class SReLU(nn.Module):
@@ -202,7 +235,7 @@ class SReLU(nn.Module):
             setattr(self, name, nn.Parameter(torch.full((n,), float(v))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return srelu(x, *(_per_unit(getattr(self, n), x) for n in self.names))
+        return srelu(x, *(_per_unit(getattr(self, n), x) for n in self.names)).to(x.dtype)  # see SoftExponential
 
     def extra_repr(self) -> str:
         return f"units={self.t_l.numel()}"
@@ -210,12 +243,12 @@ class SReLU(nn.Module):
 
 # --------------------------------------------------------------------------- custom backward
 
-def _even_units(x: torch.Tensor) -> torch.Tensor:
-    """Bool mask broadcasting along dim 1: True for units 0, 2, 4, ..."""
+def _unit_signs(x: torch.Tensor) -> torch.Tensor:
+    """+1 for units 0, 2, 4, ... and -1 for odd units, shaped to broadcast along dim 1 of x."""
     if x.dim() < 2:
-        return torch.ones((), dtype=torch.bool, device=x.device)
-    even = torch.arange(x.shape[1], device=x.device) % 2 == 0
-    return even.view(1, -1, *([1] * (x.dim() - 2)))
+        return torch.ones((), dtype=x.dtype, device=x.device)
+    s = 1 - 2 * (torch.arange(x.shape[1], device=x.device) % 2)
+    return s.to(x.dtype).view(1, -1, *([1] * (x.dim() - 2)))
 
 
 class BReLUFunction(torch.autograd.Function):
@@ -223,19 +256,19 @@ class BReLUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        # Where the unit passes its input through: x > 0 on even units, x < 0 on odd ones.
-        passes = torch.where(_even_units(x), x > 0, x < 0)
-        ctx.save_for_backward(passes)
+        s = _unit_signs(x)
+        y = s * torch.relu(s * x)  # s = +1: relu(x); s = -1: -relu(-x)
+        ctx.save_for_backward(y)
         ctx.x_dtype = x.dtype
-        return torch.where(passes, x, torch.zeros_like(x))
+        return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:
-        (passes,) = ctx.saved_tensors
-        # The slope is 1 where the input passed and 0 elsewhere. Under autocast grad_out may come
-        # back in another dtype than x had; the gradient must match x.
-        return torch.where(passes, grad_out, torch.zeros_like(grad_out)).to(ctx.x_dtype)
+        (y,) = ctx.saved_tensors
+        # Slope 1 where the input passed through (y != 0), 0 where the unit was off. Under autocast
+        # grad_out may arrive in another dtype than x had; the gradient must match x.
+        return (grad_out * (y != 0)).to(ctx.x_dtype)
 
 
 def brelu(x: torch.Tensor) -> torch.Tensor:

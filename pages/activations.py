@@ -130,7 +130,7 @@ else:
     curve_list = [c for n in shown for c in cached_curves(n, tuple(sorted(params_of(n).items())), -xmax, xmax)]
     st.plotly_chart(figs.curves_figure(curve_list), key=f"{P}_curves_fig")
     if "srelu" in shown and params_of("srelu")["t_l"] > params_of("srelu")["t_r"]:
-        st.warning("SReLU needs t_l ≤ t_r; with t_l above t_r the right branch wins where they overlap.")
+        st.warning("SReLU needs t_l ≤ t_r: with t_l above t_r its two outer pieces overlap and add up.")
     fcols = st.columns(min(3, len(shown)))
     for i, n in enumerate(shown):
         spec = ACTIVATIONS[n]
