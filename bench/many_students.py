@@ -292,6 +292,7 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
         "started": sum(s.started for s in students),
         "queued": sum(s.queued for s in students),
         "trained": sum(s.trained for s in students),
+        "queue_positions": sorted(s.best_position for s in students if s.queued),
         "max_running_seen": max((s.max_running_seen for s in students), default=0),
         "limit_seen": max((s.limit_seen for s in students), default=0),
         "foreign_runs_seen": sum(len(s.foreign_seeds) for s in students),
@@ -355,6 +356,18 @@ class _CountBarrier:
             self.cond.notify_all()
 
 
+def _ranges(xs: list[int]) -> str:
+    """[1, 2, 3, 5] -> '#1-3, #5'."""
+    out, start = [], None
+    for i, x in enumerate(xs):
+        if start is None:
+            start = x
+        if i + 1 == len(xs) or xs[i + 1] != x + 1:
+            out.append(f"#{start}" if start == x else f"#{start}-{x}")
+            start = None
+    return ", ".join(out) or "none"
+
+
 def format_report(r: dict) -> str:
     h, rss, th = r["health"], r["rss_mb"], r["threads"]
     ended = r["jobs_ended_s_after_last_close"]
@@ -363,7 +376,7 @@ def format_report(r: dict) -> str:
         f"health: p50 {h['p50_s'] * 1000:.0f} ms, p95 {h['p95_s'] * 1000:.0f} ms, max {h['max_s'] * 1000:.0f} ms, "
         f"{h['failures']} failed of {h['n']} (idle p50 {h['idle_p50_s'] * 1000:.0f} ms)",
         f"sessions: {r['crashed_sessions']} crashed, {r['started']} started a job, {r['queued']} saw the queue notice, "
-        f"{r['trained']} saw their own run; most jobs training at once seen: {r['max_running_seen']} "
+        f"{r['trained']} saw their own run; queue places shown {_ranges(r['queue_positions'])}; most jobs training at once seen: {r['max_running_seen']} "
         f"(limit shown {r['limit_seen']}); other students' runs seen: {r['foreign_runs_seen']}",
         f"live view refresh (fragment rerun asked -> drawn): p50 {r['live_refresh_s']['p50']:.2f} s, "
         f"p95 {r['live_refresh_s']['p95']:.2f} s over {r['live_refresh_s']['n']} refreshes; "

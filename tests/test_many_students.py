@@ -48,6 +48,8 @@ def test_every_student_got_a_job_and_saw_only_their_own_run(report):
 
 def test_jobs_beyond_the_limit_queue_and_say_so(report):
     assert report["queued"] >= N - MAX_JOBS
+    places = report["queue_positions"]
+    assert len(set(places)) == len(places), places  # each waiting student has a place of its own
     assert report["limit_seen"] == MAX_JOBS
     assert 1 <= report["max_running_seen"] <= MAX_JOBS
 
