@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/activation_compare.py                 # every activation, 8 s each
     .venv/bin/python bench/activation_compare.py --only relu,tanh,sigmoid,srelu --budget 8
+    .venv/bin/python bench/activation_compare.py --page-only --browser   # slider response only
 
 Prints, per activation, the test accuracy after its budget (target > 80% except the step), the
 wall time of the whole comparison (target for 4 x 8 s: < 45 s), and the median time of one
@@ -25,14 +26,103 @@ from fmnist_core.activations import ACTIVATIONS  # noqa: E402
 from fmnist_core.fashion import load_fashion_mnist  # noqa: E402
 
 
+SHOWN = ("softexp", "srelu", "isru", "brelu", "gelu", "sigmoid")
+
+
+def slider_work_ms(moves: int = 15) -> tuple[list[float], list[float]]:
+    """What the curves fragment computes per slider move (6 curves, the figure, its JSON):
+    (wall ms, this thread's CPU ms). CPU time hardly depends on what else the machine runs."""
+    from ui.activation_figures import curves_figure
+
+    wall, cpu = [], []
+    for i in range(moves):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        cs = [c for n in SHOWN for c in curves(n, {"alpha": -0.5 + 0.07 * i} if n == "softexp" else None)]
+        curves_figure(cs).to_json()
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
+    return wall, cpu
+
+
+def page_slider_ms(moves: int = 9) -> list[float]:
+    """Whole-page rerun times (ms) after moving a parameter slider, measured through AppTest
+    (server-side work only: no network or browser rendering)."""
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.query_params["show"] = ",".join(SHOWN)
+    at.switch_page("pages/activations.py").run()
+    times = []
+    for i in range(moves):
+        at.slider(key="activations_softexp_alpha").set_value(round(-0.9 + 0.2 * i, 2))
+        t0 = time.perf_counter()
+        at.run()
+        times.append((time.perf_counter() - t0) * 1000)
+        assert not at.exception, at.exception
+    return times
+
+
+def browser_slider_ms(moves: int = 9) -> list[float]:
+    """Milliseconds from a key press on a parameter slider to the redrawn curve in headless chromium
+    (server, network and browser rendering included)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+
+    server = start_server(name="bench-activations")
+    times = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(server.url)  # the router first (a fresh server's first direct visit skips app.py)
+            page.wait_for_selector("text=Device:", timeout=60_000)
+            page.goto(f"{server.url}/activations?show={','.join(SHOWN)}")
+            page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=60_000)
+            page.wait_for_timeout(2000)
+            curve_y = ("() => { for (const el of document.querySelectorAll('.js-plotly-plot')) {"
+                       " const a = (el.layout.annotations || []).map(x => x.text);"
+                       " if (a.includes('f(x)')) return JSON.stringify(el.data[0].y); } return ''; }")
+            thumb = page.locator("[data-testid='stSlider']", has_text="SoftExponential: alpha").get_by_role("slider")
+            thumb.scroll_into_view_if_needed()
+            for _ in range(moves):
+                before = page.evaluate(curve_y)
+                t0 = time.perf_counter()
+                thumb.press("ArrowRight")
+                page.wait_for_function(f"(before) => ({curve_y})() !== before", arg=before, timeout=10_000,
+                                       polling="raf")
+                times.append((time.perf_counter() - t0) * 1000)
+                page.wait_for_timeout(300)
+            browser.close()
+    finally:
+        stop_server(server)
+    return times
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--only", help="comma-separated activations (default: all)")
     p.add_argument("--budget", type=float, default=8.0, help="seconds of training per activation")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--page-only", action="store_true", help="only time the page's slider response")
+    p.add_argument("--browser", action="store_true", help="also time the slider in headless chromium")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     names = args.only.split(",") if args.only else list(ACTIVATIONS)
+
+    wall, cpu = slider_work_ms()
+    print(f"curves fragment work per slider move (6 activations): median {statistics.median(wall):.0f} ms wall, "
+          f"{statistics.median(cpu):.0f} ms CPU")
+    page = page_slider_ms()
+    print(f"whole page rerun through AppTest (6 activations shown): median {statistics.median(page):.0f} ms, "
+          f"max {max(page):.0f} ms (target < 300 ms)")
+    if args.browser:
+        b = browser_slider_ms()
+        print(f"browser: key press on a slider -> curve redrawn: median {statistics.median(b):.0f} ms, "
+              f"max {max(b):.0f} ms (target < 300 ms)")
+    if args.page_only:
+        return 0
 
     times = {}
     for name in ACTIVATIONS:

@@ -61,44 +61,53 @@ st.markdown(
     "Three yes/no symptoms (1 = yes), one weight each, and a threshold of 5. Tick the symptoms, "
     "change a weight, and follow the arithmetic."
 )
-cols = st.columns(4)
-for i, (col, symptom) in enumerate(zip(cols, FLU.inputs), start=1):
-    with col:
-        st.checkbox(f"x{i}: {symptom}", key=f"{P}_x{i}")
-        st.number_input(f"weight w{i}", min_value=-10.0, max_value=10.0, step=1.0, key=f"{P}_w{i}")
-with cols[3]:
-    st.number_input("threshold", min_value=-20.0, max_value=20.0, step=1.0, key=f"{P}_threshold",
-                    help="The bias is minus the threshold: the activation sees z = sum − threshold.")
 
-xs = [1.0 if st.session_state[f"{P}_x{i}"] else 0.0 for i in (1, 2, 3)]
-ws = [float(st.session_state[f"{P}_w{i}"]) for i in (1, 2, 3)]
-threshold = float(st.session_state[f"{P}_threshold"])
-neuron = compute_neuron(xs, ws, threshold)
-verdict = FLU.yes if neuron.fires else FLU.no
-left, right = st.columns([2, 3])
-with left:
-    st.latex(sum_latex(neuron))
-    relation = r"\ge" if neuron.fires else "<"
-    st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}"
-             rf"\qquad z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
-    st.dataframe(
-        [{"activation": ACTIVATIONS[a].label, "f(z)": round(v, 4)} for a, v in neuron.outputs.items()],
-        hide_index=True, width="stretch",
-    )
-with right:
-    z_lim = max(6.0, abs(neuron.z) + 1.5)
-    neuron_curves = {a: cached_curves(a, (), -z_lim, z_lim)[0] for a in NEURON_ACTIVATIONS}
-    st.plotly_chart(figs.neuron_figure(neuron.z, neuron.outputs, neuron_curves), key=f"{P}_neuron_fig")
-    st.markdown(
-        f"The **step** answers a hard {int(neuron.outputs['step'])}: *{verdict}*. The **sigmoid** gives "
-        f"{neuron.outputs['sigmoid']:.3f}, a probability of flu that says *how sure*. **Tanh** squeezes z "
-        f"into −1..1, and **ReLU** passes the margin above the threshold and is 0 below it."
-    )
-with st.expander("All eight patients (every combination of symptoms)"):
-    st.dataframe(truth_table(FLU, ws, threshold), hide_index=True, width="stretch",
-                 column_config={a: st.column_config.NumberColumn(format="%.3f") for a in ("sigmoid", "tanh")})
-    st.caption("The step's jump is not differentiable: a smooth function that gives a probability "
-               "(the sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
+
+@st.fragment
+def neuron_section() -> None:
+    """Its widgets rerun only this section (a full page run is several times slower)."""
+    cols = st.columns(4)
+    for i, (col, symptom) in enumerate(zip(cols, FLU.inputs), start=1):
+        with col:
+            st.checkbox(f"x{i}: {symptom}", key=f"{P}_x{i}")
+            st.number_input(f"weight w{i}", min_value=-10.0, max_value=10.0, step=1.0, key=f"{P}_w{i}")
+    with cols[3]:
+        st.number_input("threshold", min_value=-20.0, max_value=20.0, step=1.0, key=f"{P}_threshold",
+                        help="The bias is minus the threshold: the activation sees z = sum − threshold.")
+
+    xs = [1.0 if st.session_state[f"{P}_x{i}"] else 0.0 for i in (1, 2, 3)]
+    ws = [float(st.session_state[f"{P}_w{i}"]) for i in (1, 2, 3)]
+    threshold = float(st.session_state[f"{P}_threshold"])
+    neuron = compute_neuron(xs, ws, threshold)
+    verdict = FLU.yes if neuron.fires else FLU.no
+    left, right = st.columns([2, 3])
+    with left:
+        st.latex(sum_latex(neuron))
+        relation = r"\ge" if neuron.fires else "<"
+        st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}"
+                 rf"\qquad z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
+        st.dataframe(
+            [{"activation": ACTIVATIONS[a].label, "f(z)": round(v, 4)} for a, v in neuron.outputs.items()],
+            hide_index=True, width="stretch",
+        )
+    with right:
+        z_lim = max(6.0, abs(neuron.z) + 1.5)
+        neuron_curves = {a: cached_curves(a, (), -z_lim, z_lim)[0] for a in NEURON_ACTIVATIONS}
+        st.plotly_chart(figs.neuron_figure(neuron.z, neuron.outputs, neuron_curves), key=f"{P}_neuron_fig")
+        st.markdown(
+            f"The **step** answers a hard {int(neuron.outputs['step'])}: *{verdict}*. The **sigmoid** gives "
+            f"{neuron.outputs['sigmoid']:.3f}, a probability of flu that says *how sure*. **Tanh** squeezes z "
+            f"into −1..1, and **ReLU** passes the margin above the threshold and is 0 below it."
+        )
+    with st.expander("All eight patients (every combination of symptoms)"):
+        st.dataframe(truth_table(FLU, ws, threshold), hide_index=True, width="stretch",
+                     column_config={a: st.column_config.NumberColumn(format="%.3f") for a in ("sigmoid", "tanh")})
+        st.caption("The step's jump is not differentiable: a smooth function that gives a probability "
+                   "(the sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
+    write_url(P, SCHEMA)
+
+
+neuron_section()
 
 # ----------------------------------------------------------------------------- curves and slopes
 st.header("Activation functions and their slopes")
@@ -108,29 +117,35 @@ st.markdown(
     "the slope f′(x) that backpropagation multiplies by, computed here by **autograd**, exactly as "
     "training computes it (not a second formula)."
 )
-c1, c2 = st.columns([4, 1])
-c1.multiselect("Activations to compare", NAMES, format_func=lambda n: ACTIVATIONS[n].label,
-               max_selections=6, key=f"{P}_show")
-c2.slider("x range ±", min_value=1.0, max_value=10.0, step=0.5, key=f"{P}_xmax")
-shown = list(st.session_state[f"{P}_show"])
-xmax = float(st.session_state[f"{P}_xmax"])
 
-with_params = [n for n in shown if ACTIVATIONS[n].params]
-if with_params:
-    slider_specs = [(n, p) for n in with_params for p in ACTIVATIONS[n].params]
-    scols = st.columns(min(4, len(slider_specs)))
-    for i, (n, p) in enumerate(slider_specs):
+
+st.multiselect("Activations to compare", NAMES, format_func=lambda n: ACTIVATIONS[n].label,
+               max_selections=6, key=f"{P}_show")
+shown = list(st.session_state[f"{P}_show"])
+
+
+@st.fragment
+def curves_section() -> None:
+    """Sliders rerun only this section: the curves must follow a slider in under 300 ms."""
+    slider_specs = [(n, p) for n in shown for p in ACTIVATIONS[n].params]
+    scols = st.columns(min(4, len(slider_specs) + 1))
+    scols[0].slider("x range ±", min_value=1.0, max_value=10.0, step=0.5, key=f"{P}_xmax")
+    for i, (n, p) in enumerate(slider_specs, start=1):
         label = f"{ACTIVATIONS[n].label}: {p.name}" + (" (start value, trained per unit)" if p.trainable else "")
         scols[i % len(scols)].slider(label, min_value=p.low, max_value=p.high, step=0.01,
                                      key=f"{P}_{n}_{p.name}", help=p.help)
-
-if not shown:
-    st.info("Pick at least one activation above to see its curve.")
-else:
+    xmax = float(st.session_state[f"{P}_xmax"])
     curve_list = [c for n in shown for c in cached_curves(n, tuple(sorted(params_of(n).items())), -xmax, xmax)]
     st.plotly_chart(figs.curves_figure(curve_list), key=f"{P}_curves_fig")
     if "srelu" in shown and params_of("srelu")["t_l"] > params_of("srelu")["t_r"]:
         st.warning("SReLU needs t_l ≤ t_r: with t_l above t_r its two outer pieces overlap and add up.")
+    write_url(P, SCHEMA)
+
+
+if not shown:
+    st.info("Pick at least one activation above to see its curve.")
+else:
+    curves_section()
     fcols = st.columns(min(3, len(shown)))
     for i, n in enumerate(shown):
         spec = ACTIVATIONS[n]
@@ -180,23 +195,30 @@ st.markdown(
     "right? `torch.autograd.gradcheck` compares it with finite differences (f(x+h) − f(x−h)) / 2h in "
     "float64, at random points away from the kink at 0."
 )
-seed_key = f"{P}_gradcheck_seed"
-st.session_state.setdefault(seed_key, 0)
-g1, g2 = st.columns([2, 3])
-with g1:
-    if st.button("🎲 Check again at new random points", key=f"{P}_gradcheck_again"):
-        st.session_state[seed_key] += 1
-    check = cached_gradcheck(st.session_state[seed_key])
-    if check["passed"]:
-        st.success(f"**gradcheck passed** on {check['points']} points (float64).  \n"
-                   f"Largest |hand-written − numerical| gradient: **{check['max_abs_diff']:.1e}**")
-    else:
-        st.error(f"**gradcheck failed**: {check['error']}  \n"
-                 f"Largest |hand-written − numerical| gradient: {check['max_abs_diff']:.1e}")
-    with st.expander("The code being checked"):
-        st.code(inspect.getsource(BReLUFunction), language="python")
-with g2:
-    st.plotly_chart(figs.gradcheck_figure(check), key=f"{P}_gradcheck_fig")
+
+
+@st.fragment
+def gradcheck_section() -> None:
+    seed_key = f"{P}_gradcheck_seed"
+    st.session_state.setdefault(seed_key, 0)
+    g1, g2 = st.columns([2, 3])
+    with g1:
+        if st.button("🎲 Check again at new random points", key=f"{P}_gradcheck_again"):
+            st.session_state[seed_key] += 1
+        check = cached_gradcheck(st.session_state[seed_key])
+        if check["passed"]:
+            st.success(f"**gradcheck passed** on {check['points']} points (float64).  \n"
+                       f"Largest |hand-written − numerical| gradient: **{check['max_abs_diff']:.1e}**")
+        else:
+            st.error(f"**gradcheck failed**: {check['error']}  \n"
+                     f"Largest |hand-written − numerical| gradient: {check['max_abs_diff']:.1e}")
+        with st.expander("The code being checked"):
+            st.code(inspect.getsource(BReLUFunction), language="python")
+    with g2:
+        st.plotly_chart(figs.gradcheck_figure(check), key=f"{P}_gradcheck_fig")
+
+
+gradcheck_section()
 
 # ------------------------------------------------------------------------------- train with it
 st.header("Train with it")

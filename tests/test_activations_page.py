@@ -163,6 +163,11 @@ def test_activations_page_in_a_real_browser(app_server, page):
     # The URL keeps the page's state, including defaults it filled in.
     assert re.search(r"show=sigmoid%2Ctanh%2Crelu%2Csrelu|show=sigmoid,tanh,relu,srelu", page.url)
     assert "srelu_t_r=1" in page.url
+    # A slider reruns only its section (a fragment), which still keeps the link up to date.
+    thumb = page.locator("[data-testid='stSlider']", has_text="SReLU: t_r").get_by_role("slider")
+    thumb.scroll_into_view_if_needed()
+    thumb.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('srelu_t_r=1.01')", timeout=15_000)
     page.get_by_role("button", name="▶ Train each").click()
     page.wait_for_selector("text=⏹ Stop", timeout=20_000)  # the live view is up
     page.wait_for_selector("text=⏹ Stop", state="detached", timeout=60_000)

@@ -1,4 +1,9 @@
-"""Pure figure builders for the activations page: plain data in, plotly Figure out."""
+"""Pure figure builders for the activations page: plain data in, plotly Figure out.
+
+Each figure is assembled as one dict and validated once by `go.Figure(...)`: make_subplots,
+add_trace and add_vline validate piece by piece and took 100-200 ms per figure here, too slow
+for a slider that must redraw in under 300 ms.
+"""
 from __future__ import annotations
 
 import math
@@ -6,7 +11,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from fmnist_core.activations import ACTIVATIONS
 
@@ -15,55 +19,73 @@ COLORS = dict(zip(ACTIVATIONS, (
     "#6b6b6b", "#b8a600", "#1f77b4", "#ff7f0e", "#2ca02c", "#17becf", "#9467bd",
     "#8c564b", "#e377c2", "#d62728", "#1a9850", "#3b3bd6", "#c51b7d", "#000000",
 )))
-_FONT = dict(size=15)
+_AXIS = dict(showgrid=True, gridcolor="#e6e6e6", zeroline=True, zerolinecolor="#999", automargin=True)
 
 
 def color(name: str) -> str:
     return COLORS.get(name, "#333333")
 
 
-def _base(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=_FONT,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
-                      plot_bgcolor="white", hovermode="x unified")
-    fig.update_xaxes(showgrid=True, gridcolor="#e6e6e6", zeroline=True, zerolinecolor="#999")
-    fig.update_yaxes(showgrid=True, gridcolor="#e6e6e6", zeroline=True, zerolinecolor="#999")
-    return fig
+def _grid(titles: Sequence[str], cols: int, rows: int = 1, hgap: float = 0.07, vgap: float = 0.2,
+          x_title: str = "", y_titles: Sequence[str] = ()) -> tuple[dict, list[tuple[str, str]]]:
+    """Layout entries for a rows x cols grid of axes, with titles; returns (layout, [(xref, yref)])."""
+    layout: dict = {"annotations": []}
+    refs = []
+    w = (1 - hgap * (cols - 1)) / cols
+    h = (1 - vgap * (rows - 1)) / rows
+    for i, title in enumerate(titles):
+        r, c = divmod(i, cols)
+        k = "" if i == 0 else str(i + 1)
+        x0, y1 = c * (w + hgap), 1 - r * (h + vgap)
+        layout[f"xaxis{k}"] = dict(_AXIS, domain=[x0, x0 + w], anchor=f"y{k}", title=dict(text=x_title))
+        layout[f"yaxis{k}"] = dict(_AXIS, domain=[y1 - h, y1], anchor=f"x{k}",
+                                   title=dict(text=y_titles[i] if i < len(y_titles) else ""))
+        layout["annotations"].append(dict(text=title, x=x0 + w / 2, y=y1, xref="paper", yref="paper",
+                                          xanchor="center", yanchor="bottom", showarrow=False,
+                                          font=dict(size=16)))
+        refs.append((f"x{k}", f"y{k}"))
+    return layout, refs
+
+
+def _figure(traces: list[dict], layout: dict, height: int, legend: bool = True, top: int = 40) -> go.Figure:
+    layout.update(height=height, margin=dict(l=10, r=10, t=top, b=10), font=dict(size=15),
+                  plot_bgcolor="white", hovermode="x unified", showlegend=legend,
+                  legend=dict(orientation="h", yanchor="bottom", y=1.1, x=0))
+    return go.Figure(data=traces, layout=layout)
 
 
 def curves_figure(curves: Sequence[dict], height: int = 380) -> go.Figure:
     """f(x) left, f'(x) right; `curves` as returned by activation_lab.curves (concatenated)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(x)", "f′(x)  (from autograd)"),
-                        horizontal_spacing=0.08)
-    seen: dict[str, int] = {}
+    layout, ((x1, y1), (x2, y2)) = _grid(["f(x)", "f′(x)  (from autograd)"], cols=2, x_title="x")
+    traces, seen = [], {}
     for c in curves:
         k = seen[c["name"]] = seen.get(c["name"], -1) + 1
         line = dict(color=color(c["name"]), width=3, dash=("solid", "dash", "dot")[k % 3])
-        for col, key in ((1, "f"), (2, "df")):
-            fig.add_trace(go.Scatter(x=c["x"], y=c[key], name=c["label"], legendgroup=c["label"],
-                                     showlegend=col == 1, line=line, connectgaps=False,
-                                     hovertemplate="%{y:.3f}"), row=1, col=col)
-    fig.update_xaxes(title_text="x")
-    return _base(fig, height)
+        for (xr, yr), key in (((x1, y1), "f"), ((x2, y2), "df")):
+            traces.append(dict(type="scatter", mode="lines", x=c["x"], y=c[key], name=c["label"],
+                               legendgroup=c["label"], showlegend=key == "f", line=line, xaxis=xr, yaxis=yr,
+                               hovertemplate="%{y:.3f}"))
+    return _figure(traces, layout, height)
 
 
 def neuron_figure(z: float, outputs: Mapping[str, float], curves: Mapping[str, dict], height: int = 270) -> go.Figure:
     """One small panel per activation: its curve and where this neuron's z lands on it."""
     names = list(outputs)
     titles = [f"{ACTIVATIONS[n].label}<br><b>f({z:g}) = {outputs[n]:.3g}</b>" for n in names]
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=titles, horizontal_spacing=0.06)
-    for i, name in enumerate(names, start=1):
+    layout, refs = _grid(titles, cols=len(names), hgap=0.06, x_title="z")
+    traces, shapes = [], []
+    for name, (xr, yr) in zip(names, refs):
         c = curves[name]
-        fig.add_trace(go.Scatter(x=c["x"], y=c["f"], line=dict(color=color(name), width=3),
-                                 showlegend=False, hoverinfo="skip"), row=1, col=i)
-        fig.add_trace(go.Scatter(x=[z], y=[outputs[name]], mode="markers", name=ACTIVATIONS[name].label,
-                                 marker=dict(size=14, color=color(name), line=dict(color="black", width=2)),
-                                 showlegend=False, hovertemplate="f(%{x:g}) = %{y:.4g}<extra></extra>"),
-                      row=1, col=i)
-        fig.add_vline(x=z, line=dict(color="#999", dash="dot"), row=1, col=i)
-    fig.update_xaxes(title_text="z")
-    fig = _base(fig, height)
-    fig.update_layout(hovermode="closest", margin=dict(l=10, r=10, t=60, b=10))
+        traces.append(dict(type="scatter", mode="lines", x=c["x"], y=c["f"], xaxis=xr, yaxis=yr,
+                           line=dict(color=color(name), width=3), hoverinfo="skip"))
+        traces.append(dict(type="scatter", mode="markers", x=[z], y=[outputs[name]], xaxis=xr, yaxis=yr,
+                           name=ACTIVATIONS[name].label, hovertemplate="f(%{x:g}) = %{y:.4g}<extra></extra>",
+                           marker=dict(size=14, color=color(name), line=dict(color="black", width=2))))
+        shapes.append(dict(type="line", x0=z, x1=z, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
+                           line=dict(color="#999", dash="dot")))
+    layout.update(shapes=shapes)
+    fig = _figure(traces, layout, height, legend=False, top=60)
+    fig.layout.hovermode = "closest"
     return fig
 
 
@@ -71,46 +93,48 @@ def gradcheck_figure(check: Mapping, unit_labels: Sequence[str] = ("even units",
                      height: int = 320) -> go.Figure:
     """Hand-written gradient (circles) against central differences (crosses) at the checked points."""
     x, unit = np.asarray(check["x"]), np.asarray(check["unit"])
-    fig = go.Figure()
-    palette = ("#1f77b4", "#d62728")
-    for parity, label in enumerate(unit_labels):
+    analytic, numerical = np.asarray(check["analytic"]), np.asarray(check["numerical"])
+    traces = []
+    for parity, (label, col) in enumerate(zip(unit_labels, ("#1f77b4", "#d62728"))):
         m = unit % len(unit_labels) == parity
-        fig.add_trace(go.Scatter(x=x[m], y=np.asarray(check["analytic"])[m], mode="markers",
-                                 name=f"backward() ({label})",
-                                 marker=dict(symbol="circle-open", size=13, color=palette[parity], line=dict(width=2))))
-        fig.add_trace(go.Scatter(x=x[m], y=np.asarray(check["numerical"])[m], mode="markers",
-                                 name=f"numerical ({label})", marker=dict(symbol="x-thin", size=10,
-                                                                          color=palette[parity], line=dict(width=2))))
-    fig.update_xaxes(title_text="x (sampled away from the kink at 0)")
-    fig.update_yaxes(title_text="∂f/∂x", range=[-0.2, 1.2])
-    fig = _base(fig, height)
-    fig.update_layout(hovermode="closest")
+        traces.append(dict(type="scatter", mode="markers", x=x[m], y=analytic[m], name=f"backward() ({label})",
+                           marker=dict(symbol="circle-open", size=13, color=col, line=dict(width=2))))
+        traces.append(dict(type="scatter", mode="markers", x=x[m], y=numerical[m], name=f"numerical ({label})",
+                           marker=dict(symbol="x-thin", size=10, color=col, line=dict(width=2))))
+    layout = dict(xaxis=dict(_AXIS, title=dict(text="x (sampled away from the kink at 0)")),
+                  yaxis=dict(_AXIS, title=dict(text="∂f/∂x"), range=[-0.2, 1.2]))
+    fig = _figure(traces, layout, height)
+    fig.layout.hovermode = "closest"
     return fig
 
 
 def training_figure(series: Mapping[str, Mapping[str, Sequence[float]]], budget: float | None = None,
                     height: int = 380) -> go.Figure:
     """Training loss (left) and accuracy (right) against seconds of training, one colour per activation."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
-                        subplot_titles=("training loss", "accuracy: test (dots) and running train (dotted line)"))
+    layout, ((x1, y1), (x2, y2)) = _grid(
+        ["training loss", "accuracy: test (dots) and running train (dotted line)"], cols=2,
+        x_title="seconds of training")
+    traces = []
     for name, s in series.items():
         label, c = ACTIVATIONS[name].label, color(name)
-        fig.add_trace(go.Scatter(x=s["t"], y=s["loss"], name=label, legendgroup=name, mode="lines",
-                                 line=dict(color=c, width=3), hovertemplate="%{y:.3f}"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=s["t"], y=s["train_acc"], name=f"{label} train", legendgroup=name, mode="lines",
-                                 showlegend=False, line=dict(color=c, width=1.5, dash="dot"),
-                                 hovertemplate="%{y:.3f}"), row=1, col=2)
-        fig.add_trace(go.Scatter(x=s["test_t"], y=s["test_acc"], name=f"{label} test", legendgroup=name,
-                                 showlegend=False, mode="lines+markers", line=dict(color=c, width=3),
-                                 marker=dict(size=9), hovertemplate="%{y:.3f}"), row=1, col=2)
+        traces.append(dict(type="scatter", mode="lines", x=s["t"], y=s["loss"], name=label, legendgroup=name,
+                           line=dict(color=c, width=3), hovertemplate="%{y:.3f}", xaxis=x1, yaxis=y1))
+        traces.append(dict(type="scatter", mode="lines", x=s["t"], y=s["train_acc"], name=f"{label} train",
+                           legendgroup=name, showlegend=False, line=dict(color=c, width=1.5, dash="dot"),
+                           hovertemplate="%{y:.3f}", xaxis=x2, yaxis=y2))
+        traces.append(dict(type="scatter", mode="lines+markers", x=s["test_t"], y=s["test_acc"],
+                           name=f"{label} test", legendgroup=name, showlegend=False, line=dict(color=c, width=3),
+                           marker=dict(size=9), hovertemplate="%{y:.3f}", xaxis=x2, yaxis=y2))
     if budget:
-        fig.update_xaxes(range=[0, budget * 1.05])
-    fig.update_xaxes(title_text="seconds of training")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(range=[0, 1], row=1, col=2)
-    fig.add_hline(y=0.1, line=dict(color="#999", dash="dot"), annotation_text="chance (10%)",
-                  annotation_position="bottom right", row=1, col=2)
-    return _base(fig, height)
+        for ax in ("xaxis", "xaxis2"):
+            layout[ax]["range"] = [0, budget * 1.05]
+    layout["yaxis"]["rangemode"] = "tozero"
+    layout["yaxis2"]["range"] = [0, 1]
+    layout["shapes"] = [dict(type="line", x0=0, x1=1, y0=0.1, y1=0.1, xref="x2 domain", yref=y2,
+                             line=dict(color="#999", dash="dot"))]
+    layout["annotations"].append(dict(text="chance (10%)", x=1, y=0.1, xref="x2 domain", yref=y2,
+                                      xanchor="right", yanchor="top", showarrow=False, font=dict(color="#777")))
+    return _figure(traces, layout, height)
 
 
 def parameter_figure(traces: Mapping[str, Mapping[str, Mapping[int, Mapping[str, Sequence[float]]]]],
@@ -119,21 +143,19 @@ def parameter_figure(traces: Mapping[str, Mapping[str, Mapping[int, Mapping[str,
     panels = [(name, p) for name, ps in traces.items() for p in ps]
     cols = max(1, min(len(panels), 5))
     rows = max(1, math.ceil(len(panels) / cols))
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.05, vertical_spacing=0.18,
-                        subplot_titles=[f"{ACTIVATIONS[n].label}: {p}" for n, p in panels] or [""])
-    dashes = ("solid", "dash", "dot", "dashdot")
-    for i, (name, pname) in enumerate(panels):
-        r, c = i // cols + 1, i % cols + 1
+    layout, refs = _grid([f"{ACTIVATIONS[n].label}: {p}" for n, p in panels], cols=cols, rows=rows,
+                         hgap=0.05, vgap=0.25 / rows, x_title="seconds")
+    data, dashes = [], ("solid", "dash", "dot", "dashdot")
+    for i, ((name, pname), (xr, yr)) in enumerate(zip(panels, refs)):
+        col = color(name)
         for layer, tr in sorted(traces[name][pname].items()):
-            col = color(name)
-            fig.add_trace(go.Scatter(x=list(tr["t"]) + list(tr["t"])[::-1], y=list(tr["p90"]) + list(tr["p10"])[::-1],
-                                     fill="toself", fillcolor=col, opacity=0.12, line=dict(width=0), mode="lines",
-                                     showlegend=False, hoverinfo="skip"), row=r, col=c)
-            fig.add_trace(go.Scatter(x=tr["t"], y=tr["mean"], name=f"hidden layer {layer}", mode="lines",
-                                     legendgroup=f"layer{layer}", showlegend=i == 0,
-                                     line=dict(color=col, width=2.5, dash=dashes[(layer - 1) % 4]),
-                                     hovertemplate="%{y:.3f}"), row=r, col=c)
-    fig.update_xaxes(title_text="seconds")
-    fig = _base(fig, height * rows)
-    fig.update_layout(hovermode="closest")
+            t = list(tr["t"])
+            data.append(dict(type="scatter", mode="lines", x=t + t[::-1], y=list(tr["p90"]) + list(tr["p10"])[::-1],
+                             fill="toself", fillcolor=col, opacity=0.12, line=dict(width=0), showlegend=False,
+                             hoverinfo="skip", xaxis=xr, yaxis=yr))
+            data.append(dict(type="scatter", mode="lines", x=t, y=tr["mean"], name=f"hidden layer {layer}",
+                             legendgroup=f"layer{layer}", showlegend=i == 0, hovertemplate="%{y:.3f}",
+                             line=dict(color=col, width=2.5, dash=dashes[(layer - 1) % 4]), xaxis=xr, yaxis=yr))
+    fig = _figure(data, layout, height * rows)
+    fig.layout.hovermode = "closest"
     return fig
