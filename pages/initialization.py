@@ -69,7 +69,8 @@ def _preset(values: dict) -> None:
 def init_params(s=st.session_state) -> dict:
     """Every initializer parameter the page sets (apply_init keeps the ones its initializer uses)."""
     return {"std": float(s[f"{P}_std"]), "a": float(s[f"{P}_a"]), "value": float(s[f"{P}_value"]),
-            "gain": diag.activation_gain(s[f"{P}_act"]) if s[f"{P}_gain"] else 1.0,
+            # Only tanh: for ReLU, Xavier x sqrt(2) would be He itself, and He is the lesson there.
+            "gain": diag.activation_gain("tanh") if s[f"{P}_gain"] and s[f"{P}_act"] == "tanh" else 1.0,
             "noise": NOISE if s[f"{P}_noise"] else 0.0}
 
 
@@ -138,10 +139,10 @@ with st.container(border=True):
             st.select_slider("a (log scale)", LOG_OPTIONS, key=f"{P}_a", format_func=lambda v: f"{v:g}")
         elif init == "constant":
             st.slider("c", -1.0, 1.0, step=0.01, key=f"{P}_value")
-        elif init.startswith("xavier"):
-            st.checkbox(f"× {act}'s gain {diag.activation_gain(act):.3g}", key=f"{P}_gain",
-                        help="PyTorch's calculate_gain: 5/3 for tanh, √2 for ReLU, 1 otherwise. "
-                             "Glorot's paper uses 1.")
+        elif init.startswith("xavier") and act == "tanh":
+            st.checkbox("gain 5/3", key=f"{P}_gain",
+                        help="PyTorch's calculate_gain('tanh'): makes up for tanh squashing a little at "
+                             "every layer. Glorot's paper uses 1.")
     p = st.columns([0.45] + [1] * len(PRESETS), vertical_alignment="center")
     p[0].markdown("**Try:**")
     for col, (name, values) in zip(p[1:], PRESETS.items()):
@@ -165,7 +166,7 @@ if params["noise"]:
 fan_in = width if depth > 1 else data.in_features
 st.caption(
     f"Network: {data.in_features} inputs → {depth} × {width} {ACTIVATIONS[act].label} → {data.n_classes} outputs, "
-    f"initialized with **{label}**, ${FORMULAS[init]}$, measured on a batch of 512 training inputs."
+    f"initialized with **{label}**, ${FORMULAS[init]}$, measured on a batch of {min(512, len(data.y_train))} training inputs."
 )
 
 tabs = st.tabs(["① Activations through depth", "② Gradients per layer", "③ Symmetry: all units alike",
@@ -189,8 +190,8 @@ with tabs[0]:
         st.plotly_chart(figs.activation_violins(a.hist, a.edges, a.std, a.saturated,
                                                 title="Each layer's activations (one histogram per layer)"),
                         key=f"{P}_fig_violins")
-        st.caption("Each shape is the histogram of one layer's activations on the batch, all on one value "
-                   "axis. A thin line at 0: the signal **collapsed** (too small). Two bulges at ±1: tanh "
+        st.caption("Each shape is the histogram of one layer's activations on the batch (widest where most "
+                   "values are; square-root widths), all on one value axis. A thin line at 0: the signal **collapsed** (too small). Two bulges at ±1: tanh "
                    "**saturated** (too large). A steady shape from left to right: a healthy init.")
     with right:
         ref_label = f"{INITS[report.reference_init]} (measured)"
@@ -201,11 +202,14 @@ with tabs[0]:
                    f"{ACTIVATIONS[act].label} (the Xavier/He expectation: the scale stays put). Green band: within "
                    f"3× of layer 1.")
     st.markdown(
-        f"**Why the scale changes.** A unit sums n_in = {fan_in} inputs times weights: Var(z) = n_in · Var(w) · "
-        f"Var(a_prev). With σ_w = {report.weight_std:.3g} each layer multiplies the variance by "
-        f"**{report.gain:.3g}**, so after {depth} layers by {report.gain:.3g}^{depth} (in the linear regime). "
-        f"**Xavier** picks Var(w) = 2/(n_in + n_out) (σ_w = {report.xavier_std:.3g} here) for tanh/sigmoid, "
-        f"**He** picks Var(w) = 2/n_in (σ_w = {report.he_std:.3g}) because ReLU zeroes half its inputs."
+        f"**Why the scale changes.** A unit sums $n_{{in}}$ = {fan_in} inputs times weights: "
+        r"$\mathrm{Var}(z) = n_{in}\,\mathrm{Var}(w)\,\mathrm{Var}(a_{prev})$. "
+        f"With $\\sigma_w$ = {report.weight_std:.3g} each layer multiplies the variance by "
+        f"**{report.gain:.3g}**, so after {depth} layers by {report.gain:.3g}$^{{{depth}}}$ (in the linear regime). "
+        r"**Xavier** picks $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$ "
+        f"($\\sigma_w$ = {report.xavier_std:.3g} here) for tanh/sigmoid, "
+        r"**He** picks $\mathrm{Var}(w) = 2/n_{in}$ "
+        f"($\\sigma_w$ = {report.he_std:.3g}) because ReLU zeroes half its inputs."
         + (" Tanh squashes a little at every layer, so with Glorot's gain 1 the std drifts down slowly "
            "(~3× over 10 layers); PyTorch's gain 5/3 for tanh makes up for it." if act == "tanh" else "")
     )
@@ -223,10 +227,11 @@ with tabs[1]:
                         key=f"{P}_fig_grads")
     with right:
         st.markdown(
-            "**Backpropagation is a chain of products.** The gradient reaching layer l is the one at "
-            "layer l+1, multiplied by the weights and by the activation's slope f′(z):\n\n"
-            "∂L/∂a_l = W_{l+1}ᵀ (∂L/∂a_{l+1} ⊙ f′(z_{l+1}))\n\n"
-            "Each layer multiplies the gradient by roughly √n · σ_w · f′. Below 1 every time, the "
+            "**Backpropagation is a chain of products.** The gradient reaching layer $l$ is the one at "
+            "layer $l+1$, multiplied by the weights and by the activation's slope $f'(z)$:\n\n"
+            r"$$\frac{\partial L}{\partial a_l} = W_{l+1}^{\top}\left(\frac{\partial L}{\partial a_{l+1}}"
+            r" \odot f'(z_{l+1})\right)$$" "\n\n"
+            r"Each layer multiplies the gradient by roughly $\sqrt{n}\,\sigma_w\,f'$. Below 1 every time, the "
             "gradient **vanishes** on its way to the first layers (they stop learning); above 1 it "
             "**explodes**. Sigmoid's slope is at most 0.25, so sigmoid networks vanish unless the "
             "weights make up for it; saturated tanh units (slope ≈ 0) block the gradient too.\n\n"

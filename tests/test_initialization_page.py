@@ -52,7 +52,7 @@ def test_defaults_show_saturation_and_exploding_gradients():
     assert any("Exploding" in e.value for e in at.error)
     figs = figures(at)
     violins = figs["Each layer's activations (one histogram per layer)"]
-    assert len(violins["data"]) == 11
+    assert len(violins["data"]) == 10
     std = figs["Activation std against depth"]
     assert std["layout"]["yaxis"]["type"] == "log"
     assert any(t.get("name", "").startswith("Xavier") for t in std["data"])  # the reference

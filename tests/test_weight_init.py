@@ -348,7 +348,8 @@ def test_init_report_and_figures(fashion):
     r = diag.init_report(fashion, 10, 256, "tanh", "normal", std=0.01)
     assert r.acts.depth == 10 and r.reference_init == "xavier_normal"
     fig = figs.activation_violins(r.acts.hist, r.acts.edges, r.acts.std, r.acts.saturated)
-    assert len(fig.data) == 11  # 10 violins + the std labels
+    assert len(fig.data) == 10  # one violin per layer
+    assert f"std {r.acts.std[9]:.3g}" in fig.data[9].text
     fig = figs.std_by_depth(r.acts.std, r.reference.std, "Xavier")
     assert fig.layout.yaxis.type == "log"
     fig = figs.gradient_bars(r.grads.weight, r.verdict.labels, diag.layer_names(10))

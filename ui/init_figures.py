@@ -24,10 +24,11 @@ def activation_violins(hist: np.ndarray, edges: np.ndarray, std: Sequence[float]
                        saturated: Sequence[float] | None = None, title: str = "") -> go.Figure:
     """Each hidden layer's activation histogram (L, bins), drawn as a violin at x = layer."""
     centers = (edges[:-1] + edges[1:]) / 2
-    peak = max(float(hist.max()), 1e-12)
     fig = go.Figure()
     for i, h in enumerate(hist):
-        half = 0.45 * h / peak
+        # Each violin as wide as its own tallest bin, on a square-root scale: ReLU's spike of exact
+        # zeros (half the values) would otherwise hide the rest of the distribution.
+        half = 0.45 * np.sqrt(h / max(float(h.max()), 1e-12))
         x = np.concatenate([i + 1 + half, (i + 1 - half)[::-1]])
         y = np.concatenate([centers, centers[::-1]])
         sat = f"<br>|a| > 0.99: {saturated[i]:.0%}" if saturated is not None else ""
@@ -35,14 +36,10 @@ def activation_violins(hist: np.ndarray, edges: np.ndarray, std: Sequence[float]
             x=x, y=y, fill="toself", mode="lines", line=dict(width=1, color="#1f77b4"),
             fillcolor="rgba(31,119,180,0.45)", name=f"layer {i + 1}", showlegend=False,
             hoveron="fills", text=f"layer {i + 1}<br>std {std[i]:.3g}{sat}", hoverinfo="text"))
-    fig.add_trace(go.Scatter(
-        x=np.arange(1, len(hist) + 1), y=[edges[-1]] * len(hist), mode="text",
-        text=[f"σ {s:.2g}" for s in std], textposition="top center", showlegend=False, hoverinfo="skip",
-        textfont=dict(size=12, color="#444")))
     fig.update_xaxes(title="hidden layer (input side → output side)", tickmode="array",
                      tickvals=list(range(1, len(hist) + 1)), range=[0.4, len(hist) + 0.6])
     span = edges[-1] - edges[0]
-    fig.update_yaxes(title="activation value a", range=[edges[0] - 0.02 * span, edges[-1] + 0.12 * span],
+    fig.update_yaxes(title="activation value a", range=[edges[0] - 0.03 * span, edges[-1] + 0.03 * span],
                      zeroline=True)
     return _layout(fig, 380, title)
 
