@@ -283,8 +283,8 @@ def _srelu_kinks(params: Mapping[str, float]) -> tuple[float, ...]:
 
 _SRELU_FORMULA = (r"f(x)=\begin{cases}t_r + a_r\,(x - t_r) & x \ge t_r\\ x & t_l < x < t_r\\"
                   r" t_l + a_l\,(x - t_l) & x \le t_l\end{cases}")
-_SOFTEXP_FORMULA = (r"f(\alpha, x)=\begin{cases}-\dfrac{\ln\left(1-\alpha\,(x+\alpha)\right)}{\alpha}"
-                    r" & \alpha<0\\ x & \alpha=0\\ \dfrac{e^{\alpha x}-1}{\alpha}+\alpha & \alpha>0\end{cases}")
+_SOFTEXP_FORMULA = (r"f(\alpha, x)=\begin{cases}-\frac{\ln\left(1-\alpha\,(x+\alpha)\right)}{\alpha}"
+                    r" & \alpha<0\\ x & \alpha=0\\ \frac{e^{\alpha x}-1}{\alpha}+\alpha & \alpha>0\end{cases}")
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
     "step": ActivationSpec(
@@ -294,7 +294,7 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
         note="Its derivative is 0 everywhere except at 0, where it does not exist: "
              "gradient descent receives no signal through it."),
     "linear": ActivationSpec(
-        "linear", "Linear (identity)", r"f(x)=x", "(-inf, inf)", True, False, True,
+        "linear", "Linear (identity)", r"f(x)=x", "(−∞, ∞)", True, False, True,
         lambda num_features=None, **_: nn.Identity(),
         note="No non-linearity: a stack of linear layers collapses to one linear model."),
     "sigmoid": ActivationSpec(
@@ -302,51 +302,51 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
         _fixed(torch.sigmoid, "sigmoid"),
         note="A probability: used for binary outputs. Its slope is at most 0.25."),
     "tanh": ActivationSpec(
-        "tanh", "Tanh", r"f(x)=\tanh(x)=\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}", "(-1, 1)",
+        "tanh", "Tanh", r"f(x)=\tanh(x)=\frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}", "(−1, 1)",
         True, True, True, _fixed(torch.tanh, "tanh"),
         note="A shifted, stretched sigmoid: 2 sigmoid(2x) - 1. Zero-centred, slope 1 at 0."),
     "relu": ActivationSpec(
-        "relu", "ReLU", r"f(x)=\max(0, x)", "[0, inf)", False, False, False,
+        "relu", "ReLU", r"f(x)=\max(0, x)", "[0, ∞)", False, False, False,
         lambda num_features=None, **_: nn.ReLU(), kinks=_kink_at_zero,
         note="The cheapest and most used. Slope 1 for x > 0, 0 for x < 0 (units can 'die')."),
     "leaky_relu": ActivationSpec(
         "leaky_relu", "Leaky ReLU", r"f(x)=\begin{cases}x & x\ge 0\\ s\,x & x<0\end{cases}",
-        "(-inf, inf)", False, False, False,
+        "(−∞, ∞)", False, False, False,
         lambda num_features=None, negative_slope=0.01, **_: nn.LeakyReLU(negative_slope),
         params=(Param("negative_slope", 0.01, 0.0, 0.5, help="slope s for x < 0", symbol="s"),),
         kinks=_kink_at_zero, note="A small slope for x < 0 keeps units from dying."),
     "elu": ActivationSpec(
         "elu", "ELU", r"f(x)=\begin{cases}x & x> 0\\ \alpha\,(e^{x}-1) & x\le 0\end{cases}",
-        "(-alpha, inf)", False, False, True,
+        "(−α, ∞)", False, False, True,
         lambda num_features=None, alpha=1.0, **_: nn.ELU(alpha),
-        params=(Param("alpha", 1.0, 0.1, 3.0, help="the value approached as x -> -inf is -alpha",
+        params=(Param("alpha", 1.0, 0.1, 3.0, help="f approaches −alpha as x → −∞",
                       symbol=r"\alpha"),),
         # Smooth only at alpha = 1; sample away from 0 for any alpha.
         kinks=_kink_at_zero,
         note="Negative outputs pull the mean activation towards 0; smooth at 0 when alpha = 1."),
     "gelu": ActivationSpec(
         "gelu", "GELU", r"f(x)=x\,\Phi(x)=\frac{x}{2}\left(1+\operatorname{erf}\frac{x}{\sqrt{2}}\right)",
-        "[-0.17, inf)", False, False, True, lambda num_features=None, **_: nn.GELU(),
+        "[−0.17, ∞)", False, False, True, lambda num_features=None, **_: nn.GELU(),
         note="x weighted by the probability that a standard normal is below x (used in transformers)."),
     "softplus": ActivationSpec(
-        "softplus", "Softplus", r"f(x)=\frac{1}{\beta}\ln\left(1+e^{\beta x}\right)", "(0, inf)",
+        "softplus", "Softplus", r"f(x)=\frac{1}{\beta}\ln\left(1+e^{\beta x}\right)", "(0, ∞)",
         False, False, True, lambda num_features=None, beta=1.0, **_: nn.Softplus(beta),
         params=(Param("beta", 1.0, 0.25, 5.0, help="sharpness: large beta approaches ReLU",
                       symbol=r"\beta"),),
         note="A smooth ReLU; its derivative is the sigmoid."),
     "silu": ActivationSpec(
-        "silu", "SiLU (swish)", r"f(x)=x\,\sigma(x)=\frac{x}{1+e^{-x}}", "[-0.28, inf)", False, False, True,
+        "silu", "SiLU (swish)", r"f(x)=x\,\sigma(x)=\frac{x}{1+e^{-x}}", "[−0.28, ∞)", False, False, True,
         _fixed(silu, "silu"), kind="simple custom",
         note="Simple custom: one line of existing operations, autograd does the rest."),
     "isru": ActivationSpec(
-        "isru", "ISRU", r"f(x)=\frac{x}{\sqrt{1+\alpha x^{2}}}", "(-1/sqrt(alpha), 1/sqrt(alpha))",
+        "isru", "ISRU", r"f(x)=\frac{x}{\sqrt{1+\alpha x^{2}}}", "(−1/√α, 1/√α)",
         True, True, True, lambda num_features=None, alpha=1.0, **_: ISRU(alpha),
         params=(Param("alpha", 1.0, 0.05, 5.0, help="outputs stay within ±1/sqrt(alpha)",
                       symbol=r"\alpha"),),
         kind="simple custom",
         note="Simple custom: a tanh-like S-curve from a square root, cheaper than exponentials."),
     "softexp": ActivationSpec(
-        "softexp", "SoftExponential", _SOFTEXP_FORMULA, "alpha<0: bounded above; alpha>0: (alpha-1/alpha, inf)",
+        "softexp", "SoftExponential", _SOFTEXP_FORMULA, "depends on α: (α − 1/α, ∞) for α > 0",
         False, False, True,
         lambda num_features=None, alpha=0.0, **_: SoftExponential(num_features, alpha),
         params=(Param("alpha", 0.0, -1.0, 1.0, trainable=True, symbol=r"\alpha",
@@ -355,7 +355,7 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
         note="Trainable: each unit learns alpha, sliding between log (alpha = -1), identity (0) and exp (1). "
              "For alpha < 0 it is only defined where 1 - alpha (x + alpha) > 0."),
     "srelu": ActivationSpec(
-        "srelu", "SReLU", _SRELU_FORMULA, "(-inf, inf)", True, False, False,
+        "srelu", "SReLU", _SRELU_FORMULA, "(−∞, ∞)", True, False, False,
         lambda num_features=None, t_l=-1.0, a_l=0.1, t_r=1.0, a_r=0.5, **_: SReLU(num_features, t_l, a_l, t_r, a_r),
         params=(Param("t_l", -1.0, -3.0, 0.0, trainable=True, symbol="t_l", help="left threshold"),
                 Param("a_l", 0.1, -0.5, 1.5, trainable=True, symbol="a_l", help="slope left of t_l"),
@@ -366,7 +366,7 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
     "brelu": ActivationSpec(
         "brelu", "BReLU (bipolar)",
         r"f(x_i)=\begin{cases}\max(0, x_i) & i \text{ even}\\ -\max(0, -x_i) & i \text{ odd}\end{cases}",
-        "even units [0, inf), odd units (-inf, 0]", True, False, False,
+        "[0, ∞) even, (−∞, 0] odd units", True, False, False,
         lambda num_features=None, **_: Lambda(brelu, "brelu"),
         kind="custom backward", kinks=_kink_at_zero, unit_labels=("even units", "odd units"),
         note="Custom backward: a torch.autograd.Function with a hand-written gradient. Half the units "

@@ -2,6 +2,7 @@
 BReLU's hand-written backward checked live, and the same MLP trained with each activation."""
 import inspect
 
+import pandas as pd
 import streamlit as st
 
 from fmnist_core import activation_lab as lab
@@ -146,25 +147,22 @@ if not shown:
     st.info("Pick at least one activation above to see its curve.")
 else:
     curves_section()
-    fcols = st.columns(min(3, len(shown)))
+    fcols = st.columns(2)
     for i, n in enumerate(shown):
         spec = ACTIVATIONS[n]
-        with fcols[i % len(fcols)]:
+        with fcols[i % 2]:
             st.markdown(f"**{spec.label}** · *{spec.kind}*")
             st.latex(spec.formula)
             st.caption(spec.note)
-    st.dataframe(
-        [{
-            "activation": ACTIVATIONS[n].label, "kind": ACTIVATIONS[n].kind,
-            "range": ACTIVATIONS[n].output_range,
-            "zero-centred": "✓" if ACTIVATIONS[n].zero_centred else "✗",
-            "saturating": "✓" if ACTIVATIONS[n].saturating else "✗",
-            "differentiable everywhere": "✓" if ACTIVATIONS[n].differentiable_everywhere else "✗ (kink)",
-            "parameters": ", ".join(f"{p.name}{' (trained)' if p.trainable else ''}" for p in ACTIVATIONS[n].params)
-                          or "—",
-        } for n in shown],
-        hide_index=True, width="stretch",
-    )
+    st.table(pd.DataFrame([{
+        "activation": ACTIVATIONS[n].label, "kind": ACTIVATIONS[n].kind,
+        "output range": ACTIVATIONS[n].output_range,
+        "zero-centred": "✓" if ACTIVATIONS[n].zero_centred else "✗",
+        "saturating": "✓" if ACTIVATIONS[n].saturating else "✗",
+        "differentiable everywhere": "✓" if ACTIVATIONS[n].differentiable_everywhere else "✗ (kink)",
+        "parameters": ", ".join(f"{p.name}{' (trained)' if p.trainable else ''}" for p in ACTIVATIONS[n].params)
+                      or "—",
+    } for n in shown]).set_index("activation"))
 
 e1, e2 = st.columns(2)
 e1.markdown(
@@ -285,9 +283,16 @@ def compare_view() -> None:
         st.dataframe(
             lab.results_table(events), hide_index=True, width="stretch",
             column_config={
+                "activation": st.column_config.TextColumn(width="small"),
+                "status": st.column_config.TextColumn(width="small"),
                 "test accuracy": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f"),
+                "train loss": st.column_config.NumberColumn(width="small", format="%.3f"),
+                "epochs": st.column_config.NumberColumn(width="small"),
+                "seconds": st.column_config.NumberColumn(width="small"),
                 "hidden weights moved": st.column_config.NumberColumn(
                     format="%.3f", help="‖W₁ − W₁(start)‖ / ‖W₁(start)‖ for the first layer's weights"),
+                "learned parameters": st.column_config.TextColumn(
+                    width="large", help="mean over the units of every hidden layer at the end"),
             },
         )
         traces = lab.parameter_traces(events)

@@ -436,6 +436,11 @@ def test_figure_builders_draw_the_data_they_are_given(comparison):
     assert len(fig.data) == 2 * len(curves) == 6
     assert list(fig.data[1].y) == list(curves[0]["df"])
     assert fig.data[2].line.color == fig.data[4].line.color  # BReLU's two curves share a colour
+    # A pole (SoftExponential, alpha < 0, f' -> inf at its domain edge) does not flatten the others.
+    spiky = figs.curves_figure(lab.curves("softexp", {"alpha": -0.5}) + lab.curves("relu"))
+    assert np.nanmax(lab.curves("softexp", {"alpha": -0.5})[0]["df"]) > 50
+    lo, hi = spiky.layout.yaxis2.range
+    assert lo < 0 < 1 < hi < 10
     neuron = compute_neuron((0, 1, 1), FLU.weights, FLU.threshold)
     nfig = figs.neuron_figure(neuron.z, neuron.outputs, {a: lab.curves(a)[0] for a in neuron.outputs})
     markers = [t for t in nfig.data if t.mode == "markers"]

@@ -86,8 +86,9 @@ def test_choosing_activations_and_moving_a_slider_redraws_the_curves():
     assert "softexp,srelu,brelu" in str(at.query_params["show"])
     # Formulas and the properties table follow the choice.
     assert r"\alpha" in latex(at) and "t_r" in latex(at)
-    props = [d for d in at.dataframe if "zero-centred" in d.value.columns][0].value
-    assert props["activation"].tolist() == ["SoftExponential", "SReLU", "BReLU (bipolar)"]
+    props = at.table[0].value
+    assert props.index.tolist() == ["SoftExponential", "SReLU", "BReLU (bipolar)"]
+    assert props["zero-centred"].tolist() == ["✗", "✓", "✓"] and "trained" in props["parameters"].iloc[1]
 
 
 def test_a_link_restores_the_choice_and_bad_values_get_a_note():

@@ -54,6 +54,17 @@ def _figure(traces: list[dict], layout: dict, height: int, legend: bool = True, 
     return go.Figure(data=traces, layout=layout)
 
 
+def robust_range(arrays: Sequence[np.ndarray], at_least: tuple[float, float], q: float = 2.0) -> list[float]:
+    """A y range holding the 2nd..98th percentile of all finite values and at least `at_least`,
+    so that one curve's spike near a pole does not flatten every other curve."""
+    vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays] or [np.zeros(1)])
+    vals = vals[np.isfinite(vals)]
+    lo, hi = (np.percentile(vals, [q, 100 - q]) if vals.size else (0.0, 0.0))
+    lo, hi = min(lo, at_least[0]), max(hi, at_least[1])
+    pad = 0.08 * (hi - lo)
+    return [float(lo - pad), float(hi + pad)]
+
+
 def curves_figure(curves: Sequence[dict], height: int = 380) -> go.Figure:
     """f(x) left, f'(x) right; `curves` as returned by activation_lab.curves (concatenated)."""
     layout, ((x1, y1), (x2, y2)) = _grid(["f(x)", "f′(x)  (from autograd)"], cols=2, x_title="x")
@@ -65,6 +76,8 @@ def curves_figure(curves: Sequence[dict], height: int = 380) -> go.Figure:
             traces.append(dict(type="scatter", mode="lines", x=c["x"], y=c[key], name=c["label"],
                                legendgroup=c["label"], showlegend=key == "f", line=line, xaxis=xr, yaxis=yr,
                                hovertemplate="%{y:.3f}"))
+    layout["yaxis"]["range"] = robust_range([c["f"] for c in curves], (-1.0, 1.0))
+    layout["yaxis2"]["range"] = robust_range([c["df"] for c in curves], (0.0, 1.0))
     return _figure(traces, layout, height)
 
 
