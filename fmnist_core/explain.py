@@ -23,7 +23,7 @@ BUNDLED = {  # key -> (file in assets/, menu label)
 }
 SALIENCY = {"gradient": "gradient × input", "occlusion": "occlusion (cover 4×4 patches)"}
 LOW_CONFIDENCE = 0.5  # below this top probability the answer is flagged as a guess
-LOW_INK = 0.012  # share of the canvas inked: less than ~a thin outline of a small garment
+LOW_INK = 0.008  # share of the canvas inked: less than one 100 px line with a 6 px brush
 BANK_SIZE = 10_000  # training images searched for neighbours: ~1 s to index on a CPU instead of ~6 s for 60k
 
 
@@ -202,10 +202,3 @@ def model_choices(runs: list[tuple[str, Path]] | None = None, assets: Path = ASS
         out.append(ModelChoice(f"run:{Path(path).name}", f"Saved run: {label}", Path(path)))
     return out
 
-
-def scan_runs(directory: Path) -> list[tuple[str, Path]]:
-    """(label, path) for every checkpoint file in `directory`, newest first."""
-    if not directory.is_dir():
-        return []
-    files = sorted(directory.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
-    return [(p.stem, p) for p in files]

@@ -1,4 +1,257 @@
+"""5 · Draw a garment: the network classifies a drawing or a photo, and shows why."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
 
-st.title("sketch")
-st.info("This page is being built.")
+from fmnist_core import explain as ex
+from fmnist_core import sketch as sk
+from fmnist_core import url_state as us
+from fmnist_core.checkpoint import CheckpointError, load_checkpoint
+from fmnist_core.fashion import CLASS_NAMES
+from fmnist_core.runs import list_saved_runs, runs_dir
+from ui import sketch_figures as figs
+from ui.common import bind_url, dataset, show_url_notes, write_url
+
+# --------------------------------------------------------------------------- cached resources
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _saved_runs(directory: str, signature: tuple) -> list[tuple[str, str]]:
+    """(label, path) of readable checkpoints; `signature` (names, mtimes) makes a new save show up."""
+    out = []
+    for row in list_saved_runs(directory):
+        if "error" in row:  # a damaged or foreign file in the folder is skipped, not fatal
+            continue
+        acc = f", {row['test_accuracy']:.1%} on test photos" if row.get("test_accuracy") is not None else ""
+        out.append((f"{row['name']} ({row['architecture'].upper()}{acc})", row["path"]))
+    return out
+
+
+def saved_runs() -> list[tuple[str, Path]]:
+    """Checkpoints saved from the training page (newest first)."""
+    d = runs_dir()
+    sig = tuple(sorted((p.name, p.stat().st_mtime) for p in d.glob("*.pt"))) if d.is_dir() else ()
+    return [(label, Path(path)) for label, path in _saved_runs(str(d), sig)]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_model(path: str, mtime: float):
+    """(model on the CPU in eval mode, meta); `mtime` makes a re-saved file load again."""
+    return load_checkpoint(path, "cpu")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def feature_bank(path: str, mtime: float, source: str):
+    model, meta = load_model(path, mtime)
+    data = dataset()
+    return ex.build_feature_bank(model, data.train_images, data.train_labels, tuple(meta["normalization"]))
+
+
+@st.cache_data(show_spinner=False)
+def manifest() -> dict:
+    f = ex.ASSETS / "models.json"
+    return json.loads(f.read_text()) if f.is_file() else {}
+
+
+# --------------------------------------------------------------------------- settings
+
+st.title("✏️ Draw a garment")
+st.markdown("Draw a piece of clothing (or upload a photo of one) and a trained network names it, shows the "
+            "exact 28×28 picture it was given, **which pixels decided**, and the training images it thinks "
+            "yours resembles.")
+
+choices = ex.model_choices(saved_runs())
+if not choices:
+    st.error("No model found: the bundled checkpoints `assets/cnn.pt` and `assets/mlp.pt` are missing. "
+             "Recreate them with `python scripts/train_bundled.py`, or train and save a model on page 4.")
+    st.stop()
+by_key = {c.key: c for c in choices}
+SCHEMA = {
+    "source": us.Choice("draw", ("draw", "upload")),
+    "model": us.Choice(choices[0].key, tuple(by_key)),
+    "brush": us.Int(10, 2, 40),
+    "saliency": us.Choice("gradient", tuple(ex.SALIENCY)),
+}
+show_url_notes(bind_url("sketch", SCHEMA))
+
+left, right = st.columns([0.37, 0.63], gap="medium")
+
+with left:
+    st.radio("Input", ["draw", "upload"], key="sketch_source", horizontal=True, label_visibility="collapsed",
+             format_func={"draw": "✏️ Draw", "upload": "📷 Upload a picture"}.get)
+    rgba, problem = None, None
+    if st.session_state["sketch_source"] == "draw":
+        st.html("<div style='height:1.4rem'></div>")  # room for the canvas toolbar, which floats above it
+        from streamlit_drawable_canvas import st_canvas
+
+        canvas = st_canvas(stroke_width=st.session_state["sketch_brush"], stroke_color="#000000",
+                           background_color="#FFFFFF", height=sk.CANVAS, width=sk.CANVAS, drawing_mode="freedraw",
+                           return_image_data=True, update_streamlit=True, key="sketch_canvas")
+        st.slider("Brush size (px)", 2, 40, key="sketch_brush")
+        st.caption("Draw in black anywhere, at any size: the garment is cut out and scaled before the model "
+                   "sees it. Undo and the bin (clear) are in the canvas's toolbar.")
+        objects = (canvas.json_data or {}).get("objects") or []
+        if objects and canvas.image_bytes:
+            try:
+                rgba = sk.decode_image(canvas.image_bytes)
+            except sk.ImageInputError as e:
+                problem = str(e)
+    else:
+        up = st.file_uploader("A photo or picture of one garment on a plain background (PNG, JPEG, WebP)",
+                              type=["png", "jpg", "jpeg", "webp"], key="sketch_upload")
+        st.caption("Fashion-MNIST's photos show one garment on white, seen from the front. Photos like that work "
+                   "best; a busy background is cut out as if it were part of the garment.")
+        if up is not None:
+            try:
+                rgba = sk.decode_image(up.getvalue())
+            except sk.ImageInputError as e:
+                problem = str(e)
+
+with right:
+    c1, c2 = st.columns(2)
+    c1.selectbox("Model", list(by_key), key="sketch_model", format_func=lambda k: by_key[k].label)
+    c2.radio("Saliency", list(ex.SALIENCY), key="sketch_saliency", format_func=ex.SALIENCY.get, horizontal=True)
+write_url("sketch", SCHEMA)
+
+chosen = by_key[st.session_state["sketch_model"]]
+try:
+    model, meta = load_model(str(chosen.path), chosen.path.stat().st_mtime)
+except (CheckpointError, OSError) as e:
+    with right:
+        st.error(f"The model **{chosen.label}** cannot be used: {e}")
+    st.stop()
+norm = tuple(meta["normalization"])
+
+pre = None
+if rgba is not None:
+    t0 = time.perf_counter()
+    pre = sk.preprocess(rgba)
+    prep_seconds = time.perf_counter() - t0
+
+with right:
+    if problem:
+        st.error(f"**That picture cannot be used.** {problem}")
+    if pre is None or pre.empty:
+        if not problem:
+            if st.session_state["sketch_source"] == "draw":
+                msg = ("**Draw a garment on the canvas** — a T-shirt, trousers, a sneaker, a bag… The answer "
+                       "appears when you lift the pen.")
+                if pre is not None:
+                    msg = ("**The canvas is nearly empty.** Draw the whole garment (an outline is enough) so "
+                           "there is something to classify.")
+            else:
+                msg = "**Upload a picture** of one garment, or switch to drawing."
+                if pre is not None:
+                    msg = "**The picture looks blank:** no garment stands out from the background."
+            st.info(msg, icon="👈")
+        st.stop()
+
+data = dataset()
+bank = None
+if data is not None:
+    with st.spinner(f"Placing {ex.BANK_SIZE:,} training images in this model's feature space (once per model)…"):
+        bank = feature_bank(str(chosen.path), chosen.path.stat().st_mtime, data.source)
+e = ex.explain(model, pre.image, norm, st.session_state["sketch_saliency"], bank,
+               pre.ink_fraction if st.session_state["sketch_source"] == "draw" else None)
+server_ms = (prep_seconds + e.seconds["total"]) * 1000
+
+with right:
+    conf = float(e.probs[e.top])
+    st.markdown(f"<div style='font-size:2.6rem;font-weight:700;line-height:1.1'>{e.label} "
+                f"<span style='color:#d62728'>{conf:.0%}</span></div>", unsafe_allow_html=True)
+    for w in e.warnings:
+        st.warning(w, icon="⚠️")
+    st.plotly_chart(figs.probability_bars(e.probs), key="sketch_probs", config={"displayModeBar": False})
+    st.caption(f"One output unit per class; softmax turns their scores into probabilities that add up to 100%. "
+               f"Preprocessing, prediction and explanation took {server_ms:.0f} ms on the server.")
+
+st.subheader("What the model sees")
+source_word = "drawing" if st.session_state["sketch_source"] == "draw" else "picture"
+s1, s2, s3, s4 = st.columns(4)
+with s1:
+    st.markdown(f"**1 · Your {source_word}**")
+    st.image(figs.framed(figs.raw_with_box(pre.rgba, pre.box)), width="stretch")
+    st.caption(f"{pre.rgba.shape[1]}×{pre.rgba.shape[0]} px; the red box is the garment, found by trimming "
+               "the background.")
+with s2:
+    crop = pre.cropped
+    st.markdown("**2 · Trimmed**")
+    st.image(figs.framed(figs.ink_image(crop)), width="stretch")
+    st.caption(f"{crop.shape[1]}×{crop.shape[0]} px, inverted: the dataset stores garments bright on black.")
+with s3:
+    st.markdown("**3 · Model input**")
+    st.plotly_chart(figs.input_heatmap(pre.image), key="sketch_input", config={"displayModeBar": False})
+    st.caption("Longest edge scaled to 28 px, centred: 28×28 = 784 numbers.")
+with s4:
+    st.markdown(f"**4 · Why “{e.label}”**")
+    st.plotly_chart(figs.saliency_figure(pre.image, e.saliency), key="sketch_saliency_map",
+                    config={"displayModeBar": False})
+    st.caption("**Red** pushed towards the answer, **blue** away.")
+st.markdown(
+    "**Why shrink the canvas to 28×28?** The network only knows Fashion-MNIST, whose photos were trimmed to the "
+    "garment, scaled so the longest edge fills 28 pixels, centred, and stored with the garment bright on black. "
+    "Your canvas goes through the same steps, so *where* and *how big* you drew does not matter. The model sees "
+    "nothing but these 784 numbers (pixel i·28+j is row i, column j; 0 = background, 255 = ink): hover over them.")
+if e.method == "gradient":
+    st.caption(f"**Saliency, gradient × input:** for each pixel, how fast the score for *{e.label}* changes as its "
+               "ink changes, times the ink there. Red pixels pushed the answer towards it, blue ones away; clear "
+               "pixels did not matter.")
+else:
+    st.caption(f"**Saliency, occlusion:** each 4×4 patch is painted black in turn. Red where the probability of "
+               f"*{e.label}* falls without it (that part mattered), blue where it rises.")
+
+n1, n2 = st.columns(2, gap="large")
+with n1:
+    st.subheader("Most similar training images")
+    if bank is None:
+        st.info("This view needs the Fashion-MNIST training images, which are not on this machine "
+                "(page 4 shows how to get them). Predictions still work with the bundled models.")
+    else:
+        imgs = data.train_images[e.neighbours].cpu().numpy()
+        caps = [CLASS_NAMES[int(data.train_labels[i])] for i in e.neighbours]
+        st.plotly_chart(figs.image_grid(imgs, caps, cols=4), key="sketch_neighbours",
+                        config={"displayModeBar": False})
+        agree = sum(c == e.label for c in caps)
+        st.caption(f"The {len(caps)} nearest of {len(bank.labels):,} training images in the model's own feature "
+                   f"space (its last hidden layer; cosine similarity {e.similarities.min():.2f}–"
+                   f"{e.similarities.max():.2f}). {agree} of {len(caps)} are {e.label}: the answer is close to "
+                   "a vote among images the network finds similar.")
+with n2:
+    st.subheader(f"Real examples of “{e.label}”")
+    if data is None:
+        st.info("The gallery needs the Fashion-MNIST training images, which are not on this machine.")
+    else:
+        idx = ex.class_examples(data.train_labels, e.top, n=8, seed=0)
+        st.plotly_chart(figs.image_grid(data.train_images[idx].cpu().numpy(), cols=4), key="sketch_gallery",
+                        config={"displayModeBar": False})
+        st.caption("Training photos of the predicted class: compare them with your input. Shirt, T-shirt/top, "
+                   "Pullover and Coat confuse every model.")
+
+st.subheader("Photos of clothes and line drawings differ")
+d1, d2 = st.columns([0.55, 0.45], gap="large")
+with d1:
+    st.markdown(
+        "A Fashion-MNIST image is a **photo**: a filled garment with shading and texture. A drawing is mostly "
+        "**empty inside**, with a few thin lines. A network trained only on photos has never seen thin lines: its "
+        "layers learned edges, parts and shading *of photos*, so an outline looks like nothing it knows, and it "
+        "guesses.\n\n"
+        "The bundled CNN was also trained on **outlines and silhouettes made from the training photos** (their "
+        "edges, inked with pens of many widths, put through the same trimming and scaling as your canvas), so it "
+        "learned that both mean the same garment. Switch the model to the MLP to see the difference.")
+with d2:
+    rows = {}
+    for key, m in manifest().items():
+        if isinstance(m, dict) and "test_accuracy" in m:
+            d = m.get("drawing_eval", {})
+            rows[{"cnn": "CNN (drawings)", "mlp": "MLP (photos only)"}.get(key, key)] = {
+                "photos": m["test_accuracy"], "outline": d.get("outline"), "silhouette": d.get("silhouette")}
+    if rows:
+        st.plotly_chart(figs.accuracy_comparison(rows), key="sketch_accuracy", config={"displayModeBar": False})
+        st.caption("Recorded by `scripts/train_bundled.py` on Fashion-MNIST test images: the 10,000 photos, and "
+                   "2,000 of them drawn as outlines (pens 3–8 px on this 280 px canvas) or silhouettes, anywhere "
+                   "on the canvas, at any size.")

@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": cfg.epochs, "machine": machine, "command": command.strip(),
         }, args.eval_n, args.seed)
         save_checkpoint(path, result, metrics={
+            "test_accuracy": manifest["mlp"]["test_accuracy"],  # fp32, as the page runs it (training evaluates in bf16)
             **{f"{k}_accuracy": v for k, v in manifest["mlp"]["drawing_eval"].items() if k != "n"}})
         manifest["mlp"].update(bytes=path.stat().st_size, sha256=file_sha256(path))
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -39,7 +39,7 @@ def _square(fig: go.Figure, height: int, title: str | None) -> go.Figure:
     return fig
 
 
-def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 240) -> go.Figure:
+def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 220) -> go.Figure:
     """The 28x28 model input as the dataset stores it (garment bright on black), pixel values on hover."""
     img = np.asarray(image)
     fig = go.Figure(go.Heatmap(
@@ -50,51 +50,71 @@ def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 240
     return _square(fig, height, title)
 
 
-def saliency_figure(image: np.ndarray, sal: np.ndarray, title: str | None = None, height: int = 240) -> go.Figure:
+def saliency_figure(image: np.ndarray, sal: np.ndarray, title: str | None = None, height: int = 220) -> go.Figure:
     """The input in gray with the signed saliency on top: red pushes towards the answer, blue away."""
     s = np.asarray(sal, float)
     lim = float(np.abs(s).max()) or 1.0
     fig = go.Figure([
-        go.Heatmap(z=np.asarray(image), colorscale="gray", zmin=0, zmax=255, showscale=False, hoverinfo="skip",
-                   opacity=0.55),
+        # The garment as a pale grey shape on white, so red and blue stand out on a projector.
+        go.Heatmap(z=np.asarray(image), colorscale="gray_r", zmin=0, zmax=255, showscale=False, hoverinfo="skip",
+                   opacity=0.3),
         go.Heatmap(z=s, colorscale=DIVERGING, zmin=-lim, zmax=lim, showscale=False,
                    hovertemplate="row %{y}, column %{x}<br>saliency %{z:.3f}<extra></extra>"),
     ])
     return _square(fig, height, title)
 
 
-def mosaic(images: np.ndarray, cols: int, pad: int = 2, fill: float = np.nan) -> np.ndarray:
-    """Float (rows*(28+pad)-pad, cols*(28+pad)-pad) grid of images (N, 28, 28); gutters are `fill`."""
+def mosaic(images: np.ndarray, cols: int, pad: int = 2, pad_y: int | None = None,
+           fill: float = np.nan) -> np.ndarray:
+    """Float grid of images (N, h, w), `cols` wide, `pad`/`pad_y` px apart; gutters are `fill`."""
     n = len(images)
+    pad_y = pad if pad_y is None else pad_y
     rows = max(1, -(-n // cols))
     h, w = images.shape[1:] if n else (28, 28)
-    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), fill, np.float32)
+    out = np.full((rows * (h + pad_y) - pad_y, cols * (w + pad) - pad), fill, np.float32)
     for i, im in enumerate(images):
         r, c = divmod(i, cols)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = im
+        out[r * (h + pad_y):r * (h + pad_y) + h, c * (w + pad):c * (w + pad) + w] = im
     return out
 
 
-def image_grid(images: np.ndarray, captions: Sequence[str], cols: int = 4, height: int = 260,
-               title: str | None = None) -> go.Figure:
-    """Images (N, 28, 28) as the dataset stores them, in a grid (one heatmap trace), captioned below."""
+def image_grid(images: np.ndarray, captions: Sequence[str] | None = None, cols: int = 4,
+               height: int = 270) -> go.Figure:
+    """Images (N, 28, 28) as the dataset stores them (bright on black), in a grid, captioned below."""
     imgs = np.asarray(images, np.uint8)
-    grid = mosaic(imgs, cols, pad=2)
-    step = 30
+    captions = list(captions) if captions else []
+    pad, pad_y = 3, 12  # room for a caption under each row, so grids with and without line up
+    grid = mosaic(imgs, cols, pad, pad_y)
+    sx, sy = 28 + pad, 28 + pad_y
     hover = np.full(grid.shape, "", dtype=object)
     for i, cap in enumerate(captions):
         r, c = divmod(i, cols)
-        hover[r * step:r * step + 28, c * step:c * step + 28] = cap
+        hover[r * sy:r * sy + 28, c * sx:c * sx + 28] = cap
     fig = go.Figure(go.Heatmap(z=grid, colorscale="gray", zmin=0, zmax=255, showscale=False,
-                               customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
-    rows = max(1, -(-len(imgs) // cols))
+                               customdata=hover, hovertemplate="%{customdata}<extra></extra>" if captions else None,
+                               hoverinfo=None if captions else "skip"))
     for i, cap in enumerate(captions):
         r, c = divmod(i, cols)
-        fig.add_annotation(x=c * step + 13.5, y=r * step + 28, text=cap, showarrow=False, yanchor="top",
-                           font=dict(size=11))
-    _square(fig, height, title)
-    fig.update_yaxes(range=[rows * step + 6, -1.5])
+        fig.add_annotation(x=c * sx + 13.5, y=r * sy + 28, text=cap, showarrow=False, yanchor="top",
+                           font=dict(size=12))
+    rows = max(1, -(-len(imgs) // cols))
+    _square(fig, height, None)
+    fig.update_yaxes(range=[rows * sy - 0.5, -0.5])
     return fig
+
+
+def framed(img: np.ndarray, pad_value: int = 235) -> np.ndarray:
+    """RGB uint8 square: `img` (h, w) or (h, w, 3) centred on a light-grey square, so every stage
+    shows at the same size whatever the garment's proportions."""
+    a = np.asarray(img, np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    h, w = a.shape[:2]
+    edge = max(h, w)
+    out = np.full((edge, edge, 3), pad_value, np.uint8)
+    top, left = (edge - h) // 2, (edge - w) // 2
+    out[top:top + h, left:left + w] = a
+    return out
 
 
 def raw_with_box(rgba: np.ndarray, box: tuple[int, int, int, int] | None, color=(214, 39, 40)) -> np.ndarray:
@@ -108,6 +128,8 @@ def raw_with_box(rgba: np.ndarray, box: tuple[int, int, int, int] | None, color=
             alpha = a[..., 3:4].astype(np.float32) / 255.0
             rgb = rgb * alpha + 255.0 * (1 - alpha)
     rgb = rgb.astype(np.uint8)
+    rgb[[0, -1], :] = 160  # a thin grey frame: a white canvas on a white page is otherwise invisible
+    rgb[:, [0, -1]] = 160
     if box is not None:
         t, b, l, r = box
         th = max(1, round(min(rgb.shape[:2]) / 140))
