@@ -173,7 +173,7 @@ def run_comparison(data: FashionMNIST, activations: Sequence[str],
         first = model.net[0].weight.detach().clone()
         trainable = ACTIVATIONS[name].trainable
         tag = {"activation": name, "index": i, "of": len(activations)}
-        start = {"kind": "start", **tag, "budget": float(budget)}
+        start = {"kind": "start", **tag, "budget": float(budget), "params": dict(cfg.activation_params)}
         if trainable:
             start["act_params"] = parameter_stats(model)
         emit(start)

@@ -283,8 +283,8 @@ def _srelu_kinks(params: Mapping[str, float]) -> tuple[float, ...]:
 
 _SRELU_FORMULA = (r"f(x)=\begin{cases}t_r + a_r\,(x - t_r) & x \ge t_r\\ x & t_l < x < t_r\\"
                   r" t_l + a_l\,(x - t_l) & x \le t_l\end{cases}")
-_SOFTEXP_FORMULA = (r"f(\alpha, x)=\begin{cases}-\frac{\ln\left(1-\alpha\,(x+\alpha)\right)}{\alpha}"
-                    r" & \alpha<0\\ x & \alpha=0\\ \frac{e^{\alpha x}-1}{\alpha}+\alpha & \alpha>0\end{cases}")
+_SOFTEXP_FORMULA = (r"f(\alpha, x)=\begin{cases}-\dfrac{\ln\left(1-\alpha\,(x+\alpha)\right)}{\alpha}"
+                    r" & \alpha<0\\ x & \alpha=0\\ \dfrac{e^{\alpha x}-1}{\alpha}+\alpha & \alpha>0\end{cases}")
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
     "step": ActivationSpec(

@@ -85,8 +85,8 @@ def neuron_section() -> None:
     with left:
         st.latex(sum_latex(neuron))
         relation = r"\ge" if neuron.fires else "<"
-        st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}"
-                 rf"\qquad z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
+        st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}")
+        st.latex(rf"z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
         st.dataframe(
             [{"activation": ACTIVATIONS[a].label, "f(z)": round(v, 4)} for a, v in neuron.outputs.items()],
             hide_index=True, width="stretch",
@@ -160,8 +160,8 @@ else:
         "zero-centred": "✓" if ACTIVATIONS[n].zero_centred else "✗",
         "saturating": "✓" if ACTIVATIONS[n].saturating else "✗",
         "differentiable everywhere": "✓" if ACTIVATIONS[n].differentiable_everywhere else "✗ (kink)",
-        "parameters": ", ".join(f"{p.name}{' (trained)' if p.trainable else ''}" for p in ACTIVATIONS[n].params)
-                      or "—",
+        "parameters": (", ".join(p.name for p in ACTIVATIONS[n].params)
+                       + (" (trained per unit)" if ACTIVATIONS[n].trainable else "")) or "—",
     } for n in shown]).set_index("activation"))
 
 e1, e2 = st.columns(2)
@@ -283,7 +283,7 @@ def compare_view() -> None:
         st.dataframe(
             lab.results_table(events), hide_index=True, width="stretch",
             column_config={
-                "activation": st.column_config.TextColumn(width="small"),
+                "activation": st.column_config.TextColumn(width="medium"),
                 "status": st.column_config.TextColumn(width="small"),
                 "test accuracy": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f"),
                 "train loss": st.column_config.NumberColumn(width="small", format="%.3f"),
@@ -300,6 +300,13 @@ def compare_view() -> None:
             st.markdown("**Trainable activation parameters over training** (line: mean over the units of "
                         "each hidden layer; band: 10th–90th percentile of the units)")
             st.plotly_chart(figs.parameter_figure(traces), key=f"{P}_param_fig")
+        started = {e["activation"]: e for e in events if e["kind"] == "start"}
+        if "softexp" in started and started["softexp"]["params"].get("alpha", 0.0) < 0:
+            st.caption(
+                "**SoftExponential with α < 0** is a logarithm, defined only for x > 1/α − α; inputs "
+                "below that are held at the edge value and pass no gradient, so it learns slowly. "
+                "Start it at α = 0 (the identity) and let each unit find its own α."
+            )
         if "step" in series:
             st.caption(
                 "**Step:** its hidden weights moved 0: no gradient reaches them. Only the output layer, "

@@ -364,6 +364,8 @@ def test_comparison_trains_each_activation_and_tags_its_events(comparison):
         assert r["index"] == i and r["of"] == 3 and r["seconds"] == pytest.approx(1.5, abs=0.6)
     assert all("activation" in e for e in events)
     assert not any("predictions" in e for e in events)
+    starts = [e for e in events if e["kind"] == "start"]
+    assert starts[2]["params"] == {"t_l": -1.0, "a_l": 0.1, "t_r": 1.0, "a_r": 0.5} and starts[0]["params"] == {}
     kinds = [e["kind"] for e in events if e["activation"] == "relu"]
     assert kinds[0] == "start" and "progress" in kinds and kinds[-2:] == ["done", "result"]
     acc = {r["activation"]: r["test_accuracy"] for r in results}

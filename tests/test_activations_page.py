@@ -114,6 +114,7 @@ def test_gradcheck_reruns_at_new_points():
 def test_comparison_runs_live_and_ends_in_a_table():
     at = open_activations()
     at.multiselect(key="activations_train").set_value(["step", "softexp"])
+    at.session_state["activations_softexp_alpha"] = -0.3  # a log-shaped start: the page explains why it lags
     at.slider(key="activations_budget").set_value(1.0)
     at.run()
     assert at.button(key="activations_train_start").disabled is False
@@ -138,6 +139,7 @@ def test_comparison_runs_live_and_ends_in_a_table():
                                             for a in f["layout"].get("annotations", []))]
     assert params, "no trace of the trainable alpha"
     assert any("Step:" in c.value for c in at.caption)
+    assert any("SoftExponential with α < 0" in c.value for c in at.caption)
 
 
 def test_fewer_than_two_activations_cannot_start():
