@@ -129,7 +129,7 @@ shown = list(st.session_state[f"{P}_show"])
 def curves_section() -> None:
     """Sliders rerun only this section: the curves must follow a slider in under 300 ms."""
     slider_specs = [(n, p) for n in shown for p in ACTIVATIONS[n].params]
-    scols = st.columns(min(4, len(slider_specs) + 1))
+    scols = st.columns(4)
     scols[0].slider("x range ±", min_value=1.0, max_value=10.0, step=0.5, key=f"{P}_xmax")
     for i, (n, p) in enumerate(slider_specs, start=1):
         label = f"{ACTIVATIONS[n].label}: {p.name}" + (" (start value, trained per unit)" if p.trainable else "")

@@ -156,7 +156,9 @@ def test_activations_page_in_a_real_browser(app_server, page):
     # The home page first: on a fresh server a direct first visit to /activations runs the page
     # without app.py (Streamlit's pages/ folder discovery); see the report to the lead.
     open_page(page, app_server, "")
+    page.wait_for_selector("text=Device:", timeout=30_000)  # app.py, the router, has run
     open_page(page, app_server, "activations", query)
+    page.wait_for_selector("text=Device:", timeout=30_000)  # the page runs inside the router
     page.wait_for_selector("text=A neuron by hand", timeout=30_000)
     page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
     page.wait_for_timeout(1000)
@@ -175,7 +177,7 @@ def test_activations_page_in_a_real_browser(app_server, page):
     page.wait_for_selector("text=⏹ Stop", timeout=20_000)  # the live view is up
     page.wait_for_selector("text=⏹ Stop", state="detached", timeout=60_000)
     wait_idle(page)
-    page.get_by_text("Train with it").scroll_into_view_if_needed()
+    page.locator("[data-testid='stPlotlyChart']").last.scroll_into_view_if_needed()
     page.wait_for_timeout(800)
     screenshot(page, "activations-trained", full_page=False)
     screenshot(page, "activations-trained-full")
