@@ -14,6 +14,7 @@ sigmoid(4z)), or stay where they were set by hand (`LECTURE_XOR_LINES`).
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -315,7 +316,6 @@ class PackedMLP:
 
     # ---- training
 
-    @torch.no_grad()
     def _backward(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Gradients of sum_k mean BCE(model k) into `self.grad`: each model gets its own loss's gradient."""
         ins, zs, lg = self._forward(x)
@@ -348,7 +348,6 @@ class PackedMLP:
             dst.copy_(g)
         return grads[0]
 
-    @torch.no_grad()
     def _update(self) -> None:
         self.step_count += 1
         t, lr, g, p = self.step_count, self.lr, self.grad, self.theta
@@ -367,11 +366,13 @@ class PackedMLP:
             denom = self._v.sqrt().div_(math.sqrt(1 - b2 ** t)).add_(1e-8)
             p.addcdiv_(self._m, denom, value=-lr / (1 - b1 ** t))
 
+    @torch.no_grad()
     def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """One optimizer step on a batch: points (B, 2), labels (B,)."""
         self._backward(x, y)
         self._update()
 
+    @torch.no_grad()
     def train_epochs(self, x: torch.Tensor, y: torch.Tensor, epochs: int = 1, batch_size: int = 0) -> None:
         """`epochs` passes over (x, y); batch_size 0 = full batch, else shuffled mini-batches."""
         x = x.to(self.device, self.dtype)
@@ -380,12 +381,14 @@ class PackedMLP:
         bs = n if batch_size <= 0 else min(int(batch_size), n)
         for _ in range(int(epochs)):
             if bs >= n:
-                self.step(x, y)
+                self._backward(x, y)
+                self._update()
                 continue
             order = torch.randperm(n, generator=self._batch_gen, device=self.device)
             for i in range(0, n, bs):
                 idx = order[i:i + bs]
-                self.step(x[idx], y[idx])
+                self._backward(x[idx], y[idx])
+                self._update()
 
     # ---- snapshots
 
@@ -405,7 +408,13 @@ class PackedMLP:
 
 def plane_grid(extent: float, res: int = GRID_RES, device: torch.device | str = "cpu") -> torch.Tensor:
     """Points (res*res, 2) of the square [-extent, extent]^2, row-major with x1 varying fastest,
-    so `values.view(res, res)[i, j]` sits at (x1 = xs[j], x2 = xs[i])."""
+    so `values.view(res, res)[i, j]` sits at (x1 = xs[j], x2 = xs[i]). Shared: do not modify."""
+    return _plane_grid(float(extent), int(res), str(torch.device(device)))
+
+
+@functools.lru_cache(maxsize=16)
+def _plane_grid(extent: float, res: int, device: str) -> torch.Tensor:
+    # Cached: building the 40,000 points costs as much as evaluating a small net on them.
     g = torch.linspace(-extent, extent, res, device=device)
     x2, x1 = torch.meshgrid(g, g, indexing="ij")
     return torch.stack([x1.reshape(-1), x2.reshape(-1)], 1)
