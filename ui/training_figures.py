@@ -1,4 +1,9 @@
-"""Figures for the training page: pure functions, arrays in, plotly Figure out (testable without a browser)."""
+"""Figures for the training page: pure functions, arrays in, plotly Figure out (testable without a browser).
+
+Each figure is built in one go from plain dicts: plotly validates a figure once that way, where
+incremental `add_trace`/`add_annotation` calls validate it again each time (the live view redraws
+several times a second beside a training thread, so this matters).
+"""
 from __future__ import annotations
 
 import base64
@@ -20,15 +25,22 @@ MAX_POINTS = 500  # a browser redraws a few hundred points several times a secon
 
 METRIC_LABELS = {"loss": "cross-entropy loss", "accuracy": "accuracy"}
 X_LABELS = {"epoch": "epoch", "elapsed": "seconds of training"}
+_AXIS = dict(showgrid=True, gridcolor="#eee", zeroline=False)
 
 
-def _layout(fig: go.Figure, height: int, title: str | None = None, margin: dict | None = None, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin=margin or dict(l=10, r=10, t=40 if title else 10, b=10), font=FONT,
-                      title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
-                      plot_bgcolor="white", **kw)
-    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False)
-    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False)
-    return fig
+def _layout(height: int, title: str | None = None, margin: dict | None = None, **kw) -> dict:
+    return dict(height=height, margin=margin or dict(l=10, r=10, t=40 if title else 10, b=10), font=FONT,
+                title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
+                plot_bgcolor="white", **kw)
+
+
+def _note(text: str) -> dict:
+    return dict(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#888"))
+
+
+def _list(a) -> np.ndarray:
+    # numpy arrays pass plotly's validation without an element-by-element check, and travel as base64
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def curves_figure(
@@ -38,44 +50,49 @@ def curves_figure(
     x: str = "epoch",
     height: int = 320,
     title: str | None = None,
+    compare: bool | None = None,
 ) -> go.Figure:
     """Train (smoothed, raw faint) and test curves of `metric` for one run, or several overlaid.
 
     `runs` holds (label, series) with series from `fmnist_core.runs.history_series`.
-    One run: train blue, test orange. Several: one colour per run, train solid, test dotted with markers.
+    One run: train blue, test orange. Comparing (several, or `compare=True`): one colour per run,
+    train solid, test dotted with markers.
     """
     if metric not in METRIC_LABELS or x not in X_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)} and x one of {list(X_LABELS)}")
-    fig = go.Figure()
-    single = len(runs) == 1
+    data = []
+    single = len(runs) == 1 if compare is None else not compare
     budget = max(50, MAX_POINTS // max(len(runs), 1))
     for i, (label, s) in enumerate(runs):
         color = TRAIN_COLOR if single else RUN_COLORS[i % len(RUN_COLORS)]
         tx, ty = s[f"train_{x}"], s[f"train_{metric}"]
-        keep = thin(len(tx), budget // 2 if single and smoothing > 0 else budget)  # raw + smoothed share it
         if len(tx):
+            keep = thin(len(tx), budget // 2 if single and smoothing > 0 else budget)  # raw + smoothed share it
             smooth = ema_smooth(ty, smoothing) if smoothing > 0 else ty
             if single and smoothing > 0:
-                fig.add_scatter(x=tx[keep], y=ty[keep], mode="lines", line=dict(color=color, width=1),
-                                opacity=0.3, name="train (raw)", hoverinfo="skip", showlegend=False)
-            fig.add_scatter(x=tx[keep], y=smooth[keep], mode="lines", line=dict(color=color, width=2.5),
-                            name="train" if single else f"{label} · train", legendgroup=label,
-                            hovertemplate=f"train {metric} %{{y:.4f}}<extra>{label}</extra>")
+                data.append(dict(type="scatter", x=_list(tx[keep]), y=_list(ty[keep]), mode="lines",
+                                 line=dict(color=color, width=1), opacity=0.3, name="train (raw)",
+                                 hoverinfo="skip", showlegend=False))
+            data.append(dict(type="scatter", x=_list(tx[keep]), y=_list(smooth[keep]), mode="lines",
+                             line=dict(color=color, width=2.5), name="train" if single else f"{label} · train",
+                             legendgroup=label, hovertemplate=f"train {metric} %{{y:.4f}}<extra>{label}</extra>"))
         ex, ey = s[f"test_{x}"], s[f"test_{metric}"]
         if len(ex):
-            fig.add_scatter(x=ex, y=ey, mode="lines+markers",
-                            line=dict(color=TEST_COLOR if single else color, width=2.5,
-                                      dash="solid" if single else "dot"),
-                            marker=dict(size=7), name="test" if single else f"{label} · test", legendgroup=label,
-                            hovertemplate=f"test {metric} %{{y:.4f}}<extra>{label}</extra>")
-    fig.update_xaxes(title_text=X_LABELS[x], rangemode="tozero")
-    fig.update_yaxes(title_text=METRIC_LABELS[metric], tickformat=".0%" if metric == "accuracy" else None)
-    _layout(fig, height, title, legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-            hovermode="x unified" if single else "closest")
-    if not runs or not any(len(s["train_epoch"]) or len(s["test_epoch"]) for _, s in runs):
-        fig.add_annotation(text="the curves appear after the first steps", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#888"))
-    return fig
+            data.append(dict(type="scatter", x=_list(ex), y=_list(ey), mode="lines+markers",
+                             line=dict(color=TEST_COLOR if single else color, width=2.5,
+                                       dash="solid" if single else "dot"),
+                             marker=dict(size=7), name="test" if single else f"{label} · test", legendgroup=label,
+                             hovertemplate=f"test {metric} %{{y:.4f}}<extra>{label}</extra>"))
+    empty = not any(len(s["train_epoch"]) or len(s["test_epoch"]) for _, s in runs)
+    layout = _layout(
+        height, title, legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        hovermode="x unified" if single else "closest",
+        xaxis=dict(title=dict(text=X_LABELS[x]), rangemode="tozero", **_AXIS),
+        yaxis=dict(title=dict(text=METRIC_LABELS[metric]), tickformat=".0%" if metric == "accuracy" else None,
+                   **_AXIS),
+        annotations=[_note("the curves appear after the first steps")] if empty else [],
+    )
+    return go.Figure(data=data, layout=layout)
 
 
 def confusion_figure(
@@ -93,54 +110,57 @@ def confusion_figure(
     """
     cm = np.asarray(cm)
     n = len(class_names)
-    z = row_normalize(cm) if normalized else cm.astype(np.float64)
-    text = np.where(cm == 0, "", np.vectorize(lambda v: f"{v:.0%}" if normalized else f"{v:.0f}")(z))
-    if normalized:
-        text = np.where((cm > 0) & (z < 0.005), "<1%", text)
-    names = list(class_names)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=names, y=names, text=text, texttemplate="%{text}", textfont=dict(size=12),
-        colorscale="Blues", zmin=0, zmax=1 if normalized else max(float(z.max()), 1.0),
-        showscale=False, hoverinfo="skip", xgap=1, ygap=1,
-    ))
-    tt, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     share = row_normalize(cm)
-    fig.add_scatter(
-        x=[names[p] for p in pp.ravel()], y=[names[t] for t in tt.ravel()], mode="markers",
-        marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)", opacity=0.01),
-        customdata=np.stack([tt.ravel(), pp.ravel(), cm.ravel(), share.ravel()], axis=1),
-        hovertemplate="true <b>%{y}</b>, predicted <b>%{x}</b><br>%{customdata[2]} images "
-                      "(%{customdata[3]:.1%} of this class)<extra>click to see them</extra>",
-        showlegend=False, name="cells",
-    )
+    z = share if normalized else cm.astype(np.float64)
+    if normalized:
+        text = [["" if c == 0 else ("<1%" if v < 0.005 else f"{v:.0%}") for c, v in zip(cr, vr)]
+                for cr, vr in zip(cm, z)]
+    else:
+        text = [["" if c == 0 else str(int(c)) for c in cr] for cr in cm]
+    names = list(class_names)
+    tt, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    data = [
+        dict(type="heatmap", z=_list(z), x=names, y=names, text=text, texttemplate="%{text}",
+             textfont=dict(size=12), colorscale="Blues", zmin=0, zmax=1 if normalized else max(float(z.max()), 1.0),
+             showscale=False, hoverinfo="skip", xgap=1, ygap=1),
+        dict(type="scatter", x=[names[p] for p in pp.ravel()], y=[names[t] for t in tt.ravel()], mode="markers",
+             marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)", opacity=0.01),
+             customdata=np.stack([tt.ravel(), pp.ravel(), cm.ravel(), share.ravel()], axis=1).tolist(),
+             hovertemplate="true <b>%{y}</b>, predicted <b>%{x}</b><br>%{customdata[2]} images "
+                           "(%{customdata[3]:.1%} of this class)<extra>click to see them</extra>",
+             showlegend=False, name="cells"),
+    ]
+    shapes = []
     if selected is not None:
         t, p = selected
-        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
-                      line=dict(color=BAD_COLOR if t != p else OK_COLOR, width=3))
-    fig.update_xaxes(title_text="predicted class", side="bottom", tickangle=-35, showgrid=False, fixedrange=True)
-    fig.update_yaxes(title_text="true class", autorange="reversed", showgrid=False, fixedrange=True)
-    _layout(fig, height, title, clickmode="event+select", dragmode=False)
-    return fig
+        shapes.append(dict(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
+                           line=dict(color=BAD_COLOR if t != p else OK_COLOR, width=3)))
+    layout = _layout(
+        height, title, clickmode="event+select", dragmode=False, shapes=shapes,
+        xaxis=dict(title=dict(text="predicted class"), side="bottom", tickangle=-35, showgrid=False, fixedrange=True),
+        yaxis=dict(title=dict(text="true class"), autorange="reversed", showgrid=False, fixedrange=True),
+    )
+    return go.Figure(data=data, layout=layout)
 
 
 def precision_recall_figure(precision: np.ndarray, recall: np.ndarray, class_names: Sequence[str],
                             height: int = 470, title: str | None = None) -> go.Figure:
     """Grouped horizontal bars: per-class precision and recall."""
     names = list(class_names)
-    fig = go.Figure()
-    fig.add_bar(y=names, x=precision, orientation="h", name="precision", marker_color="#6f42c1",
-                text=[f"{v:.0%}" for v in precision], textposition="inside",
-                hovertemplate="%{y}: precision %{x:.1%}<extra>of the images predicted as this class, "
-                              "the share that really are</extra>")
-    fig.add_bar(y=names, x=recall, orientation="h", name="recall", marker_color="#20a39e",
-                text=[f"{v:.0%}" for v in recall], textposition="inside",
-                hovertemplate="%{y}: recall %{x:.1%}<extra>of the images of this class, "
-                              "the share found</extra>")
-    fig.update_xaxes(range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    _layout(fig, height, title, barmode="group", bargap=0.25,
-            legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
-    return fig
+    data = [
+        dict(type="bar", y=names, x=_list(precision), orientation="h", name="precision", marker_color="#6f42c1",
+             text=[f"{v:.0%}" for v in precision], textposition="outside", textfont=dict(size=11),
+             hovertemplate="%{y}: precision %{x:.1%}<extra>of the images predicted as this class, "
+                           "the share that really are</extra>"),
+        dict(type="bar", y=names, x=_list(recall), orientation="h", name="recall", marker_color="#20a39e",
+             text=[f"{v:.0%}" for v in recall], textposition="outside", textfont=dict(size=11),
+             hovertemplate="%{y}: recall %{x:.1%}<extra>of the images of this class, the share found</extra>"),
+    ]
+    layout = _layout(height, title, barmode="group", bargap=0.25,
+                     legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+                     xaxis=dict(range=[0, 1.13], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", **_AXIS),
+                     yaxis=dict(autorange="reversed", showgrid=False))
+    return go.Figure(data=data, layout=layout)
 
 
 def _png_data_uri(img: np.ndarray) -> str:
@@ -154,7 +174,7 @@ def mosaic(images: np.ndarray, cols: int, pad: int = 2, scale: int = 3) -> np.nd
     images = np.asarray(images, dtype=np.uint8)
     k, h, w = images.shape
     rows = max(1, -(-k // cols))
-    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, dtype=np.uint8)
+    out = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad), dtype=np.uint8)
     for i in range(k):
         r, c = divmod(i, cols)
         out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = images[i]
@@ -175,54 +195,51 @@ def image_grid_figure(
     """
     images = np.asarray(images, dtype=np.uint8)
     k = len(images)
-    fig = go.Figure()
     if k == 0:
-        fig.add_annotation(text="no images here", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                           font=dict(size=15, color="#888"))
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        return _layout(fig, 120, title)
+        return go.Figure(layout=_layout(120, title, annotations=[_note("no images here")],
+                                        xaxis=dict(visible=False), yaxis=dict(visible=False)))
     cols = max(1, min(cols, k))
     rows = -(-k // cols)
     pad, scale, tile = 2, 3, 28
-    band = 46 if subtitles is not None else 30  # room above each row for its labels, in image pixels
+    lines = max((str(t).count("<br>") + 1 for t in subtitles), default=1) if subtitles is not None else 0
+    band = 30 + 16 * lines  # room above each row for its labels, in image pixels
     m = 255 - mosaic(images, cols, pad, scale)  # garments dark on white, as in the original photos
-    # Insert a white band above each row of tiles for the labels.
     row_px = (tile + pad) * scale
     parts = [m[: pad * scale]]
     for r in range(rows):
         parts.append(np.full((band, m.shape[1]), 255, dtype=np.uint8))
         parts.append(m[pad * scale + r * row_px: pad * scale + (r + 1) * row_px])
     img = np.concatenate(parts)
-    fig.add_trace(go.Image(source=_png_data_uri(np.stack([img] * 3, axis=-1)), hoverinfo="skip"))
+    notes = []
     for i in range(k):
         r, c = divmod(i, cols)
         x = (pad + c * (tile + pad) + tile / 2) * scale
         y_top = pad * scale + r * (band + row_px)
         color = "#333" if ok is None else (OK_COLOR if ok[i] else BAD_COLOR)
-        fig.add_annotation(x=x, y=y_top + 14, text=f"<b>{titles[i]}</b>", showarrow=False,
-                           font=dict(size=12, color=color))
+        notes.append(dict(x=x, y=y_top + 14, text=f"<b>{titles[i]}</b>", showarrow=False,
+                          font=dict(size=12, color=color)))
         if subtitles is not None:
-            fig.add_annotation(x=x, y=y_top + 32, text=subtitles[i], showarrow=False,
-                               font=dict(size=11, color="#555"))
-    fig.update_xaxes(visible=False, fixedrange=True)
-    fig.update_yaxes(visible=False, fixedrange=True, scaleanchor="x")
-    width_px = img.shape[1]
-    height = int(img.shape[0] * min(1.0, 1200 / width_px)) + (40 if title else 10)
-    return _layout(fig, height, title, margin=dict(l=0, r=0, t=40 if title else 5, b=5))
+            notes.append(dict(x=x, y=y_top + 24 + 8 * lines, text=subtitles[i], showarrow=False,
+                              font=dict(size=11, color="#555")))
+    height = int(img.shape[0] * min(1.0, 1200 / img.shape[1])) + (40 if title else 10)
+    layout = _layout(height, title, margin=dict(l=0, r=0, t=40 if title else 5, b=5), annotations=notes,
+                     xaxis=dict(visible=False, fixedrange=True),
+                     yaxis=dict(visible=False, fixedrange=True, scaleanchor="x"))
+    data = [dict(type="image", source=_png_data_uri(np.stack([img] * 3, axis=-1)), hoverinfo="skip")]
+    return go.Figure(data=data, layout=layout)
 
 
 def ensemble_figure(member_names: Sequence[str], member_accuracies: Sequence[float], ensemble_accuracy: float,
                     height: int | None = None, title: str | None = None) -> go.Figure:
     """Horizontal bars: each member's test accuracy and the ensemble's (highlighted)."""
     names = list(member_names) + ["ensemble (averaged probabilities)"]
-    accs = list(member_accuracies) + [ensemble_accuracy]
+    accs = [float(a) for a in member_accuracies] + [float(ensemble_accuracy)]
     colors = ["#9aa5b1"] * len(member_names) + [OK_COLOR]
-    fig = go.Figure(go.Bar(y=names, x=accs, orientation="h", marker_color=colors,
-                           text=[f"{a:.2%}" for a in accs], textposition="outside",
-                           hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     lo = max(0.0, min(accs) - 0.03)
-    fig.update_xaxes(range=[lo, min(1.0, max(accs) + 0.02)], tickformat=".0%",
-                     title_text=f"test accuracy (axis starts at {lo:.0%})")
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    return _layout(fig, height or 90 + 40 * len(names), title)
+    data = [dict(type="bar", y=names, x=accs, orientation="h", marker_color=colors,
+                 text=[f"{a:.2%}" for a in accs], textposition="outside", hovertemplate="%{y}: %{x:.2%}<extra></extra>")]
+    layout = _layout(height or 90 + 40 * len(names), title,
+                     xaxis=dict(range=[lo, min(1.0, max(accs) + 0.02)], tickformat=".0%",
+                                title=dict(text=f"test accuracy (axis starts at {lo:.0%})"), **_AXIS),
+                     yaxis=dict(autorange="reversed", showgrid=False))
+    return go.Figure(data=data, layout=layout)

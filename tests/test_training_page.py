@@ -1,0 +1,169 @@
+"""The training page: AppTest drives real runs on the real data; a real browser watches one live."""
+import json
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fmnist_core import metrics
+from fmnist_core.runs import RunRecord
+from fmnist_core.train import RECIPES, train
+from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+
+
+def open_training(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.switch_page("pages/training.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart(at: AppTest, key: str) -> dict | None:
+    for c in at.get("plotly_chart"):
+        if c.proto.id.endswith(f"-{key}"):
+            return json.loads(c.proto.spec)
+    return None
+
+
+def poll_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> None:
+    """Rerun the page like the polling fragment does (each run beats the job's heartbeat) until done(at)."""
+    t0 = time.monotonic()
+    while not done(at):
+        assert time.monotonic() - t0 < timeout, "timed out waiting for the page"
+        time.sleep(every)
+        at.run()
+        assert not at.exception, at.exception
+
+
+def test_page_defaults_to_the_classic_recipe_and_reads_links():
+    at = open_training()
+    assert at.selectbox(key="training_model").value == "classic"
+    assert at.slider(key="training_budget").value == 30
+    assert at.select_slider(key="training_lr").value == RECIPES["mlp"].lr
+    assert not at.button(key="training_btn_start").disabled
+    assert chart(at, "training_idle_grid") is not None  # the data, before any training
+    linked = open_training({"optimizer": "sgd", "lr": "0.09", "batch": "100", "until": "epochs", "epochs": "3"})
+    assert linked.selectbox(key="training_optimizer").value == "sgd"
+    assert linked.select_slider(key="training_lr").value == 0.1  # snapped to the slider's nearest step
+    assert linked.select_slider(key="training_batch").value == 128
+    assert linked.slider(key="training_epochs").value == 3
+
+
+def test_bad_hidden_sizes_get_a_message_not_a_traceback():
+    at = open_training()
+    at.selectbox(key="training_model").set_value("mlp").run()
+    at.text_input(key="training_hidden").input("256, lots").run()
+    assert not at.exception
+    assert any("whole numbers" in e.value for e in at.error)
+    assert at.button(key="training_btn_start").disabled
+
+
+def test_a_run_shows_curves_and_the_confusion_matrix_then_stops():
+    at = open_training({"budget": "60"})
+    at.button(key="training_btn_start").click().run()
+    job = at.session_state["training_job"]
+    assert job.active
+    poll_until(at, lambda a: chart(a, "training_cm_chart") is not None, timeout=90)  # after the first epoch
+    loss = chart(at, "training_loss_chart")
+    names = [t.get("name") for t in loss["data"]]
+    assert "train" in names and "test" in names
+    cm = chart(at, "training_cm_chart")["data"][0]
+    assert cm["type"] == "heatmap" and len(cm["text"]) == 10
+    assert chart(at, "training_pr_chart") is not None and chart(at, "training_sample_grid") is not None
+    assert any("Confusion matrix after epoch" in m.value for m in at.markdown)
+
+    at.button(key="training_btn_stop").click().run()
+    t0 = time.monotonic()
+    assert job.wait(10), "the job did not end after Stop"
+    assert time.monotonic() - t0 < 10
+    poll_until(at, lambda a: any("Stopped" in w.value for w in a.warning))
+    assert job.result.status == "stopped"
+    runs = at.session_state["training_runs"]
+    assert len(runs) == 1 and runs[0].status == "stopped" and runs[0].probabilities.shape == (10000, 10)
+    assert "(1)" in at.tabs[1].label
+    assert chart(at, "training_mistakes_grid") is not None  # from the final probabilities
+    assert not at.button(key="training_btn_start").disabled
+
+
+def test_a_diverging_run_stops_with_a_clear_message():
+    at = open_training({"optimizer": "sgd", "lr": "3", "norm": "none", "budget": "30"})
+    at.button(key="training_btn_start").click().run()
+    poll_until(at, lambda a: any("diverged" in e.value for e in a.error), timeout=60)
+    job = at.session_state["training_job"]
+    assert job.result.status == "diverged"
+    assert any("Lower the learning rate" in e.value for e in at.error)
+    assert at.session_state["training_runs"][0].can_ensemble is False
+
+
+@pytest.fixture(scope="module")
+def two_real_runs(fmnist):
+    """Two short real runs on the full data (different seeds), as the page keeps them."""
+    cfg = RECIPES["mlp"].with_(hidden=(64,), epochs=1, batch_size=1024, eval_every=0)
+    return [RunRecord.from_result(train(cfg.with_(seed=s), fmnist), run_id=100 + s, name=f"#{s + 1} seed {s}")
+            for s in (0, 1)]
+
+
+def test_runs_tab_compares_saves_and_ensembles(two_real_runs, fmnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(tmp_path))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.session_state["training_runs"] = list(two_real_runs)
+    at.switch_page("pages/training.py").run()
+    assert not at.exception, at.exception
+    overlay = chart(at, "training_cmp_acc")
+    assert {t["name"] for t in overlay["data"]} >= {"#1 seed 0 · test", "#2 seed 1 · test"}
+    labels = fmnist.test_labels.numpy()
+    want = metrics.ensemble([r.probabilities for r in two_real_runs], labels)["accuracy"]
+    text = " ".join(m.value for m in at.markdown)
+    assert f"gets **{want:.2%}**" in text
+    bars = chart(at, "training_ens_bars")["data"][0]
+    assert bars["text"][-1] == f"{want:.2%}"
+    assert chart(at, "training_ens_cm") is not None and chart(at, "training_ens_member_cm") is not None
+    assert at.get("download_button"), "no CSV download"
+    at.button(key="training_save").click().run()
+    assert not at.exception
+    saved = list(tmp_path.glob("*.pt"))
+    assert len(saved) == 1 and any(str(saved[0]) in s.value for s in at.success)
+
+
+@pytest.mark.browser
+def test_browser_watches_a_run_live(app_server, page):
+    open_page(page, app_server, "training", "budget=60")
+    page.get_by_role("button", name="Start training").click()
+    progress = page.locator("[data-testid='stProgress']")
+    seen = []
+    deadline = time.time() + 60
+    while len(seen) < 4 and time.time() < deadline:  # the first one may be the 'Starting' line
+        text = progress.inner_text() if progress.count() else ""
+        if "Epoch" in text and (not seen or text != seen[-1]):
+            seen.append(text)
+        page.wait_for_timeout(150)
+    assert len(seen) >= 3, f"the progress line changed only {len(seen)} times: {seen}"
+    curve = page.locator(".stPlotlyChart").first
+    curve.locator(".scatterlayer .trace").first.wait_for(timeout=30_000)  # the loss curve is drawn
+    screenshot(page, "training-running", full_page=False)
+
+    # Another widget, used while it trains: the smoothing slider reruns only its view.
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Smoothing").get_by_role("slider")
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(1500)
+    assert "0.55" in page.locator("[data-testid='stSlider']").filter(has_text="Smoothing").inner_text()
+    later = progress.inner_text()
+    page.wait_for_timeout(1500)
+    assert progress.inner_text() != later, "the live view stopped updating after the widget moved"
+
+    page.get_by_role("button", name="⏹ Stop").click()
+    page.get_by_text("Stopped").first.wait_for(timeout=20_000)
+    wait_idle(page)
+    # The settings survive the run: they come back as they were, and the link still carries them.
+    assert "budget=60" in page.url and "optimizer=adam" in page.url, page.url
+    page.locator("[data-testid='stMain']").evaluate("e => e.scrollTo(0, 0)")
+    screenshot(page, "training-stopped", full_page=False)
+    page.get_by_text("Confusion matrix").first.scroll_into_view_if_needed()
+    screenshot(page, "training-stopped-confusion", full_page=False)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert real_console_errors(page) == []
