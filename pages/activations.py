@@ -11,7 +11,9 @@ from fmnist_core.activations import ACTIVATIONS, BReLUFunction
 from fmnist_core.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
 from ui import activation_figures as figs
 from ui import live
-from ui.common import bind_url, require_dataset, show_url_notes, write_url
+from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
+
+ensure_router()
 
 P = "activations"
 JOB_KEY = f"{P}_compare_job"

@@ -137,3 +137,17 @@ def write_url(prefix: str, schema: Mapping[str, Any]) -> dict[str, str]:
 def show_url_notes(notes: list[str]) -> None:
     for n in notes:
         st.toast(n, icon="🔗")
+
+
+def ensure_router() -> None:
+    """Run every page through app.py, even from a direct link on a freshly started server.
+
+    Until st.navigation runs once, Streamlit treats a folder named `pages/` as a v1 multipage app,
+    so a shared link such as /activations?... opened first would run the page alone (no sidebar,
+    no thread setting, narrow layout). Switch that off and rerun: the rerun goes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
