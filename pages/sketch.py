@@ -42,7 +42,9 @@ def saved_runs() -> list[tuple[str, Path]]:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def load_model(path: str, mtime: float):
     """(model on the CPU in eval mode, meta); `mtime` makes a re-saved file load again."""
-    return load_checkpoint(path, "cpu")
+    model, meta = load_checkpoint(path, "cpu")
+    ex.warm_up(model, tuple(meta["normalization"]))
+    return model, meta
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -93,8 +95,8 @@ with left:
                            background_color="#FFFFFF", height=sk.CANVAS, width=sk.CANVAS, drawing_mode="freedraw",
                            return_image_data=True, update_streamlit=True, key="sketch_canvas")
         st.slider("Brush size (px)", 2, 40, key="sketch_brush")
-        st.caption("Draw in black anywhere, at any size: the garment is cut out and scaled before the model "
-                   "sees it. Undo and the bin (clear) are in the canvas's toolbar.")
+        st.caption("Draw anywhere, at any size: the garment is cut out and scaled before the model sees it. "
+                   "Hover over the canvas for its toolbar: ↶ undo, 🗑 clear.")
         objects = (canvas.json_data or {}).get("objects") or []
         if objects and canvas.image_bytes:
             try:
@@ -103,7 +105,8 @@ with left:
                 problem = str(e)
     else:
         up = st.file_uploader("A photo or picture of one garment on a plain background (PNG, JPEG, WebP)",
-                              type=["png", "jpg", "jpeg", "webp"], key="sketch_upload")
+                              type=["png", "jpg", "jpeg", "webp"], max_upload_size=sk.MAX_UPLOAD_BYTES // 2**20,
+                              key="sketch_upload")
         st.caption("Fashion-MNIST's photos show one garment on white, seen from the front. Photos like that work "
                    "best; a busy background is cut out as if it were part of the garment.")
         if up is not None:
@@ -202,7 +205,7 @@ if e.method == "gradient":
                "ink changes, times the ink there. Red pixels pushed the answer towards it, blue ones away; clear "
                "pixels did not matter.")
 else:
-    st.caption(f"**Saliency, occlusion:** each 4×4 patch is painted black in turn. Red where the probability of "
+    st.caption(f"**Saliency, occlusion:** 4×4 patches are painted black in turn. Red where the probability of "
                f"*{e.label}* falls without it (that part mattered), blue where it rises.")
 
 n1, n2 = st.columns(2, gap="large")

@@ -66,7 +66,7 @@ class AugmentedBatches(torch.utils.data.Dataset):
 
 
 def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epochs: float, workers: int,
-                      log=print) -> tuple[torch.nn.Module, tuple[float, float], float]:
+                      log=print, test_each_epoch: bool = True) -> tuple[torch.nn.Module, tuple[float, float], float]:
     """The CNN trained on photos + drawings; (model, normalization, seconds)."""
     torch.manual_seed(cfg.seed)
     model = build_model("cnn", dropout=cfg.dropout).to(memory_format=torch.channels_last)
@@ -91,7 +91,7 @@ def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epoch
         loss.backward()
         opt.step()
         loss_sum, seen = loss_sum + loss.item() * len(yb), seen + len(yb)
-        if (step + 1) % per_epoch == 0 or step + 1 == total:
+        if test_each_epoch and ((step + 1) % per_epoch == 0 or step + 1 == total):
             ev = evaluate(model, data.test_images, data.test_labels, norm, amp=True, channels_last=True)
             model.train()
             log(f"cnn epoch {(step + 1) / per_epoch:5.2f}  {time.perf_counter() - t0:6.1f}s  "
@@ -119,6 +119,8 @@ def record(path: Path, model: torch.nn.Module, data, norm, seconds: float, extra
         "drawing_eval": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in kinds.items()},
         "config": meta["config"], **extra,
     }
+    # Other processes share the CPU on course machines: record how busy it was (1-, 5-, 15-minute load).
+    out["machine"] = {**out.get("machine", {}), "load_average_at_end": [round(v, 1) for v in os.getloadavg()]}
     log(f"{path.name}: photos {photos:.4f}  " + "  ".join(f"{k} {v:.4f}" for k, v in kinds.items() if k != "n")
         + f"  ({out['bytes'] / 1e6:.2f} MB)")
     return out

@@ -1,6 +1,7 @@
 """The drawing page: AppTest with injected drawings and uploads, and a real browser drawing strokes."""
 from __future__ import annotations
 
+import base64
 import io
 import json
 
@@ -30,6 +31,14 @@ def draw(at: AppTest, rgba: np.ndarray) -> AppTest:
     """Put a picture into the canvas as the component sends it after a stroke."""
     at.session_state["sketch_canvas"] = {"drawing": {"raw": {"objects": [{}]}, "data": sk.png_data_url(rgba)}}
     return at.run()
+
+
+def arr(v) -> np.ndarray:
+    """A plotly array from figure JSON: a list, or plotly 6+'s typed {'dtype', 'bdata', 'shape'}."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        return a.reshape([int(n) for n in str(v["shape"]).split(",")]) if "shape" in v else a
+    return np.asarray(v, dtype=float)
 
 
 def answer(at: AppTest) -> str:
@@ -62,11 +71,11 @@ def test_injected_drawings_are_classified(fmnist):
     assert not at.exception
     assert "Sneaker" in answer(at)
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    bars = figs[0]["data"][0]
-    assert len(bars["x"]) == 10 and abs(sum(bars["x"]) - 1) < 1e-3 and np.argmax(bars["x"]) == SNEAKER
+    bars = arr(figs[0]["data"][0]["x"])
+    assert len(bars) == 10 and abs(bars.sum() - 1) < 1e-3 and bars.argmax() == SNEAKER
     saliency = [f for f in figs if len(f["data"]) == 2 and f["data"][1]["type"] == "heatmap"]
-    assert saliency and np.asarray(saliency[0]["data"][1]["z"], float).shape == (28, 28)
-    model_input = np.asarray(figs[1]["data"][0]["z"])
+    assert saliency and arr(saliency[0]["data"][1]["z"]).shape == (28, 28)
+    model_input = arr(figs[1]["data"][0]["z"])
     assert model_input.shape == (28, 28) and model_input.max() == 255
     assert "Most similar training images" in [s.value for s in at.subheader]
 
@@ -118,8 +127,7 @@ def test_offers_models_saved_from_the_training_page(tmp_path, monkeypatch):
     at = sketch_app()
     assert not at.exception
     options = at.selectbox(key="sketch_model").options
-    assert options[:2] == ["Bundled CNN for drawings (photos + outlines + silhouettes)",
-                           "Bundled classic MLP 256-128-64 (photos only)"]
+    assert options[:2] == ["CNN for drawings (bundled)", "Classic MLP, photos only (bundled)"]
     saved = [o for o in options if o.startswith("Saved run:")]
     assert len(saved) == 1 and "MLP" in saved[0]
 
@@ -141,7 +149,10 @@ def test_works_without_the_dataset(fmnist, tmp_path, monkeypatch):
 
 @pytest.mark.browser
 def test_drawing_strokes_in_a_real_browser(app_server, page):
-    open_page(page, app_server, "")  # the app's entry page first, so the router is in place
+    # The entry page first, until its router is in place: a fresh server that gets a page URL before
+    # app.py has ever run serves pages/*.py directly (Streamlit's old pages/ mode) for that session.
+    open_page(page, app_server, "")
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Start here").wait_for(timeout=60_000)
     open_page(page, app_server, "sketch")
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for(timeout=30_000)
@@ -157,7 +168,8 @@ def test_drawing_strokes_in_a_real_browser(app_server, page):
     page.get_by_text("What the model sees").wait_for(timeout=60_000)
     wait_idle(page)
     assert page.get_by_text("Why “", exact=False).count() >= 1  # the saliency map's title
-    assert page.locator(".stPlotlyChart").count() >= 4  # bars, input, saliency, neighbours/gallery
+    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 5  # bars, input, saliency, neighbours, gallery
     for name in ("Undo", "Reset canvas & history"):  # the canvas toolbar: undo and clear
         assert page.get_by_role("button", name=name).is_visible()
     screenshot(page, "sketch-drawn", full_page=False)

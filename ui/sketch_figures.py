@@ -39,7 +39,7 @@ def _square(fig: go.Figure, height: int, title: str | None) -> go.Figure:
     return fig
 
 
-def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 220) -> go.Figure:
+def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 180) -> go.Figure:
     """The 28x28 model input as the dataset stores it (garment bright on black), pixel values on hover."""
     img = np.asarray(image)
     fig = go.Figure(go.Heatmap(
@@ -50,7 +50,7 @@ def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 220
     return _square(fig, height, title)
 
 
-def saliency_figure(image: np.ndarray, sal: np.ndarray, title: str | None = None, height: int = 220) -> go.Figure:
+def saliency_figure(image: np.ndarray, sal: np.ndarray, title: str | None = None, height: int = 180) -> go.Figure:
     """The input in gray with the signed saliency on top: red pushes towards the answer, blue away."""
     s = np.asarray(sal, float)
     lim = float(np.abs(s).max()) or 1.0
