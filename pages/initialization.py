@@ -20,6 +20,8 @@ TOY = diag.toy_names()
 DATA_LABELS = {"fashion": "Fashion-MNIST (784 pixels)", **{n: f"Toy 2D: {n}" for n in TOY}}
 OPTIMIZERS = {"momentum": ("SGD + momentum 0.9, lr 0.01", 0.01), "adam": ("Adam, lr 0.001", 1e-3)}
 SYMMETRIC = ("zeros", "constant")
+TABS = {"activations": "① Activations through depth", "gradients": "② Gradients per layer",
+        "symmetry": "③ Symmetry: all units alike", "train": "④ Train and compare"}
 NOISE = 1e-3
 
 SCHEMA = {
@@ -36,6 +38,7 @@ SCHEMA = {
     "cmp": U.MultiChoice(("normal", "standard_normal", "xavier_normal", "he_normal"), tuple(INITS), 2, 5),
     "secs": U.Int(8, 2, 15),
     "opt": U.Choice("momentum", tuple(OPTIMIZERS)),
+    "view": U.Choice("activations", tuple(TABS)),
 }
 PRESETS = {
     "All zeros": dict(init="zeros"),
@@ -59,6 +62,18 @@ def _snap_state() -> None:
     s[f"{P}_value"] = round(float(s[f"{P}_value"]), 2)
     if f"{P}_cmp" in s:
         s[f"{P}_cmp"] = list(s[f"{P}_cmp"])
+
+
+def bound(widget, name: str, *args, **kwargs):
+    """A widget inside a lazy tab. Its value lives in the plain key f"{P}_{name}" (bound to the URL):
+    a widget's own state is dropped on the runs where its tab is closed."""
+    wkey = f"{P}_w_{name}"
+    st.session_state[wkey] = st.session_state[f"{P}_{name}"]
+
+    def sync() -> None:
+        st.session_state[f"{P}_{name}"] = st.session_state[wkey]
+
+    return widget(*args, key=wkey, on_change=sync, **kwargs)
 
 
 def _preset(values: dict) -> None:
@@ -159,7 +174,6 @@ if data is None:
     st.stop()
 
 key = (data_name, depth, width, act, init, tuple(sorted(params.items())))
-report = _report(*key)
 label = init_label(init, params)
 if params["noise"]:
     label += " + noise 0.001"
@@ -169,12 +183,11 @@ st.caption(
     f"initialized with **{label}**, ${FORMULAS[init]}$, measured on a batch of {min(512, len(data.y_train))} training inputs."
 )
 
-tabs = st.tabs(["① Activations through depth", "② Gradients per layer", "③ Symmetry: all units alike",
-                "④ Train and compare"])
 
 # --------------------------------------------------------------------------- activations
 
-with tabs[0]:
+def activations_view() -> None:
+    report = _report(*key)
     a = report.acts
     m = st.columns(4)
     m[0].metric("std of layer 1", f"{a.std[0]:.3g}")
@@ -216,7 +229,8 @@ with tabs[0]:
 
 # --------------------------------------------------------------------------- gradients
 
-with tabs[1]:
+def gradients_view() -> None:
+    report = _report(*key)
     v = report.verdict
     box = {"healthy": st.success, "zero": st.warning}.get(v.kind, st.error)
     box(f"**{v.text}**")
@@ -241,8 +255,8 @@ with tabs[1]:
 
 # --------------------------------------------------------------------------- symmetry
 
-with tabs[2]:
-    st.checkbox(f"Add a tiny noise (σ = {NOISE:g}) to every weight: the symmetry breaker", key=f"{P}_noise")
+def symmetry_view() -> None:
+    bound(st.checkbox, "noise", f"Add a tiny noise (σ = {NOISE:g}) to every weight: the symmetry breaker")
     sdepth, swidth = min(depth, 3), min(width, 64)
     sym = _symmetry(data_name, sdepth, swidth, act, init, tuple(sorted(init_params().items())))
     if init not in SYMMETRIC:
@@ -253,6 +267,9 @@ with tabs[2]:
                  "weights: the layer acts like a single unit, however wide it is.")
     else:
         st.success(f"After {sym.steps[-1]} steps the units differ: each one can learn its own feature.")
+        if act == "brelu" and init in SYMMETRIC and not params["noise"]:
+            st.info("BReLU breaks the symmetry by itself: it applies ReLU(x) on even units and −ReLU(−x) on "
+                    "odd ones, so units with equal weights still compute different things.")
     left, right = st.columns([1.4, 1])
     with left:
         st.plotly_chart(figs.symmetry_lines(sym.steps, sym.symmetry,
@@ -280,15 +297,18 @@ with tabs[2]:
 
 # --------------------------------------------------------------------------- training
 
-with tabs[3]:
+def train_view() -> None:
     job = live.current(JOB_KEY)
     running = job is not None and job.active
     c = st.columns([2.2, 1, 1.4])
-    c[0].multiselect("Initializers to compare (2 to 5)", list(INITS), key=f"{P}_cmp",
-                     format_func=lambda n: init_label(n, params), max_selections=5, disabled=running)
-    c[1].slider("Seconds each", 2, 15, key=f"{P}_secs", disabled=running)
-    c[2].radio("Optimizer", list(OPTIMIZERS), key=f"{P}_opt", format_func=lambda k: OPTIMIZERS[k][0],
-               disabled=running)
+    with c[0]:
+        bound(st.multiselect, "cmp", "Initializers to compare (2 to 5)", list(INITS),
+              format_func=lambda n: init_label(n, params), max_selections=5, disabled=running)
+    with c[1]:
+        bound(st.slider, "secs", "Seconds each", 2, 15, disabled=running)
+    with c[2]:
+        bound(st.radio, "opt", "Optimizer", list(OPTIMIZERS), format_func=lambda k: OPTIMIZERS[k][0],
+              disabled=running)
     chosen = list(st.session_state[f"{P}_cmp"])
     secs = int(st.session_state[f"{P}_secs"])
     b = st.columns([1, 3])
@@ -322,7 +342,7 @@ with tabs[3]:
         job.beat()
         live.queue_notice(job)
         live.controls(job, f"{P}_ctl")
-        labels = st.session_state.get(f"{P}_job_labels", [])
+        labels = job_labels()
         jdepth = st.session_state.get(f"{P}_job_depth", depth)
         runs = diag.comparison_curves(job.events())
         if job.state == "failed":
@@ -377,5 +397,42 @@ with tabs[3]:
             st.rerun()
 
     training_view()
+
+
+@st.fragment(run_every=1.0)
+def background_heartbeat() -> None:
+    """Keeps a comparison alive (and visible) while another tab is open."""
+    job = live.current(JOB_KEY)
+    if job is None:
+        return
+    job.beat()
+    if job.active:
+        runs = diag.comparison_curves(job.events())
+        st.caption(f"⏳ Training in the background ({len(runs)} of {len(job_labels())} initializers); "
+                   f"tab ④ shows it live.")
+    elif st.session_state.get(f"{P}_drawn_final") != job.id:
+        st.session_state[f"{P}_drawn_final"] = job.id
+        st.rerun()
+
+
+def job_labels() -> list[str]:
+    return st.session_state.get(f"{P}_job_labels", [])
+
+
+def _on_tab() -> None:
+    st.session_state[f"{P}_view"] = {v: k for k, v in TABS.items()}[st.session_state[f"{P}_tab"]]
+
+
+# Lazy tabs: only the open one runs (the symmetry run alone costs ~0.3 s). The open tab is in the URL.
+if st.session_state.get(f"{P}_tab") != TABS[st.session_state[f"{P}_view"]]:
+    st.session_state[f"{P}_tab"] = TABS[st.session_state[f"{P}_view"]]
+job = live.current(JOB_KEY)
+if job is not None and job.active and st.session_state[f"{P}_view"] != "train":
+    background_heartbeat()
+tabs = st.tabs(list(TABS.values()), key=f"{P}_tab", on_change=_on_tab)
+for tab, view in zip(tabs, (activations_view, gradients_view, symmetry_view, train_view)):
+    with tab:
+        if tab.open:
+            view()
 
 write_url(P, SCHEMA)

@@ -46,19 +46,29 @@ def metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
 
+def show(at: AppTest, view: str) -> AppTest:
+    """Open a tab (what a click does: the tabs are lazy, only the open one runs)."""
+    at.session_state[f"{P}_view"] = view
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_defaults_show_saturation_and_exploding_gradients():
     at = open_init()
     assert metric(at, "|a| > 0.99") == "86%"  # 10 tanh layers of 256, N(0, 1)
-    assert any("Exploding" in e.value for e in at.error)
     figs = figures(at)
-    violins = figs["Each layer's activations (one histogram per layer)"]
-    assert len(violins["data"]) == 10
+    assert set(figs) == {"Each layer's activations (one histogram per layer)", "Activation std against depth"}
+    assert len(figs["Each layer's activations (one histogram per layer)"]["data"]) == 10
     std = figs["Activation std against depth"]
     assert std["layout"]["yaxis"]["type"] == "log"
     assert any(t.get("name", "").startswith("Xavier") for t in std["data"])  # the reference
-    grads = [f for t, f in figs.items() if t.startswith("Gradient norm per layer at initialization")][0]
+    show(at, "gradients")
+    assert any("Exploding" in e.value for e in at.error)
+    grads = [f for t, f in figures(at).items() if t.startswith("Gradient norm per layer at initialization")][0]
     assert {t["name"] for t in grads["data"]} == {"exploding", "healthy"}
     assert at.query_params["init"] in ("standard_normal", ["standard_normal"])
+    assert at.query_params["view"] in ("gradients", ["gradients"])
 
 
 def test_presets_switch_to_collapse_symmetry_and_healthy():
@@ -66,61 +76,77 @@ def test_presets_switch_to_collapse_symmetry_and_healthy():
     at.button(key=f"{P}_preset_Too small: σ 0.01").click().run()
     assert not at.exception
     assert float(metric(at, "std of layer 10")) < 1e-3
+    show(at, "gradients")
     assert any("Vanishing everywhere" in e.value for e in at.error)
 
     at.button(key=f"{P}_preset_All zeros").click().run()
-    assert any("exactly the same" in e.value for e in at.error)  # symmetry tab
+    show(at, "symmetry")
+    assert any("exactly the same" in e.value for e in at.error)
     sym = figures(at)["Symmetry measure (0 = all units identical)"]
     assert all((values(t["y"]) == 0).all() for t in sym["data"])
-    at.checkbox(key=f"{P}_noise").check().run()
+    at.checkbox(key=f"{P}_w_noise").check().run()
     assert any("the units differ" in s.value for s in at.success)
+    show(at, "activations")  # the noise stays on while its tab is closed
+    assert any("+ noise 0.001" in c.value for c in at.caption)
 
     at.button(key=f"{P}_preset_He + ReLU").click().run()
-    assert any(s.value.startswith("**Healthy") for s in at.success)
     assert 1 / 3 < float(metric(at, "std of layer 10")) / float(metric(at, "std of layer 1")) < 3
+    show(at, "gradients")
+    assert any(s.value.startswith("**Healthy") for s in at.success)
 
 
 def test_a_link_restores_the_settings():
     at = open_init({"data": "moons", "depth": "4", "width": "64", "act": "sigmoid", "init": "normal",
-                    "std": "0.5", "cmp": "zeros,lecun", "secs": "3", "opt": "adam"})
+                    "std": "0.5", "cmp": "zeros,lecun", "secs": "3", "opt": "adam", "view": "train"})
     assert at.slider(key=f"{P}_depth").value == 4
     assert at.select_slider(key=f"{P}_width").value == 64
     assert at.selectbox(key=f"{P}_act").value == "sigmoid"
     assert at.select_slider(key=f"{P}_std").value == 0.5
-    assert at.multiselect(key=f"{P}_cmp").value == ["zeros", "lecun"]
+    assert at.multiselect(key=f"{P}_w_cmp").value == ["zeros", "lecun"]
+    assert at.slider(key=f"{P}_w_secs").value == 3
+    assert at.radio(key=f"{P}_w_opt").value == "adam"
     assert any("2 inputs" in c.value for c in at.caption)  # the toy set feeds the network
 
 
 def test_bad_link_values_get_a_note_never_a_traceback():
     at = open_init({"depth": "99", "width": "300", "std": "abc", "init": "glorot", "act": "nope",
-                    "cmp": "x,y", "secs": "-4"})
+                    "cmp": "x,y", "secs": "-4", "view": "nowhere"})
     assert at.slider(key=f"{P}_depth").value == 10
     assert at.select_slider(key=f"{P}_width").value == 256  # snapped to the nearest choice
     assert at.selectbox(key=f"{P}_init").value == "standard_normal"
     notes = " ".join(t.value for t in at.toast)
-    assert "'depth' in the link was clamped" in notes and "'init'" in notes
+    assert "'depth' in the link was clamped" in notes and "'init'" in notes and "'view'" in notes
+
+
+def test_custom_activations_from_the_registry_work():
+    at = open_init({"act": "brelu", "init": "constant", "depth": "3", "width": "32", "view": "symmetry"})
+    assert any("BReLU breaks the symmetry" in i.value for i in at.info)
+    at.selectbox(key=f"{P}_act").set_value("softexp").run()  # trainable per-unit alpha: still symmetric
+    assert not at.exception
+    assert any("exactly the same" in e.value for e in at.error)
 
 
 def test_fewer_than_two_initializers_cannot_start():
-    at = open_init()
-    at.multiselect(key=f"{P}_cmp").set_value(["he_normal"]).run()
+    at = open_init({"view": "train"})
+    at.multiselect(key=f"{P}_w_cmp").set_value(["he_normal"]).run()
     assert at.button(key=f"{P}_start").disabled
     assert any("at least 2" in w.value for w in at.warning)
 
 
 def test_comparison_trains_in_the_background_and_reports_divergence():
     at = open_init({"data": "spiral", "depth": "10", "width": "64", "act": "relu", "init": "normal",
-                    "std": "10", "cmp": "normal,he_normal", "secs": "2"})
+                    "std": "10", "cmp": "normal,he_normal", "secs": "2", "view": "train"})
     at.button(key=f"{P}_start").click().run()
     assert not at.exception
     job = at.session_state[JOB_KEY]
+    show(at, "activations")  # another tab: the job goes on, announced above the tabs
+    assert any("Training in the background" in c.value for c in at.caption)
     deadline = time.monotonic() + 60
     while job.active and time.monotonic() < deadline:
         job.beat()  # AppTest does not fire run_every: stand in for the polling page
         job.wait(0.5)
     assert job.state == "done", job.error
-    at.run()
-    assert not at.exception
+    show(at, "train")
     table = at.dataframe[0].value
     assert table["initializer"].tolist() == ["N(0, 10²)", "He/Kaiming normal"]
     assert table["status"][0].startswith("diverged at step ")
@@ -145,6 +171,8 @@ def test_initialization_page_in_a_real_browser(app_server, page):
     screenshot(page, "initialization-top", full_page=False)
     for i, name in enumerate(["activations", "gradients", "symmetry"]):
         page.get_by_role("tab").nth(i).click()
+        # The open tab is part of the link, written when the run ends.
+        page.wait_for_function(f"() => window.location.search.includes('view={name}')", timeout=60_000)
         wait_idle(page)
         page.wait_for_timeout(800)
         page.get_by_role("tab").nth(i).scroll_into_view_if_needed()
