@@ -4,13 +4,14 @@
   element, no browser console error, a title on the page, screenshots in test-artifacts/ for a
   person to look at: `allpages-<page>-<size>.png` (the first screen, as projected) and
   `allpages-<page>-<size>-whole.png` (the whole page).
-- Each page opened from a link full of garbage, out-of-range and hostile query parameters (NaN,
-  huge numbers, 1e309, empty lists, `<script>`, an `onerror` image, a 5000-character value): it
-  still loads, shows no exception or console error, and nothing from the link runs (no alert dialog,
+- Each page opened from a link full of garbage, out-of-range and hostile query parameters, under
+  common names and under each of the page's own link names (NaN, huge numbers, 1e309, empty
+  lists, `<script>`, an `onerror` image, a 5000-character value): it still loads, shows no exception or console error, and nothing from the link runs (no alert dialog,
   no injected element). The same links in AppTest, without a browser.
 """
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlencode
 
@@ -33,6 +34,9 @@ HOSTILE = {
     "page": "training", "image": "A" * 5000,
 }
 PAYLOAD_MARKERS = ("alert(", "onerror", "onload", "<script", "javascript:")
+# Each page's own link names (found by opening it once) get one of these in turn.
+NASTY = ("nan", "-1e309", "1e308", "99999999999999999999", "<script>alert(5)</script>", ",,,", "", "-0", "0x1F",
+         "<img src=x onerror=alert(6)>", "B" * 3000, "-7", "1,2,,3,-4", "Infinity", "true", "null")
 
 
 def page_paths() -> list[str]:
@@ -49,6 +53,26 @@ PATHS = page_paths()
 
 def _name(path: str) -> str:
     return path or "home"
+
+
+def _page_file(path: str) -> str:
+    return f"pages/{path or 'home'}.py"
+
+
+@functools.lru_cache(maxsize=None)
+def page_keys(path: str) -> tuple[str, ...]:
+    """The names a page writes into its link (its URL schema), read from a plain visit in AppTest."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(_page_file(path)).run()
+    return tuple(sorted(at.query_params))
+
+
+def hostile_params(path: str) -> dict[str, str]:
+    """HOSTILE, plus a nasty value for each of the page's own link names."""
+    params = dict(HOSTILE)
+    for i, k in enumerate(page_keys(path)):
+        params[k] = NASTY[i % len(NASTY)]
+    return params
 
 
 def open_and_settle(page, server, path: str, query: str = "", timeout: float = 90_000) -> None:
@@ -123,7 +147,7 @@ def test_page_opens_cleanly(app_server, page, path):
 def test_hostile_link_is_harmless(app_server, page, path):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    open_and_settle(page, app_server, path, query=urlencode(HOSTILE))
+    open_and_settle(page, app_server, path, query=urlencode(hostile_params(path)))
     wait_charts(page, 5_000)
     page.wait_for_timeout(1000)  # an injected handler would fire by now
     screenshot(page, f"allpages-hostile-{_name(path)}", full_page=False)
@@ -137,14 +161,10 @@ def test_hostile_link_is_harmless(app_server, page, path):
 
 # --------------------------------------------------------------------------- AppTest, no browser
 
-def _page_file(path: str) -> str:
-    return f"pages/{path or 'home'}.py"
-
-
 @pytest.mark.parametrize("path", PATHS, ids=_name)
 def test_hostile_query_params_apptest(path):
     at = AppTest.from_file("../app.py", default_timeout=120)
-    for k, v in HOSTILE.items():
+    for k, v in hostile_params(path).items():
         at.query_params[k] = v
     at.switch_page(_page_file(path)).run()
     assert not at.exception, [e.value for e in at.exception]
