@@ -6,8 +6,9 @@
   `allpages-<page>-<size>-whole.png` (the whole page).
 - Each page opened from a link full of garbage, out-of-range and hostile query parameters, under
   common names and under each of the page's own link names (NaN, huge numbers, 1e309, empty
-  lists, `<script>`, an `onerror` image, a 5000-character value): it still loads, shows no exception or console error, and nothing from the link runs (no alert dialog,
-  no injected element). The same links in AppTest, without a browser.
+  lists, `<script>`, an `onerror` image, a 5000-character value): it still loads, shows no
+  exception or console error, and nothing from the link runs (no alert dialog, no injected
+  element). The same links in AppTest, without a browser.
 """
 from __future__ import annotations
 
