@@ -557,6 +557,12 @@ class GrowthResult:
         return np.stack(out)
 
 
+def capped_epochs(epochs: int, n_train: int, batch_size: int, max_steps: int) -> int:
+    """At most `epochs`, and no more than `max_steps` optimizer steps in all (at least 1 epoch)."""
+    steps_per_epoch = 1 if batch_size <= 0 else math.ceil(n_train / min(batch_size, n_train))
+    return max(1, min(int(epochs), max_steps // steps_per_epoch))
+
+
 def train_growth(data: ToyData, widths: Sequence[int] = GROWTH_WIDTHS, layers: int = 1, activation: str = "tanh",
                  optimizer: str = "adam", lr: float = 0.03, epochs: int = 1000, batch_size: int = 0, seed: int = 0,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
@@ -633,12 +639,17 @@ class LiveRun:
             self.history = self.history[::2]
             self.snap_every *= 2
 
-    def advance(self, epochs: int = 1) -> None:
-        for _ in range(int(epochs)):
+    def advance(self, epochs: int = 1, max_seconds: float | None = None) -> int:
+        """Train up to `epochs` epochs, stopping early once `max_seconds` have passed; returns how many."""
+        t0 = time.perf_counter()
+        for done in range(1, int(epochs) + 1):
             self.net.train_epochs(self.data.x_train, self.data.y_train, 1, self.batch_size)
             self.epoch += 1
             if self.epoch % self.snap_every == 0:
                 self._snap()
+            if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+                return done
+        return int(epochs)
 
     def at_epoch(self, epoch: int) -> tuple[int, PackedMLP]:
         """(stored epoch, network) of the last snapshot at or before `epoch`; the live net for the latest."""

@@ -9,8 +9,8 @@ from fmnist_core import url_state as us
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.toy_data import DATASETS, make_dataset
 from fmnist_core.toy_models import (
-    GROWTH_WIDTHS, MAX_LAYERS, MAX_UNITS, OPTIMIZERS, LiveRun, grid_probabilities, linear_accuracy, pca_2d,
-    train_growth, unit_lines, unit_maps, uses_surrogate,
+    GROWTH_WIDTHS, MAX_LAYERS, MAX_UNITS, OPTIMIZERS, LiveRun, capped_epochs, grid_probabilities, linear_accuracy,
+    pca_2d, train_growth, unit_lines, unit_maps, uses_surrogate,
 )
 from ui import boundary_figures as bf
 from ui.common import bind_url, device, show_url_notes, write_url
@@ -18,6 +18,8 @@ from ui.common import bind_url, device, show_url_notes, write_url
 P = "boundaries"
 RUN, RUN_KEY, RUNNING, REPLAY, TICKS = (f"{P}_run", f"{P}_run_key", f"{P}_running", f"{P}_replay", f"{P}_ticks")
 RUN_EVERY = 0.25  # s between live updates; a toy net trains `speed` epochs in a few ms, drawing costs the rest
+TRAIN_BUDGET = 0.1  # s of training per update at most (mini-batches of 1 on 2,000 points are 100x slower)
+MAX_GROWTH_STEPS = 10_000  # optimizer steps per growth grid: ~1-3 s here; more would block the page
 MAX_EPOCHS = 20_000  # a forgotten tab stops here
 OPT_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adagrad": "Adagrad", "adam": "Adam"}
 LRS = ("0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3")
@@ -41,15 +43,14 @@ SCHEMA = {
     "discrete": us.Bool(False),
     "gepochs": us.Choice("1000", ("250", "1000", "3000")),
 }
-PRESETS = {  # label -> settings; each button loads one experiment
-    "Lecture: XOR, 2 steps": dict(dataset="xor", noise=0.2, points=400, layers=1, units=2, act="step",
-                                           lecture=True, lr="0.1", opt="adam", batch="full"),
-    "XOR, 2 tanh units": dict(dataset="xor", noise=0.2, points=400, layers=1, units=2, act="tanh", lecture=False,
-                              lr="0.03", opt="adam", batch="full"),
-    "Spiral, 32 units": dict(dataset="spiral", noise=0.1, points=600, layers=1, units=32, act="tanh",
-                                  lecture=False, lr="0.03", opt="adam", batch="full"),
-    "Overfitting": dict(dataset="moons", noise=0.45, points=60, layers=1, units=32, act="tanh",
-                                         lecture=False, lr="0.03", opt="adam", batch="full", gepochs="3000"),
+_BASE = dict(dataset="xor", noise=0.2, points=400, test=0.5, seed=0, layers=1, units=2, act="tanh", opt="adam",
+             lr="0.03", batch="full", lecture=False, gepochs="1000")
+PRESETS = {  # label -> the whole experiment, so that a button gives everyone the same picture
+    "Lecture: XOR, 2 steps": dict(_BASE, act="step", lecture=True, lr="0.1"),
+    "XOR, 2 tanh units": dict(_BASE),
+    "Spiral, 32 units": dict(_BASE, dataset="spiral", noise=0.1, points=600, units=32),
+    # 30 training points, 270 test points: train accuracy reaches 100%, test stays near 80%.
+    "Overfitting": dict(_BASE, dataset="moons", noise=0.35, points=300, test=0.9, units=32, gepochs="3000"),
 }
 
 
@@ -172,7 +173,7 @@ def live_views() -> None:
     run: LiveRun = st.session_state[RUN]
     is_running = bool(st.session_state.get(RUNNING))
     if is_running:
-        run.advance(int(st.session_state[k("speed")]))
+        run.advance(int(st.session_state[k("speed")]), max_seconds=TRAIN_BUDGET)
         ticks = st.session_state.setdefault(TICKS, [])
         ticks.append(time.time())
         del ticks[:-12]
@@ -223,7 +224,8 @@ def live_views() -> None:
     # ---- 2 · the hidden units
     st.subheader("2 · Each hidden unit is a line")
     W, bias = net.layer(0, 0)
-    lines = unit_lines(W.cpu().numpy(), bias.cpu().numpy(), data.extent)
+    lines = unit_lines(W.cpu().numpy(), bias.cpu().numpy(), data.extent,
+                       arrow=(0.2 if W.shape[1] <= 8 else 0.1) * data.extent)
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(bf.units_figure(lines, data.extent, data.x_train, data.y_train), key=k("units_chart"),
@@ -320,14 +322,18 @@ def growth(dataset: str, noise: float, points: int, test: float, seed: int, laye
 st.subheader("4 · More hidden units: smoother boundaries, then overfitting")
 gcol1, gcol2 = st.columns([4, 1])
 gcol2.selectbox("Epochs for each", ("250", "1000", "3000"), key=k("gepochs"))
+g_epochs = capped_epochs(int(S["gepochs"]), len(data.x_train), batch, MAX_GROWTH_STEPS)
 g = growth(S["dataset"], float(S["noise"]), int(S["points"]), float(S["test"]), int(S["seed"]), int(S["layers"]),
-           S["act"], S["opt"], float(S["lr"]), batch, int(S["gepochs"]), str(device()))
+           S["act"], S["opt"], float(S["lr"]), batch, g_epochs, str(device()))
 gcol1.markdown(
     f"The same data and seed, trained with {', '.join(map(str, GROWTH_WIDTHS))} units per hidden layer "
-    f"({S['gepochs']} epochs each, {len(hidden)} hidden layer{'s' if len(hidden) > 1 else ''}, "
+    f"({g_epochs} epochs each, {len(hidden)} hidden layer{'s' if len(hidden) > 1 else ''}, "
     f"{ACTIVATIONS[S['act']].label}, {OPT_LABELS[S['opt']]} at {S['lr']}). More units mean more lines, so a smoother, "
     "more flexible boundary (10 units are smoother than 2); too many fit the noise of the training points: "
     "train accuracy keeps rising while test accuracy stalls or falls.")
+if g_epochs < int(S["gepochs"]):
+    st.caption(f"Only {g_epochs} epochs: with batches of {batch} points that is already {MAX_GROWTH_STEPS:,} "
+               "steps per network, the most this page trains here at once.")
 st.plotly_chart(bf.growth_figure(g["probs"], GROWTH_WIDTHS, data.extent, data.x_train, data.y_train,
                                  g["train_acc"], g["test_acc"]), key=k("growth_chart"),
                 config={"displayModeBar": False})
@@ -342,4 +348,4 @@ with right:
         f"All 7 networks trained in **{g['seconds']:.2f} s** on `{device()}`"
         + (", packed side by side into one wide network whose weights never cross between them (each learns "
            "exactly as it would alone)." if g["packed"] else ", one after another.")
-        + " Try *Overfitting* at the top: 60 noisy moons.")
+        + " Try *Overfitting* at the top: 30 noisy training points.")

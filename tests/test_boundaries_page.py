@@ -215,6 +215,13 @@ def test_lecture_preset_collapses_xor_onto_the_corners():
     assert not at.session_state[f"{K}_run"].net.frozen
 
 
+def test_mini_batches_of_one_cap_the_growth_grid():
+    at = _app({"dataset": "moons", "points": "100", "batch": "1", "gepochs": "1000"})
+    assert not at.exception
+    assert any("Only 200 epochs" in c.value for c in at.caption)  # 50 points: 50 steps per epoch
+    assert "(200 epochs each" in " ".join(m.value for m in at.markdown)
+
+
 def test_step_without_the_lecture_lines_explains_the_surrogate():
     at = _app({"act": "step", "units": "4"})
     assert not at.exception

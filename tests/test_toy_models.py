@@ -8,7 +8,7 @@ from torch import nn
 from fmnist_core import activations
 from fmnist_core.toy_data import make_dataset
 from fmnist_core.toy_models import (
-    GROWTH_WIDTHS, LECTURE_XOR_LINES, OPTIMIZERS, LiveRun, PackedMLP, ToyNet, grid_probabilities,
+    GROWTH_WIDTHS, LECTURE_XOR_LINES, OPTIMIZERS, LiveRun, PackedMLP, ToyNet, capped_epochs, grid_probabilities,
     linear_accuracy, pca_2d, plane_grid, train_growth, train_reference, unit_lines, unit_maps,
 )
 
@@ -241,6 +241,20 @@ def test_live_run_snapshots_and_replay(moons):
     assert run.metrics(net)["train_loss"] == pytest.approx(stored["train_loss"], abs=1e-6)
     assert run.at_epoch(10_000) == (100, run.net)
     assert run.curves()[-1]["epoch"] == 100
+
+
+def test_live_run_stops_at_its_time_budget(moons):
+    run = LiveRun.create(moons, (64, 64), "tanh", batch_size=1)  # 150 steps per epoch
+    done = run.advance(10_000, max_seconds=0.05)
+    assert 1 <= done < 10_000 and run.epoch == done
+    assert run.advance(2) == 2 and run.epoch == done + 2
+
+
+def test_capped_epochs():
+    assert capped_epochs(1000, 200, 0, 20_000) == 1000  # full batch: one step per epoch
+    assert capped_epochs(1000, 200, 10, 20_000) == 1000  # 20 steps per epoch
+    assert capped_epochs(1000, 200, 1, 20_000) == 100
+    assert capped_epochs(1000, 50_000, 1, 20_000) == 1  # never zero
 
 
 def test_linear_accuracy_and_pca():

@@ -82,6 +82,7 @@ def units_figure(lines: Sequence, extent: float, x, y, height: int = 440, max_li
     notes = []
     segs: dict[str, tuple[list, list, list]] = {}  # one trace per colour, segments split by None
     drawn = [ln for ln in lines[:max_lines] if ln is not None]
+    many = len(drawn) > 8  # thinner lines and smaller heads, or 32 arrows hide the data
     for ln in drawn:
         color = LINE_COLORS[ln.unit % len(LINE_COLORS)]
         xs, ys, names = segs.setdefault(color, ([], [], []))
@@ -89,13 +90,14 @@ def units_figure(lines: Sequence, extent: float, x, y, height: int = 440, max_li
         ys += [ln.start[1], ln.end[1], None]
         names += [f"h{ln.unit + 1}"] * 3
         notes.append(dict(x=ln.tip[0], y=ln.tip[1], ax=ln.base[0], ay=ln.base[1], xref="x", yref="y", axref="x",
-                          ayref="y", showarrow=True, arrowhead=2, arrowsize=1.3, arrowwidth=2.5, arrowcolor=color,
-                          text=""))
+                          ayref="y", showarrow=True, arrowhead=2, arrowsize=0.8 if many else 1.3,
+                          arrowwidth=1.5 if many else 2.5, arrowcolor=color, text=""))
         if len(drawn) <= 16:  # more names than that only cover each other
             notes.append(dict(x=ln.tip[0], y=ln.tip[1], text=f"<b>h{ln.unit + 1}</b>", showarrow=False, yshift=12,
                               font=dict(color=color, size=15), bgcolor="rgba(255,255,255,0.75)"))
     for color, (xs, ys, names) in segs.items():
-        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=color, width=3), text=names,
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=color, width=2 if many else 3),
+                           text=names, opacity=0.8 if many else 1.0,
                            showlegend=False, hovertemplate="unit %{text}: pre-activation 0 here<extra></extra>"))
     layout = _plane_layout(extent, height, showlegend=False, annotations=notes)
     for ax in ("xaxis", "yaxis"):
@@ -115,24 +117,26 @@ def thumbnails_figure(maps: Sequence, per_row: int | None = None, height: int | 
     widest = max(m.shape[0] for m in maps)
     per_row = per_row or (widest if widest <= 4 else 6 if widest <= 12 else 8)
     cell = res + gap
+    sep = res // 3  # extra space between the layers' blocks
     rows_per_layer = [int(np.ceil(m.shape[0] / per_row)) for m in maps]
-    n_rows = sum(rows_per_layer) + (len(maps) - 1)  # an empty row between layers
-    img = np.full((n_rows * cell, per_row * cell - gap), np.nan, dtype=np.float32)
+    n_rows = sum(rows_per_layer)
+    img = np.full((n_rows * cell + sep * (len(maps) - 1), per_row * cell - gap), np.nan, dtype=np.float32)
     labels = []
-    r0 = 0
+    y0 = 0
     for l, m in enumerate(maps):
         for u in range(m.shape[0]):
-            r, c = r0 + u // per_row, u % per_row
-            img[r * cell:r * cell + res, c * cell:c * cell + res] = m[u][::-1]  # row 0 on top is x2 = +extent
-            labels.append((c * cell + res / 2, r * cell + 1, f"h{u + 1}" if len(maps) == 1 else f"{l + 1}.{u + 1}"))
-        r0 += rows_per_layer[l] + 1
+            top, left = y0 + (u // per_row) * cell, (u % per_row) * cell
+            img[top:top + res, left:left + res] = m[u][::-1]  # row 0 on top is x2 = +extent
+            labels.append((left + res / 2, top + 1, f"h{u + 1}" if len(maps) == 1 else f"{l + 1}.{u + 1}"))
+        y0 += rows_per_layer[l] * cell + sep
     vmax = float(np.nanmax(np.abs(img))) if np.isfinite(img).any() else 1.0
     vmax = max(vmax, 1e-6)
     notes = [dict(x=xc, y=yc, text=text, showarrow=False, yanchor="top", font=dict(size=12 if per_row > 6 else 14),
                   bgcolor="rgba(255,255,255,0.75)", borderpad=1) for xc, yc, text in labels]
     side = 330 / per_row  # the squares fill a ~330 px column
     layout = dict(
-        height=height or int(min(560, 30 + n_rows * side)), margin=dict(l=0, r=0, t=4, b=4), plot_bgcolor="white",
+        height=height or int(min(560, 30 + img.shape[0] / cell * side)), margin=dict(l=0, r=0, t=4, b=4),
+        plot_bgcolor="white",
         font=FONT, annotations=notes,
         xaxis=dict(visible=False, range=[-0.5, per_row * cell - gap - 0.5], constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", constrain="domain"))
