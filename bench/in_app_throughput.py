@@ -112,6 +112,15 @@ PROGRESS_JS = ("() => { const e = document.querySelector('[data-testid=\"stProgr
                " return e ? e.innerText : ''; }")
 
 
+def wait_training(page, timeout: float = 60.0) -> None:
+    """Until the page's progress line shows a training epoch (the run is past its queue and start-up)."""
+    t0 = time.time()
+    while "Epoch" not in page.evaluate(PROGRESS_JS):
+        if time.time() - t0 > timeout:
+            raise TimeoutError("the run did not start training")
+        page.wait_for_timeout(100)
+
+
 def open_training(browser, server: Server, query: str):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(f"{server.url}/training?{query}")
@@ -156,7 +165,7 @@ def stop_latency(browser, server: Server) -> float:
     """Seconds from pressing Stop to the page saying the run stopped."""
     page = open_training(browser, server, "budget=60")
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Epoch").first.wait_for(timeout=60_000)
+    wait_training(page)
     page.wait_for_timeout(2000)
     t0 = time.time()
     page.get_by_role("button", name="⏹ Stop").click()
@@ -170,13 +179,13 @@ def closed_tab_latency(browser, server: Server) -> float:
     """Seconds from closing a training tab until a second tab, queued behind it (1 slot), starts training."""
     a = open_training(browser, server, "budget=120")
     a.get_by_role("button", name="Start training").click()
-    a.get_by_text("Epoch").first.wait_for(timeout=60_000)
+    wait_training(a)
     b = open_training(browser, server, "budget=5")
     b.get_by_role("button", name="Start training").click()
     b.get_by_text("in the queue").first.wait_for(timeout=30_000)
     t0 = time.time()
     a.close()
-    b.get_by_text("Epoch").first.wait_for(timeout=60_000)
+    wait_training(b, timeout=120)
     dt = time.time() - t0
     b.get_by_text("Final test accuracy").wait_for(timeout=90_000)
     b.close()

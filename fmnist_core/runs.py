@@ -202,40 +202,57 @@ class LiveRun:
     is read once however long the run.
     """
 
+    _TRAIN = ("epoch", "elapsed", "train_loss", "train_accuracy")
+    _TEST = ("epoch", "elapsed", "test_loss", "test_accuracy")
+
     def __init__(self, job_id: int | None = None):
         self.job_id = job_id
         self.n = 0  # events read so far
         self.history: list[dict] = []  # events without their numpy payloads
         self.last_progress: dict | None = None
         self.last_epoch: dict | None = None
+        self.last_seen: float | None = None  # time.monotonic() when the latest progress/epoch event was read
         self.predictions: np.ndarray | None = None  # (10000,) from the latest evaluation
         self.probabilities: np.ndarray | None = None  # (10000, 10) when the trainer sends them
         self.n_evals = 0
         self.eval_epoch: float | None = None
         self.done: dict | None = None
+        self.test_points: list[dict] = []
+        self._train = {k: [] for k in self._TRAIN}
+        self._test = {k: [] for k in self._TEST}
 
-    def update(self, events: list[dict]) -> bool:
+    def update(self, events: list[dict], now: float | None = None) -> bool:
         """Fold new events in; True when something changed."""
         for ev in events:
             self.n += 1
-            self.history.append({k: v for k, v in ev.items() if not isinstance(v, np.ndarray)})
+            ev_plain = {k: v for k, v in ev.items() if not isinstance(v, np.ndarray)}
+            self.history.append(ev_plain)
             kind = ev.get("kind")
             if kind == "progress":
-                self.last_progress = ev
+                self.last_progress = ev_plain
+                for k in self._TRAIN:
+                    self._train[k].append(ev[k])
             elif kind == "epoch":
-                self.last_epoch = ev
+                self.last_epoch = ev_plain
             elif kind == "done":
-                self.done = ev
+                self.done = ev_plain
+            if kind in ("epoch", "done") and _finite(ev.get("test_accuracy")):
+                self.test_points.append(ev_plain)
+                for k in self._TEST:
+                    self._test[k].append(ev[k])
             if isinstance(ev.get("predictions"), np.ndarray):
                 self.predictions = ev["predictions"]
                 self.probabilities = ev.get("probabilities") if isinstance(ev.get("probabilities"), np.ndarray) else None
                 self.n_evals += 1
                 self.eval_epoch = ev.get("epoch")
+        if events:
+            self.last_seen = time.monotonic() if now is None else now
         return bool(events)
 
     def series(self) -> dict[str, np.ndarray]:
-        return history_series(self.history)
-
-    @property
-    def test_points(self) -> list[dict]:
-        return [e for e in self.history if e.get("kind") in ("epoch", "done") and _finite(e.get("test_accuracy"))]
+        """The same curves as `history_series(self.history)`, kept as the events arrive."""
+        out = {f"train_{k}" if not k.startswith("train") else k: np.asarray(v, dtype=np.float64)
+               for k, v in self._train.items()}
+        out.update({f"test_{k}" if not k.startswith("test") else k: np.asarray(v, dtype=np.float64)
+                    for k, v in self._test.items()})
+        return out

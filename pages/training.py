@@ -15,6 +15,11 @@ from fmnist_core.runs import (LiveRun, RunRecord, describe_model, history_csv, h
 from fmnist_core.train import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, train
 from fmnist_core.url_state import Choice, Float, Int
 from fmnist_core.weight_init import INITS
+
+try:
+    from fmnist_core.weight_init import INIT_PARAMS
+except ImportError:  # an older registry without parameters
+    INIT_PARAMS = {}
 from ui import live
 from ui import training_figures as figs
 from ui.common import bind_url, dataset, device, require_dataset, show_url_notes, write_url
@@ -130,6 +135,8 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
         epochs=1000 if by_time else int(ss["training_epochs"]),
         time_budget=float(ss["training_budget"]) if by_time else None,
         normalization=ss["training_norm"], weight_decay=float(ss["training_wd"]), seed=int(ss["training_seed"]),
+        # A curve point every few steps: several new points per 0.5 s poll whatever the batch size.
+        event_every=max(5, min(20, round(4096 / int(ss["training_batch"])))),
     )
     return cfg, None
 
@@ -163,7 +170,11 @@ def settings_panel(active: bool) -> None:
                                   help=(p.help + (" (starting value; it is learned)" if p.trainable else "")) or None)
             if spec is not None and not getattr(spec, "learns_by_gradient", True):
                 st.caption("⚠️ Its gradient is zero almost everywhere: backpropagation cannot teach this network.")
-            st.selectbox("Initializer", list(INITS), key="training_init", format_func=lambda n: _label(INITS, n))
+            init = st.selectbox("Initializer", list(INITS), key="training_init", format_func=lambda n: _label(INITS, n))
+            init_params = INIT_PARAMS.get(init, ())
+            if init_params:
+                st.caption("With " + ", ".join(f"{q.name} = {q.default:g}" for q in init_params)
+                           + " (page 3 varies it).")
         with c2:
             st.markdown("**Optimizer**")
             opt = st.selectbox("Optimizer", list(OPTIMIZERS), key="training_optimizer",
@@ -258,12 +269,16 @@ def _progress_line(lv: LiveRun, cfg: TrainConfig | None, job) -> None:
         text = f"Ended after {elapsed:.1f} s, epoch {ev['epoch']:.1f}"
         p = 1.0 if lv.done.get("status") in ("finished", "budget") else p
     else:
+        paused = job.control.paused
         if cfg is not None and cfg.time_budget:
-            left = max(cfg.time_budget - elapsed, 0.0)
+            if not paused and lv.last_seen is not None:  # the clock runs on between two events
+                elapsed = min(elapsed + time.monotonic() - lv.last_seen, cfg.time_budget)
+            p = max(p, elapsed / cfg.time_budget)
+            left = cfg.time_budget - elapsed
         else:
             left = elapsed * (1 - p) / p if p > 0 else float("nan")
         ips = (lv.last_progress or {}).get("images_per_sec")
-        text = (f"{'⏸ Paused · ' if job.control.paused else ''}Epoch {ev['epoch']:.1f} · {elapsed:.1f} s"
+        text = (f"{'⏸ Paused · ' if paused else ''}Epoch {ev['epoch']:.1f} · {elapsed:.1f} s"
                 f" · {left:.0f} s left" + (f" · {ips:,.0f} images/s" if ips else "") + f" · lr {ev['lr']:.2g}")
     st.progress(min(max(p, 0.0), 1.0), text=text)
 

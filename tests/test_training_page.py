@@ -163,7 +163,66 @@ def test_browser_watches_a_run_live(app_server, page):
     assert "budget=60" in page.url and "optimizer=adam" in page.url, page.url
     page.locator("[data-testid='stMain']").evaluate("e => e.scrollTo(0, 0)")
     screenshot(page, "training-stopped", full_page=False)
-    page.get_by_text("Confusion matrix").first.scroll_into_view_if_needed()
+    # Clicking a confusion-matrix cell (true Coat, predicted Shirt) shows the test images in it.
+    matrix = page.locator(".stPlotlyChart").filter(has=page.locator(".heatmaplayer")).first
+    matrix.scroll_into_view_if_needed()
+    box = matrix.locator(".scatterlayer .point").nth(4 * 10 + 6).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text("True Coat, predicted Shirt").first.wait_for(timeout=20_000)
     screenshot(page, "training-stopped-confusion", full_page=False)
+    page.get_by_text("True Coat, predicted Shirt").first.scroll_into_view_if_needed()
+    screenshot(page, "training-stopped-cell", full_page=False)
     assert page.locator("[data-testid='stException']").count() == 0
     assert real_console_errors(page) == []
+
+
+# --------------------------------------------------------------------------- figure builders (pure)
+
+def test_confusion_figure_has_one_clickable_point_per_cell():
+    from ui.training_figures import confusion_figure
+
+    cm = np.arange(100).reshape(10, 10)
+    fig = confusion_figure(cm, [str(i) for i in range(10)], normalized=True, selected=(6, 0))
+    heat, cells = fig.data
+    assert heat.type == "heatmap" and np.allclose(np.asarray(heat.z).sum(1), 1.0)  # rows normalized
+    custom = np.asarray(cells.customdata)
+    assert custom.shape == (100, 4)
+    row = custom[6 * 10 + 0]  # true 6, predicted 0
+    assert tuple(row[:3]) == (6, 0, 60) and row[3] == pytest.approx(60 / cm[6].sum())
+    assert fig.layout.clickmode == "event+select" and len(fig.layout.shapes) == 1
+
+
+def test_curves_figure_smooths_and_keeps_charts_light():
+    from fmnist_core.metrics import ema_smooth
+    from ui.training_figures import MAX_POINTS, curves_figure
+
+    n = 5000
+    s = {"train_epoch": np.linspace(0, 10, n), "train_elapsed": np.linspace(0, 30, n),
+         "train_loss": np.linspace(2, 0.3, n) + np.random.default_rng(0).normal(0, 0.05, n),
+         "train_accuracy": np.linspace(0.3, 0.9, n), "test_epoch": np.arange(1.0, 11.0),
+         "test_elapsed": np.arange(3.0, 33.0, 3.0), "test_loss": np.linspace(0.6, 0.33, 10),
+         "test_accuracy": np.linspace(0.8, 0.89, 10)}
+    fig = curves_figure([("run", s)], "loss", smoothing=0.9)
+    raw, smooth, test = fig.data
+    assert sum(len(t.x) for t in fig.data) <= MAX_POINTS + 10
+    assert smooth.y[-1] == pytest.approx(ema_smooth(s["train_loss"], 0.9)[-1])
+    assert np.std(np.diff(smooth.y)) < np.std(np.diff(raw.y))  # smoother than the raw curve
+    assert list(test.x) == list(s["test_epoch"])
+    overlay = curves_figure([("a", s), ("b", s)], "accuracy", smoothing=0.0, x="elapsed")
+    assert {t.name for t in overlay.data} == {"a · train", "a · test", "b · train", "b · test"}
+    assert sum(len(t.x) for t in overlay.data) <= MAX_POINTS + 20
+
+
+def test_image_grid_and_ensemble_figures():
+    from ui.training_figures import ensemble_figure, image_grid_figure
+
+    images = np.random.default_rng(0).integers(0, 255, (12, 28, 28), dtype=np.uint8)
+    fig = image_grid_figure(images, [f"t{i}" for i in range(12)], ok=[i % 2 == 0 for i in range(12)],
+                            subtitles=["a<br>b"] * 12, cols=5)
+    assert fig.data[0].type == "image" and fig.data[0].source.startswith("data:image/png;base64,")
+    titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
+    assert len(titles) == 12 and len(fig.layout.annotations) == 24
+    assert image_grid_figure(images[:0], []).layout.annotations[0].text == "no images here"
+    ens = ensemble_figure(["a", "b"], [0.88, 0.885], 0.893)
+    assert list(ens.data[0].text) == ["88.00%", "88.50%", "89.30%"]
