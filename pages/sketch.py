@@ -5,7 +5,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from fmnist_core import explain as ex
@@ -51,7 +50,8 @@ def load_model(path: str, mtime: float):
 def feature_bank(path: str, mtime: float, source: str):
     model, meta = load_model(path, mtime)
     data = dataset()
-    return ex.build_feature_bank(model, data.train_images, data.train_labels, tuple(meta["normalization"]))
+    return ex.build_feature_bank(model, data.train_images, data.train_labels, tuple(meta["normalization"]),
+                                 calibration=ex.calibration_images(data.test_images))
 
 
 @st.cache_data(show_spinner=False)
@@ -80,13 +80,15 @@ SCHEMA = {
     "saliency": us.Choice("gradient", tuple(ex.SALIENCY)),
 }
 show_url_notes(bind_url("sketch", SCHEMA))
+if st.session_state["sketch_model"] not in by_key:  # a saved run deleted while this tab was open
+    st.session_state["sketch_model"] = choices[0].key
 
 left, right = st.columns([0.37, 0.63], gap="medium")
 
 with left:
     st.radio("Input", ["draw", "upload"], key="sketch_source", horizontal=True, label_visibility="collapsed",
              format_func={"draw": "✏️ Draw", "upload": "📷 Upload a picture"}.get)
-    rgba, problem = None, None
+    picture = None  # the bytes to classify: the canvas's PNG or the upload
     if st.session_state["sketch_source"] == "draw":
         st.html("<div style='height:1.4rem'></div>")  # room for the canvas toolbar, which floats above it
         from streamlit_drawable_canvas import st_canvas
@@ -97,12 +99,8 @@ with left:
         st.slider("Brush size (px)", 2, 40, key="sketch_brush")
         st.caption("Draw anywhere, at any size: the garment is cut out and scaled before the model sees it. "
                    "Hover over the canvas for its toolbar: ↶ undo, 🗑 clear.")
-        objects = (canvas.json_data or {}).get("objects") or []
-        if objects and canvas.image_bytes:
-            try:
-                rgba = sk.decode_image(canvas.image_bytes)
-            except sk.ImageInputError as e:
-                problem = str(e)
+        if (canvas.json_data or {}).get("objects"):
+            picture = canvas.image_bytes
     else:
         up = st.file_uploader("A photo or picture of one garment on a plain background (PNG, JPEG, WebP)",
                               type=["png", "jpg", "jpeg", "webp"], max_upload_size=sk.MAX_UPLOAD_BYTES // 2**20,
@@ -110,10 +108,7 @@ with left:
         st.caption("Fashion-MNIST's photos show one garment on white, seen from the front. Photos like that work "
                    "best; a busy background is cut out as if it were part of the garment.")
         if up is not None:
-            try:
-                rgba = sk.decode_image(up.getvalue())
-            except sk.ImageInputError as e:
-                problem = str(e)
+            picture = up.getvalue()
 
 with right:
     c1, c2 = st.columns(2)
@@ -130,11 +125,14 @@ except (CheckpointError, OSError) as e:
     st.stop()
 norm = tuple(meta["normalization"])
 
-pre = None
-if rgba is not None:
-    t0 = time.perf_counter()
-    pre = sk.preprocess(rgba)
-    prep_seconds = time.perf_counter() - t0
+pre, problem = None, None
+t0 = time.perf_counter()
+if picture:
+    try:
+        pre = sk.preprocess(sk.decode_image(picture))
+    except sk.ImageInputError as e:
+        problem = str(e)
+prep_seconds = time.perf_counter() - t0
 
 with right:
     if problem:
@@ -171,7 +169,7 @@ with right:
         st.warning(w, icon="⚠️")
     st.plotly_chart(figs.probability_bars(e.probs), key="sketch_probs", config={"displayModeBar": False})
     st.caption(f"One output unit per class; softmax turns their scores into probabilities that add up to 100%. "
-               f"Preprocessing, prediction and explanation took {server_ms:.0f} ms on the server.")
+               f"Reading the picture, preprocessing, prediction and explanation took {server_ms:.0f} ms on the server.")
 
 st.subheader("What the model sees")
 source_word = "drawing" if st.session_state["sketch_source"] == "draw" else "picture"
