@@ -11,7 +11,9 @@ from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.weight_init import FORMULAS, INITS
 from ui import init_figures as figs
 from ui import live
-from ui.common import bind_url, dataset, missing_data_screen, show_url_notes, write_url
+from ui.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
+
+ensure_router()
 
 P = "initialization"
 JOB_KEY = f"{P}_job"
