@@ -111,7 +111,7 @@ st.markdown(
     "units' lines combine into a boundary, smoother as the hidden units grow. Every setting is in the address "
     "bar: copy it to share the experiment."
 )
-cols = st.columns(len(PRESETS) + 1)
+cols = st.columns([0.5] + [1] * len(PRESETS), vertical_alignment="center")
 cols[0].markdown("**Try:**")
 for col, (label, values) in zip(cols[1:], PRESETS.items()):
     col.button(label, key=k(f"preset_{list(PRESETS).index(label)}"), on_click=apply_preset, args=(values,),
