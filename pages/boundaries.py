@@ -3,7 +3,6 @@ separates it; more units give smoother boundaries, and too many overfit. Trained
 import time
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from fmnist_core import url_state as us
 from fmnist_core.activations import ACTIVATIONS
@@ -13,7 +12,9 @@ from fmnist_core.toy_models import (
     pca_2d, train_growth, unit_lines, unit_maps, uses_surrogate,
 )
 from ui import boundary_figures as bf
-from ui.common import bind_url, device, show_url_notes, write_url
+from ui.common import bind_url, device, ensure_router, show_url_notes, write_url
+
+ensure_router()
 
 P = "boundaries"
 RUN, RUN_KEY, RUNNING, REPLAY, TICKS = (f"{P}_run", f"{P}_run_key", f"{P}_running", f"{P}_replay", f"{P}_ticks")
@@ -68,12 +69,6 @@ def lecture_allowed(s: dict) -> bool:
 
 
 # --------------------------------------------------------------------------- settings
-
-if PagesManager.uses_pages_directory:
-    # A link to this page opened before any visit to "/" makes Streamlit run this file alone in its
-    # legacy pages/ mode (no router, no sidebar, no thread setting); switch to app.py's navigation.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 st.title("Decision boundaries")
 show_url_notes(bind_url(P, SCHEMA))
