@@ -65,6 +65,23 @@ def proc_status(pid: int) -> dict:
     return out
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of a process (tid -> utime + stime), from /proc/<pid>/task."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for d in tasks:
+        try:
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            out[int(d.name)] = (int(f[11]) + int(f[12])) / tick
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
 class Server:
     """`streamlit run app.py` on a free loopback port, with a job limit."""
 
@@ -217,9 +234,13 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
     phase = {"name": "warmup"}
     stop = threading.Event()
 
+    tid_cpu: dict[int, float] = {}  # every server thread seen while the students were on -> its CPU seconds
+
     def sampler():
         while not stop.wait(0.5):
             samples.append({"t": time.monotonic() - t_begin, "phase": phase["name"], **proc_status(server.pid)})
+            if phase["name"] == "students":
+                tid_cpu.update(thread_cpu(server.pid))
 
     def pinger():
         while not stop.wait(0.25):
@@ -237,6 +258,7 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
         w.close()
         time.sleep(2.0)
         before = proc_status(server.pid)
+        base_tids = set(thread_cpu(server.pid))
         log(f"baseline after warm-up: RSS {before['rss_mb']:.0f} MB, {before['threads']} threads")
 
         threads = [threading.Thread(target=sampler, daemon=True), threading.Thread(target=pinger, daemon=True)]
@@ -259,18 +281,26 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
         t_closed = time.monotonic()
         log(f"{n} students done in {t_closed - t_students:.1f} s; waiting for their jobs to end")
 
-        # Every job must end once its page stops beating: threads back to baseline, CPU idle.
+        # Every job must end once its page stops beating. The threads that worked hard while the
+        # students were on (the training jobs, and the script runs that drew their pages) must be
+        # gone, and the server's CPU idle. Queued jobs have no thread: had one not been dropped, it
+        # would start training now and show up as a busy thread.
         phase["name"] = "after"
-        ended_after = None
+        hot = {tid for tid, cpu in tid_cpu.items() if tid != server.pid and tid not in base_tids and cpu >= 1.0}
+        ended_after, hot_alive = None, sorted(hot)
         while time.monotonic() - t_closed < settle:
             time.sleep(0.5)
-            now = proc_status(server.pid)
+            now = thread_cpu(server.pid)
+            hot_alive = sorted(hot & set(now))
             cpu_rate = _cpu_rate(samples, window=2.0)
-            if now.get("threads", 1e9) <= before["threads"] and cpu_rate is not None and cpu_rate < 0.2:
+            if not hot_alive and cpu_rate is not None and cpu_rate < 0.2:
                 ended_after = time.monotonic() - t_closed
                 break
         time.sleep(1.0)
         after = proc_status(server.pid)
+        end_tids = thread_cpu(server.pid)
+        hot_alive = sorted(hot & set(end_tids))
+        lingering = {tid: round(cpu, 2) for tid, cpu in end_tids.items() if tid not in base_tids}
         stop.set()
         for t in threads:
             t.join(6)
@@ -305,6 +335,9 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
         "threads": {"before": before.get("threads"), "peak": max((s.get("threads", 0) for s in during), default=None),
                     "after": after.get("threads")},
         "jobs_ended_s_after_last_close": ended_after,
+        "busy_threads_seen": len(hot),
+        "busy_threads_alive_after": hot_alive,
+        "new_threads_alive_after": lingering,  # tid -> CPU seconds: threads the server kept (pools)
         "server_alive": server_alive,
         "server_log_tracebacks": server.log_tracebacks(),
         "server_log_disconnect_tracebacks": server.log_tracebacks("WebSocketDisconnected"),
@@ -385,7 +418,9 @@ def format_report(r: dict) -> str:
         f"server RSS: {rss['before']:.0f} MB before, {rss['peak']:.0f} MB peak, {rss['after']:.0f} MB after "
         f"(+{rss['peak'] - rss['before']:.0f} MB); threads {th['before']} before, {th['peak']} peak, {th['after']} after",
         "jobs ended: " + (f"{ended:.1f} s after the last student left" if ended is not None
-                          else "NOT all within the wait (threads above baseline or CPU busy)"),
+                          else "NOT all within the wait (a busy thread alive or the CPU busy)")
+        + f"; {r['busy_threads_seen']} busy threads seen, {len(r['busy_threads_alive_after'])} alive after, "
+          f"{len(r['new_threads_alive_after'])} new idle threads kept",
         f"server alive: {r['server_alive']}, tracebacks in its log: {r['server_log_tracebacks']} "
         f"({r['server_log_disconnect_tracebacks']} of them Streamlit's own websocket-disconnect noise), "
         f"wall {r['wall_s']:.0f} s",

@@ -71,8 +71,9 @@ def test_memory_stays_bounded(report):
 
 
 def test_every_job_ends_when_its_student_leaves(report):
-    # The page heartbeat times out after 6 s; then the threads are back to the baseline and the CPU idles.
+    # The page heartbeat times out after 6 s; then every thread that trained (or drew pages) is gone
+    # and the CPU idles. At least the two training threads must have been seen working.
     ended = report["jobs_ended_s_after_last_close"]
-    assert ended is not None, report["threads"]
-    assert ended < 25
-    assert report["threads"]["after"] <= report["threads"]["before"]
+    assert report["busy_threads_seen"] >= MAX_JOBS
+    assert report["busy_threads_alive_after"] == [], report["new_threads_alive_after"]
+    assert ended is not None and ended < 25, report["threads"]
