@@ -101,15 +101,46 @@ def default_name(run_id: int, cfg: TrainConfig) -> str:
     return f"#{run_id} {describe_model(cfg)} · {cfg.activation} · {cfg.optimizer} {cfg.lr:g}"
 
 
+def interval_means(steps, epochs, running_means) -> np.ndarray:
+    """Per-interval means from the trainer's running means.
+
+    A progress event carries the mean over the batches since its epoch began, which restarts at each
+    epoch and so draws a saw-tooth. The mean over just the batches since the previous event,
+    `(m2 k2 - m1 k1) / (k2 - k1)` with k the steps into the epoch, is what a per-step logger such as
+    TensorBoard would plot. (The last, shorter batch of an epoch is weighted as a full one.)
+    """
+    steps = np.asarray(steps, dtype=np.float64)
+    epochs = np.asarray(epochs, dtype=np.float64)
+    m = np.asarray(running_means, dtype=np.float64)
+    out = m.copy()
+    if len(m) == 0:
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_epoch = np.where(epochs > 0, steps / epochs, np.nan)  # steps per epoch
+    spe = np.nanmedian(per_epoch) if np.isfinite(per_epoch).any() else np.nan
+    if not np.isfinite(spe) or spe <= 0:
+        return out
+    spe = round(spe)
+    done = (steps.astype(np.int64) - 1) // spe  # epochs completed before each event's batches
+    k = steps - done * spe  # steps into the epoch
+    for i in range(1, len(m)):
+        if done[i] == done[i - 1] and k[i] > k[i - 1]:
+            out[i] = (m[i] * k[i] - m[i - 1] * k[i - 1]) / (k[i] - k[i - 1])
+    return out
+
+
 def history_series(history: list[dict]) -> dict[str, np.ndarray]:
-    """Curves from a history: train points (progress events) and test points (epoch/done events with a test score)."""
+    """Curves from a history: train points (progress events, as per-interval means) and test points
+    (epoch/done events with a test score)."""
     train = [e for e in history if e.get("kind") == "progress"]
     test = [e for e in history if e.get("kind") in ("epoch", "done") and _finite(e.get("test_accuracy"))]
+    steps = [e["step"] for e in train]
+    epochs = [e["epoch"] for e in train]
     return {
-        "train_epoch": np.array([e["epoch"] for e in train], dtype=np.float64),
+        "train_epoch": np.array(epochs, dtype=np.float64),
         "train_elapsed": np.array([e["elapsed"] for e in train], dtype=np.float64),
-        "train_loss": np.array([e["train_loss"] for e in train], dtype=np.float64),
-        "train_accuracy": np.array([e["train_accuracy"] for e in train], dtype=np.float64),
+        "train_loss": interval_means(steps, epochs, [e["train_loss"] for e in train]),
+        "train_accuracy": interval_means(steps, epochs, [e["train_accuracy"] for e in train]),
         "test_epoch": np.array([e["epoch"] for e in test], dtype=np.float64),
         "test_elapsed": np.array([e["elapsed"] for e in test], dtype=np.float64),
         "test_loss": np.array([e["test_loss"] for e in test], dtype=np.float64),
@@ -202,7 +233,7 @@ class LiveRun:
     is read once however long the run.
     """
 
-    _TRAIN = ("epoch", "elapsed", "train_loss", "train_accuracy")
+    _TRAIN = ("step", "epoch", "elapsed", "train_loss", "train_accuracy")
     _TEST = ("epoch", "elapsed", "test_loss", "test_accuracy")
 
     def __init__(self, job_id: int | None = None):
@@ -251,8 +282,11 @@ class LiveRun:
 
     def series(self) -> dict[str, np.ndarray]:
         """The same curves as `history_series(self.history)`, kept as the events arrive."""
-        out = {f"train_{k}" if not k.startswith("train") else k: np.asarray(v, dtype=np.float64)
-               for k, v in self._train.items()}
+        t = self._train
+        out = {"train_epoch": np.asarray(t["epoch"], dtype=np.float64),
+               "train_elapsed": np.asarray(t["elapsed"], dtype=np.float64),
+               "train_loss": interval_means(t["step"], t["epoch"], t["train_loss"]),
+               "train_accuracy": interval_means(t["step"], t["epoch"], t["train_accuracy"])}
         out.update({f"test_{k}" if not k.startswith("test") else k: np.asarray(v, dtype=np.float64)
                     for k, v in self._test.items()})
         return out

@@ -308,12 +308,12 @@ def _curves(lv: LiveRun, job_id: int) -> None:
     key = (job_id, lv.n, smoothing, x)
     s = _cached("series", (job_id, lv.n), lv.series)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(_cached("loss", key, lambda: figs.curves_figure([("this run", s)], "loss", smoothing, x,
-                                                                    title="Loss")),
-                    key="training_loss_chart", width="stretch")
-    c2.plotly_chart(_cached("acc", key, lambda: figs.curves_figure([("this run", s)], "accuracy", smoothing, x,
-                                                                   title="Accuracy")),
-                    key="training_acc_chart", width="stretch")
+    c1.vega_lite_chart(_cached("loss", key, lambda: figs.curves_chart([("this run", s)], "loss", smoothing, x,
+                                                                      title="Loss")),
+                       key="training_loss_chart", width="stretch")
+    c2.vega_lite_chart(_cached("acc", key, lambda: figs.curves_chart([("this run", s)], "accuracy", smoothing, x,
+                                                                     title="Accuracy")),
+                       key="training_acc_chart", width="stretch")
     st.caption("The **train** curve is measured on the batches the network is learning from (with dropout on); "
                "the **test** points on 10,000 images it never sees. Train keeps improving while test stalls or "
                "gets worse: the network is starting to **overfit** (memorize instead of generalize).")
@@ -505,11 +505,11 @@ def runs_view() -> None:
     series = [(n, history_series(by_name[n].history)) for n in chosen]
     if series:
         a, b = st.columns(2)
-        a.plotly_chart(figs.curves_figure(series, "loss", smoothing, x, title="Loss", compare=True),
-                       key="training_cmp_loss", width="stretch")
-        b.plotly_chart(figs.curves_figure(series, "accuracy", smoothing, x, title="Accuracy", compare=True),
-                       key="training_cmp_acc", width="stretch")
-        st.caption("Solid: train (smoothed); dotted: test. Compare at equal time (seconds) as well as at equal "
+        a.vega_lite_chart(figs.curves_chart(series, "loss", smoothing, x, title="Loss", compare=True),
+                          key="training_cmp_loss", width="stretch")
+        b.vega_lite_chart(figs.curves_chart(series, "accuracy", smoothing, x, title="Accuracy", compare=True),
+                          key="training_cmp_acc", width="stretch")
+        st.caption("Solid: train (smoothed); dashed with points: test. Compare at equal time (seconds) as well as at equal "
                    "epochs: a bigger batch does fewer, cheaper steps per second.")
 
     st.markdown("##### Keep a run")

@@ -131,3 +131,22 @@ def test_records_free_of_torch_state_beyond_the_model(two_runs):
     rec = two_runs[0]
     assert isinstance(rec.model, torch.nn.Module)
     assert all(isinstance(v, (int, float, str, type(None))) for ev in rec.history for v in ev.values())
+
+
+def test_interval_means_undo_the_per_epoch_running_mean():
+    from fmnist_core.runs import interval_means
+
+    rng = np.random.default_rng(0)
+    spe, every = 10, 3  # steps per epoch, steps between events
+    batch_loss = rng.random(3 * spe)
+    steps, epochs, running, want = [], [], [], []
+    for s in range(1, 3 * spe + 1):
+        if s % every == 0:
+            start = (s - 1) // spe * spe  # first step of this epoch
+            steps.append(s)
+            epochs.append(s / spe)
+            running.append(batch_loss[start:s].mean())
+            prev = max(start, steps[-2] if len(steps) > 1 else 0)
+            want.append(batch_loss[prev:s].mean())
+    np.testing.assert_allclose(interval_means(steps, epochs, running), want)
+    assert len(interval_means([], [], [])) == 0

@@ -22,10 +22,33 @@ def open_training(query: dict | None = None) -> AppTest:
 
 
 def chart(at: AppTest, key: str) -> dict | None:
+    """The plotly figure of the chart with this key."""
     for c in at.get("plotly_chart"):
         if c.proto.id.endswith(f"-{key}"):
             return json.loads(c.proto.spec)
     return None
+
+
+def vega(at: AppTest, title: str, nth: int = 0) -> dict | None:
+    """The nth Vega-Lite spec titled `title`, its data rows back in place (Streamlit ships them as Arrow).
+
+    Streamlit gives Vega-Lite charts without selections no element id, so they are found by title.
+    """
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    found = []
+    for c in at.get("vega_lite_chart"):
+        spec = json.loads(c.proto.spec)
+        if spec.get("title") == title:
+            rows = convert_arrow_bytes_to_pandas_df(c.proto.data.data).to_dict("records") if c.proto.data.data else []
+            found.append({**spec, "data": {"values": rows}})
+    return found[nth] if len(found) > nth else None
+
+
+def curve_names(spec: dict) -> set[str]:
+    """The curves a Vega-Lite curves spec draws (from its inline data rows)."""
+    rows = spec["data"]["values"] if "values" in spec.get("data", {}) else []
+    return {r["curve"] for r in rows} | {f'{r["run"]} · {r["curve"]}' for r in rows}
 
 
 def poll_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> None:
@@ -67,8 +90,7 @@ def test_a_run_shows_curves_and_the_confusion_matrix_then_stops():
     job = at.session_state["training_job"]
     assert job.active
     poll_until(at, lambda a: chart(a, "training_cm_chart") is not None, timeout=90)  # after the first epoch
-    loss = chart(at, "training_loss_chart")
-    names = [t.get("name") for t in loss["data"]]
+    names = curve_names(vega(at, "Loss"))
     assert "train" in names and "test" in names
     cm = chart(at, "training_cm_chart")["data"][0]
     assert cm["type"] == "heatmap" and len(cm["text"]) == 10
@@ -112,8 +134,8 @@ def test_runs_tab_compares_saves_and_ensembles(two_real_runs, fmnist, tmp_path, 
     at.session_state["training_runs"] = list(two_real_runs)
     at.switch_page("pages/training.py").run()
     assert not at.exception, at.exception
-    overlay = chart(at, "training_cmp_acc")
-    assert {t["name"] for t in overlay["data"]} >= {"#1 seed 0 · test", "#2 seed 1 · test"}
+    overlay = curve_names(vega(at, "Accuracy"))  # the live view is empty: the only one is the comparison
+    assert overlay >= {"#1 seed 0 · test", "#2 seed 1 · test", "#1 seed 0 · train"}
     labels = fmnist.test_labels.numpy()
     want = metrics.ensemble([r.probabilities for r in two_real_runs], labels)["accuracy"]
     text = " ".join(m.value for m in at.markdown)
@@ -141,8 +163,8 @@ def test_browser_watches_a_run_live(app_server, page):
             seen.append(text)
         page.wait_for_timeout(150)
     assert len(seen) >= 3, f"the progress line changed only {len(seen)} times: {seen}"
-    curve = page.locator(".stPlotlyChart").first
-    curve.locator(".scatterlayer .trace").first.wait_for(timeout=30_000)  # the loss curve is drawn
+    curve = page.locator("[data-testid='stVegaLiteChart']").first
+    curve.locator("canvas, svg").first.wait_for(timeout=30_000)  # the loss curve is drawn
     screenshot(page, "training-running", full_page=False)
 
     # Another widget, used while it trains: the smoothing slider reruns only its view.
@@ -193,9 +215,9 @@ def test_confusion_figure_has_one_clickable_point_per_cell():
     assert fig.layout.clickmode == "event+select" and len(fig.layout.shapes) == 1
 
 
-def test_curves_figure_smooths_and_keeps_charts_light():
+def test_curves_chart_smooths_and_keeps_charts_light():
     from fmnist_core.metrics import ema_smooth
-    from ui.training_figures import MAX_POINTS, curves_figure
+    from ui.training_figures import MAX_POINTS, curves_chart
 
     n = 5000
     s = {"train_epoch": np.linspace(0, 10, n), "train_elapsed": np.linspace(0, 30, n),
@@ -203,15 +225,21 @@ def test_curves_figure_smooths_and_keeps_charts_light():
          "train_accuracy": np.linspace(0.3, 0.9, n), "test_epoch": np.arange(1.0, 11.0),
          "test_elapsed": np.arange(3.0, 33.0, 3.0), "test_loss": np.linspace(0.6, 0.33, 10),
          "test_accuracy": np.linspace(0.8, 0.89, 10)}
-    fig = curves_figure([("run", s)], "loss", smoothing=0.9)
-    raw, smooth, test = fig.data
-    assert sum(len(t.x) for t in fig.data) <= MAX_POINTS + 10
-    assert smooth.y[-1] == pytest.approx(ema_smooth(s["train_loss"], 0.9)[-1])
-    assert np.std(np.diff(smooth.y)) < np.std(np.diff(raw.y))  # smoother than the raw curve
-    assert list(test.x) == list(s["test_epoch"])
-    overlay = curves_figure([("a", s), ("b", s)], "accuracy", smoothing=0.0, x="elapsed")
-    assert {t.name for t in overlay.data} == {"a · train", "a · test", "b · train", "b · test"}
-    assert sum(len(t.x) for t in overlay.data) <= MAX_POINTS + 20
+    spec = curves_chart([("run", s)], "loss", smoothing=0.9, title="Loss")
+    rows = spec["data"]["values"]
+    assert len(rows) <= MAX_POINTS + 10
+    raw = [r["y"] for r in rows if r["curve"] == "train (raw)"]
+    smooth = [r["y"] for r in rows if r["curve"] == "train"]
+    assert smooth[-1] == pytest.approx(ema_smooth(s["train_loss"], 0.9)[-1])
+    assert np.std(np.diff(smooth)) < np.std(np.diff(raw))  # smoother than the raw curve
+    assert [r["x"] for r in rows if r["curve"] == "test"] == list(s["test_epoch"])
+    assert spec["title"] == "Loss" and json.dumps(spec)  # plain JSON, as Vega-Lite wants it
+    overlay = curves_chart([("a", s), ("b", s)], "accuracy", smoothing=0.0, x="elapsed")
+    assert curve_names(overlay) >= {"a · train", "a · test", "b · train", "b · test"}
+    assert len(overlay["data"]["values"]) <= MAX_POINTS + 20
+    assert overlay["layer"][0]["encoding"]["y"]["axis"]["format"] == ".0%"
+    nan_run = dict(s, test_loss=np.full(10, np.nan))  # a diverged run
+    assert all(np.isfinite(r["y"]) for r in curves_chart([("d", nan_run)], "loss")["data"]["values"])
 
 
 def test_image_grid_and_ensemble_figures():

@@ -43,56 +43,83 @@ def _list(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def curves_figure(
+def curves_chart(
     runs: Sequence[tuple[str, dict]],
     metric: str = "loss",
     smoothing: float = 0.6,
     x: str = "epoch",
-    height: int = 320,
+    height: int = 280,
     title: str | None = None,
     compare: bool | None = None,
-) -> go.Figure:
-    """Train (smoothed, raw faint) and test curves of `metric` for one run, or several overlaid.
+) -> dict:
+    """A Vega-Lite spec: train (smoothed, raw faint) and test curves of `metric`, one run or several.
 
-    `runs` holds (label, series) with series from `fmnist_core.runs.history_series`.
-    One run: train blue, test orange. Comparing (several, or `compare=True`): one colour per run,
-    train solid, test dotted with markers.
+    `runs` holds (label, series) with series from `fmnist_core.runs.history_series`. One run: train
+    blue, test orange. Comparing (several, or `compare=True`): one colour per run, train solid, test
+    dashed with points. Vega-Lite, not plotly, because these curves are redrawn twice a second while a
+    network trains beside the browser: a browser redraws a Vega-Lite line for about half of what a
+    plotly chart costs it (measured on the 2-core machine), and that CPU is the trainer's.
     """
     if metric not in METRIC_LABELS or x not in X_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)} and x one of {list(X_LABELS)}")
-    data = []
     single = len(runs) == 1 if compare is None else not compare
     budget = max(50, MAX_POINTS // max(len(runs), 1))
-    for i, (label, s) in enumerate(runs):
-        color = TRAIN_COLOR if single else RUN_COLORS[i % len(RUN_COLORS)]
-        tx, ty = s[f"train_{x}"], s[f"train_{metric}"]
+    rows: list[dict] = []
+    for label, s in runs:
+        tx, ty = np.asarray(s[f"train_{x}"]), np.asarray(s[f"train_{metric}"])
         if len(tx):
             keep = thin(len(tx), budget // 2 if single and smoothing > 0 else budget)  # raw + smoothed share it
             smooth = ema_smooth(ty, smoothing) if smoothing > 0 else ty
             if single and smoothing > 0:
-                data.append(dict(type="scatter", x=_list(tx[keep]), y=_list(ty[keep]), mode="lines",
-                                 line=dict(color=color, width=1), opacity=0.3, name="train (raw)",
-                                 hoverinfo="skip", showlegend=False))
-            data.append(dict(type="scatter", x=_list(tx[keep]), y=_list(smooth[keep]), mode="lines",
-                             line=dict(color=color, width=2.5), name="train" if single else f"{label} · train",
-                             legendgroup=label, hovertemplate=f"train {metric} %{{y:.4f}}<extra>{label}</extra>"))
-        ex, ey = s[f"test_{x}"], s[f"test_{metric}"]
-        if len(ex):
-            data.append(dict(type="scatter", x=_list(ex), y=_list(ey), mode="lines+markers",
-                             line=dict(color=TEST_COLOR if single else color, width=2.5,
-                                       dash="solid" if single else "dot"),
-                             marker=dict(size=7), name="test" if single else f"{label} · test", legendgroup=label,
-                             hovertemplate=f"test {metric} %{{y:.4f}}<extra>{label}</extra>"))
-    empty = not any(len(s["train_epoch"]) or len(s["test_epoch"]) for _, s in runs)
-    layout = _layout(
-        height, title, legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        hovermode="x unified" if single else "closest",
-        xaxis=dict(title=dict(text=X_LABELS[x]), rangemode="tozero", **_AXIS),
-        yaxis=dict(title=dict(text=METRIC_LABELS[metric]), tickformat=".0%" if metric == "accuracy" else None,
-                   **_AXIS),
-        annotations=[_note("the curves appear after the first steps")] if empty else [],
+                rows += [dict(x=float(a), y=float(b), run=label, curve="train (raw)") for a, b in zip(tx[keep], ty[keep])]
+            rows += [dict(x=float(a), y=float(b), run=label, curve="train") for a, b in zip(tx[keep], smooth[keep])]
+        ex, ey = np.asarray(s[f"test_{x}"]), np.asarray(s[f"test_{metric}"])
+        rows += [dict(x=float(a), y=float(b), run=label, curve="test") for a, b in zip(ex, ey)]
+    rows = [r for r in rows if np.isfinite(r["y"])]  # a diverged run's NaN would blank the whole axis
+    fmt = ".0%" if metric == "accuracy" else ".2f"
+    x_enc = dict(field="x", type="quantitative", title=X_LABELS[x], scale=dict(zero=True))
+    y_enc = dict(field="y", type="quantitative", title=METRIC_LABELS[metric], axis=dict(format=fmt),
+                 scale=dict(zero=False))
+    tip = [dict(field="run", title="run"), dict(field="curve", title="curve"),
+           dict(field="x", title=X_LABELS[x], format=".2f"), dict(field="y", title=metric, format=".4f")]
+    if single:
+        color = dict(field="curve", type="nominal", title=None,
+                     scale=dict(domain=["train", "test"], range=[TRAIN_COLOR, TEST_COLOR]),
+                     legend=dict(orient="top", direction="horizontal", title=None))
+        layers = [
+            dict(transform=[dict(filter="datum.curve == 'train (raw)'")],
+                 mark=dict(type="line", color=TRAIN_COLOR, opacity=0.3, strokeWidth=1),
+                 encoding=dict(x=x_enc, y=y_enc)),
+            dict(transform=[dict(filter="datum.curve == 'train'")], mark=dict(type="line", strokeWidth=2.5),
+                 encoding=dict(x=x_enc, y=y_enc, color=color, tooltip=tip)),
+            dict(transform=[dict(filter="datum.curve == 'test'")],
+                 mark=dict(type="line", strokeWidth=2.5, point=dict(size=50, filled=True)),
+                 encoding=dict(x=x_enc, y=y_enc, color=color, tooltip=tip)),
+        ]
+    else:
+        labels = [label for label, _ in runs]
+        color = dict(field="run", type="nominal", title=None, sort=labels,
+                     scale=dict(domain=labels, range=[RUN_COLORS[i % len(RUN_COLORS)] for i in range(len(labels))]),
+                     legend=dict(orient="bottom", direction="vertical", labelLimit=400))
+        layers = [
+            dict(transform=[dict(filter="datum.curve == 'train'")], mark=dict(type="line", strokeWidth=2),
+                 encoding=dict(x=x_enc, y=y_enc, color=color, detail=dict(field="run"), tooltip=tip)),
+            dict(transform=[dict(filter="datum.curve == 'test'")],
+                 mark=dict(type="line", strokeWidth=2, strokeDash=[5, 4], point=dict(size=40, filled=True)),
+                 encoding=dict(x=x_enc, y=y_enc, color=color, detail=dict(field="run"), tooltip=tip)),
+        ]
+    spec = dict(
+        data=dict(values=rows), layer=layers, height=height,
+        config=dict(axis=dict(labelFontSize=13, titleFontSize=14, gridColor="#eee"),
+                    legend=dict(labelFontSize=13), title=dict(fontSize=16, anchor="start")),
     )
-    return go.Figure(data=data, layout=layout)
+    if title:
+        spec["title"] = title
+    if not rows:
+        spec["layer"].append(dict(data=dict(values=[dict(t="the curves appear after the first steps")]),
+                                  mark=dict(type="text", fontSize=15, color="#888"),
+                                  encoding=dict(text=dict(field="t"))))
+    return spec
 
 
 def confusion_figure(
