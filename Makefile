@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 ADDRESS ?= localhost
+HEADLESS ?= false  # true on a server without a desktop: no browser is opened
 
 .PHONY: run test test-fast bench venv clean
 
@@ -16,7 +17,7 @@ $(VENV)/.stamp: requirements.txt requirements-dev.txt
 venv: $(VENV)/.stamp
 
 run: $(VENV)/.stamp
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless $(HEADLESS)
 
 test: $(VENV)/.stamp
 	$(PY) -m pytest -q

@@ -17,6 +17,9 @@ def _configure_torch() -> int:
 
 _configure_torch()
 
+# Projector-friendly: less empty space above each page's title.
+st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>", unsafe_allow_html=True)
+
 PAGES = [
     st.Page("pages/home.py", title="Start here", icon=":material/home:", default=True),
     st.Page("pages/activations.py", title="1 · Neurons & activations", icon=":material/bolt:"),

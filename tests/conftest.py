@@ -118,6 +118,10 @@ def open_page(page, server: Server, path: str = "", query: str = "", timeout: fl
     url = f"{server.url}/{path}" + (f"?{query}" if query else "")
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    # The router's bare page list can show before the first script run has even started.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'",
+        timeout=timeout)
     wait_idle(page, timeout)
     return page
 
