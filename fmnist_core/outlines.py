@@ -92,13 +92,14 @@ class AugmentConfig:
     photo_edge: tuple[int, int] = (28, 168)  # photos redrawn at this size then shrunk back (canvas blur)
     inner_p: float = 0.5  # share of outlines that also trace the inner contour
     jitter_p: float = 0.7  # share of drawings with a random small rotation/stretch
+    flip_p: float = 0.5  # share of drawings mirrored: every shoe in the dataset points left, students' don't
 
 
 def augment(images: torch.Tensor, gen: torch.Generator, cfg: AugmentConfig = AugmentConfig()) -> torch.Tensor:
     """uint8 (N, 28, 28) on the CPU: a mix of photos, redrawn photos, outlines and silhouettes, each
     passed through the page's preprocessing (trim, scale the longest edge to 28, centre)."""
     n = len(images)
-    kind = torch.multinomial(torch.tensor(cfg.mix), n, replacement=True, generator=gen)
+    kind = torch.multinomial(torch.tensor(cfg.mix, dtype=torch.float), n, replacement=True, generator=gen)
     out = images.clone()
     drawn = kind >= 1
     if not drawn.any():
@@ -107,6 +108,8 @@ def augment(images: torch.Tensor, gen: torch.Generator, cfg: AugmentConfig = Aug
     jit = jitter(src, gen)
     keep = torch.rand(len(src), generator=gen) >= cfg.jitter_p
     jit[keep] = src[keep].float().unsqueeze(1) / 255.0
+    flip = torch.rand(len(src), generator=gen) < cfg.flip_p
+    jit[flip] = jit[flip].flip(-1)
     k = kind[drawn]
     inks: list[np.ndarray | None] = [None] * len(src)
     for idx in torch.nonzero(k == 1).flatten().tolist():

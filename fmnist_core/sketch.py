@@ -183,7 +183,7 @@ def measure_ink(ink: np.ndarray, threshold: float = PrepConfig.trim_threshold) -
 def preprocess(rgba: np.ndarray, cfg: PrepConfig = PrepConfig()) -> Preprocessed:
     """All stages for an RGBA/RGB/gray picture (H, W[, C]) of a garment on a plain background."""
     rgba = np.asarray(rgba)
-    if rgba.ndim not in (2, 3) or min(rgba.shape[:2]) < 2:
+    if rgba.ndim not in (2, 3) or min(rgba.shape[:2]) < 2 or (rgba.ndim == 3 and rgba.shape[2] not in (3, 4)):
         raise ImageInputError(f"Expected a picture, got an array of shape {rgba.shape}.")
     ink = ink_from_rgba(rgba, cfg.border)
     frac = measure_ink(ink, cfg.trim_threshold)
