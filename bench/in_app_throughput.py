@@ -195,16 +195,15 @@ def closed_tab_latency(browser, server: Server) -> float:
 # --------------------------------------------------------------------------- confusion refresh cost
 
 def confusion_cost(repeats: int = 5) -> dict:
-    """Seconds for one refresh: evaluate 10k test images (MLP, 1 thread) + matrix + figures + JSON."""
+    """Seconds for one refresh: evaluate 10k test images (MLP, 1 thread) + matrix, charts and a grid of answers."""
     sys.path.insert(0, str(ROOT))
-    import plotly.io
     import torch
 
     from fmnist_core import metrics
     from fmnist_core.fashion import CLASS_NAMES, load_fashion_mnist
     from fmnist_core.models import build_model
     from fmnist_core.train import data_normalization, evaluate
-    from ui.training_figures import confusion_figure, precision_recall_figure
+    from ui.training_figures import confusion_chart, image_grid, precision_recall_chart
 
     torch.set_num_threads(1)
     data = load_fashion_mnist("cpu")
@@ -217,9 +216,10 @@ def confusion_cost(repeats: int = 5) -> dict:
         ev = evaluate(model, data.test_images, data.test_labels, norm, amp=True)
         t1 = time.perf_counter()
         cm = metrics.confusion_matrix(labels, ev["predictions"])
-        for fig in (confusion_figure(cm, CLASS_NAMES), precision_recall_figure(*metrics.precision_recall(cm),
-                                                                               CLASS_NAMES)):
-            plotly.io.to_json(fig, validate=False)
+        for spec in (confusion_chart(cm, CLASS_NAMES), precision_recall_chart(*metrics.precision_recall(cm),
+                                                                             CLASS_NAMES)):
+            json.dumps(spec)
+        image_grid(data.test_images[:20].numpy(), [CLASS_NAMES[int(p)] for p in ev["predictions"][:20]])
         draw_t.append(time.perf_counter() - t1)
         ev_t.append(t1 - t0)
     return {"evaluate_s": statistics.median(ev_t), "draw_s": statistics.median(draw_t)}

@@ -330,19 +330,19 @@ def _confusion_section(preds: np.ndarray, labels: np.ndarray, where: str, versio
     t, p = ss["training_cell_true"], ss["training_cell_pred"]
     c1, c2 = st.columns([3, 2])
     with c1:
-        fig = _cached("cm_fig", (version, view, t, p),
-                      lambda: figs.confusion_figure(cm, CLASS_NAMES, normalized=view == "row %", selected=(t, p)))
-        event = st.plotly_chart(fig, key="training_cm_chart", on_select="rerun", selection_mode="points",
-                                width="stretch")
-    pts = [q for q in (event.selection.points if event else []) if q.get("customdata")]
-    if pts:
-        cell = (int(pts[0]["customdata"][0]), int(pts[0]["customdata"][1]))
+        spec = _cached("cm_spec", (version, view, t, p),
+                       lambda: figs.confusion_chart(cm, CLASS_NAMES, normalized=view == "row %", selected=(t, p)))
+        event = st.vega_lite_chart(spec, key="training_cm_chart", on_select="rerun", selection_mode=["cell"],
+                                   width="stretch")
+    picked = (event.selection.get("cell") if event else None) or []
+    if picked:
+        cell = (int(picked[0]["t"]), int(picked[0]["p"]))
         if cell != ss.get("training_cell_clicked"):  # only a new click moves the choice
             ss["training_cell_clicked"] = cell
             ss["training_cell_true"], ss["training_cell_pred"] = cell
             _rerun_here()
     with c2:
-        st.plotly_chart(_cached("pr", version, lambda: figs.precision_recall_figure(
+        st.vega_lite_chart(_cached("pr", version, lambda: figs.precision_recall_chart(
             *metrics.precision_recall(cm), CLASS_NAMES, title="Per class")), key="training_pr_chart", width="stretch")
     st.caption("Row = the true class, column = what the network said: the diagonal is right, everything else a "
                "mistake. Shirt, T-shirt/top, Pullover and Coat confuse every model. **Precision**: of the images "
@@ -352,16 +352,12 @@ def _confusion_section(preds: np.ndarray, labels: np.ndarray, where: str, versio
     s1.selectbox("True class", range(10), key="training_cell_true", format_func=lambda i: CLASS_NAMES[i])
     s2.selectbox("Predicted class", range(10), key="training_cell_pred", format_func=lambda i: CLASS_NAMES[i])
     images, _ = test_arrays()
-
-    def cell_grid():
-        idx = metrics.cell_indices(labels, preds, t, p)
-        shown = idx[:30]
-        return figs.image_grid_figure(
-            images[shown], [f"#{i}" for i in shown], cols=10,
-            title=f"True {CLASS_NAMES[t]}, predicted {CLASS_NAMES[p]}: {len(idx)} images"
-                  + (f" (the first {len(shown)})" if len(idx) > len(shown) else ""))
-
-    st.plotly_chart(_cached("cell", (version, t, p), cell_grid), key="training_cell_grid", width="stretch")
+    idx = metrics.cell_indices(labels, preds, t, p)
+    shown = idx[:30]
+    st.markdown(f"**True {CLASS_NAMES[t]}, predicted {CLASS_NAMES[p]}: {len(idx)} images**"
+                + (f" (the first {len(shown)})" if len(idx) > len(shown) else ""))
+    if len(shown):
+        st.image(_cached("cell", (version, t, p), lambda: figs.image_grid(images[shown], [f"#{i}" for i in shown])))
 
 
 def _rerun_here() -> None:
@@ -376,11 +372,10 @@ def _predictions_section(preds: np.ndarray, probs: np.ndarray | None, labels: np
     images, _ = test_arrays()
     sample = sample_indices()
     ok = preds[sample] == labels[sample]
-    st.plotly_chart(_cached("sample", version, lambda: figs.image_grid_figure(
+    st.markdown(f"##### What it says about 20 test images: {ok.sum()} of 20 right")
+    st.image(_cached("sample", version, lambda: figs.image_grid(
         images[sample], [SHORT[i] for i in preds[sample]], ok=ok,
-        subtitles=["✓" if o else f"✗ true: {SHORT[labels[i]]}" for o, i in zip(ok, sample)],
-        title=f"What it says about 20 test images: {ok.sum()} of 20 right")), key="training_sample_grid",
-        width="stretch")
+        subtitles=["right" if o else f"true: {SHORT[labels[i]]}" for o, i in zip(ok, sample)])))
     if probs is None:
         st.caption("The most confident mistakes appear when the run ends (they need the probabilities).")
         return
@@ -388,12 +383,11 @@ def _predictions_section(preds: np.ndarray, probs: np.ndarray | None, labels: np
     def mistakes_grid():
         worst = metrics.most_confident_mistakes(probs, labels, k=20)
         pred = probs.argmax(1)
-        return figs.image_grid_figure(
-            images[worst], [SHORT[pred[i]] for i in worst], ok=[False] * len(worst),
-            subtitles=[f"{probs[i].max():.0%} sure<br>true: {SHORT[labels[i]]}" for i in worst],
-            title="Its most confident mistakes: what it said, how sure, and the truth")
+        return figs.image_grid(images[worst], [SHORT[pred[i]] for i in worst], ok=[False] * len(worst),
+                               subtitles=[f"{probs[i].max():.0%} sure\ntrue: {SHORT[labels[i]]}" for i in worst])
 
-    st.plotly_chart(_cached("mistakes", version, mistakes_grid), key="training_mistakes_grid", width="stretch")
+    st.markdown("##### Its most confident mistakes: what it said, how sure, and the truth")
+    st.image(_cached("mistakes", version, mistakes_grid))
     st.caption("The wrong answers it was surest of: often garments a person would hesitate over too, "
                "sometimes a mislabelled image.")
 
@@ -478,9 +472,8 @@ def idle_view() -> None:
     sample = sample_indices()
     st.info("Press **▶ Start training**. The curves, the confusion matrix and the network's answers appear here "
             "and update while it learns; the settings above stay usable.")
-    st.plotly_chart(_cached("idle", 0, lambda: figs.image_grid_figure(
-        images[sample], [SHORT[i] for i in labels[sample]], cols=10,
-        title="20 of the 10,000 test images, with their true class")), key="training_idle_grid", width="stretch")
+    st.markdown("##### 20 of the 10,000 test images, with their true class")
+    st.image(_cached("idle", 0, lambda: figs.image_grid(images[sample], [SHORT[i] for i in labels[sample]])))
 
 
 # --------------------------------------------------------------------------- runs, comparison, ensembles
@@ -497,7 +490,15 @@ def runs_view() -> None:
     st.dataframe(pd.DataFrame([r.summary_row() for r in runs]), hide_index=True, width="stretch")
     names = [r.name for r in runs]
     by_name = {r.name: r for r in runs}
-    chosen = st.multiselect("Compare", names, default=names[-6:], key="training_cmp_runs")
+    # New runs join the comparison by themselves; forgotten ones leave every selection.
+    ss = st.session_state
+    known = ss.get("training_cmp_known", [])
+    picked = [n for n in ss.get("training_cmp_runs", names[-6:]) if n in names]
+    ss["training_cmp_runs"] = (picked + [n for n in names if n not in known and n not in picked])[-8:]
+    ss["training_cmp_known"] = names
+    if ss.get("training_keep_run") not in names:
+        ss.pop("training_keep_run", None)
+    chosen = st.multiselect("Compare", names, key="training_cmp_runs")
     c0, c1, _ = st.columns([2, 1, 2])
     smoothing = c0.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="training_cmp_smoothing")
     x = c1.radio("x axis", ["epoch", "elapsed"], key="training_cmp_x", horizontal=True,
@@ -549,7 +550,10 @@ def ensemble_view(runs: list[RunRecord]) -> None:
         st.caption("Two or more ended runs (not diverged) can be averaged into an ensemble: train another one.")
         return
     names = [r.name for r in usable]
-    members = st.multiselect("Members", names, default=names[-3:], key="training_ens_members")
+    ss = st.session_state
+    picked = [n for n in ss.get("training_ens_members", names[-3:]) if n in names]
+    ss["training_ens_members"] = picked if len(picked) >= 2 else names[-3:]
+    members = st.multiselect("Members", names, key="training_ens_members")
     if len(members) < 2:
         st.caption("Pick at least two members.")
         return
@@ -560,20 +564,23 @@ def ensemble_view(runs: list[RunRecord]) -> None:
     best = ens["member_accuracies"][best_i]
     st.markdown(f"The ensemble of {len(members)} networks gets **{ens['accuracy']:.2%}** on the test set; its best "
                 f"member {best:.2%} ({(ens['accuracy'] - best) * 100:+.2f} points).")
-    st.plotly_chart(figs.ensemble_figure(members, ens["member_accuracies"], ens["accuracy"]), key="training_ens_bars",
-                    width="stretch")
+    st.vega_lite_chart(figs.ensemble_chart(members, ens["member_accuracies"], ens["accuracy"],
+                                           title="Test accuracy: members and their ensemble"),
+                       key="training_ens_bars", width="stretch")
     view = st.radio("Show", ["counts", "row %"], key="training_ens_view", horizontal=True,
                     format_func={"counts": "counts", "row %": "row-normalized"}.get)
-    member = st.selectbox("Compare with member", members, index=best_i, key="training_ens_member")
+    if ss.get("training_ens_member") not in members:
+        ss["training_ens_member"] = members[best_i]  # the best member, the one to beat
+    member = st.selectbox("Compare with member", members, key="training_ens_member")
     a, b = st.columns(2)
-    a.plotly_chart(figs.confusion_figure(ens["confusion"], CLASS_NAMES, view == "row %", height=430,
-                                         title=f"Ensemble · {ens['accuracy']:.2%}"),
-                   key="training_ens_cm", width="stretch")
+    a.vega_lite_chart(figs.confusion_chart(ens["confusion"], CLASS_NAMES, view == "row %", height=380,
+                                           title=f"Ensemble · {ens['accuracy']:.2%}"),
+                      key="training_ens_cm", width="stretch")
     m = by_name[member]
     a_m = metrics.accuracy(labels, m.predictions)
-    b.plotly_chart(figs.confusion_figure(metrics.confusion_matrix(labels, m.predictions), CLASS_NAMES,
-                                         view == "row %", height=430, title=f"{member} · {a_m:.2%}"),
-                   key="training_ens_member_cm", width="stretch")
+    b.vega_lite_chart(figs.confusion_chart(metrics.confusion_matrix(labels, m.predictions), CLASS_NAMES,
+                                           view == "row %", height=380, title=f"{member} · {a_m:.2%}"),
+                      key="training_ens_member_cm", width="stretch")
     st.caption("Networks trained from different seeds or settings make partly different mistakes; averaging their "
                "probabilities cancels some of them, so the ensemble is usually right more often than any member.")
 

@@ -29,20 +29,22 @@ def chart(at: AppTest, key: str) -> dict | None:
     return None
 
 
-def vega(at: AppTest, title: str, nth: int = 0) -> dict | None:
-    """The nth Vega-Lite spec titled `title`, its data rows back in place (Streamlit ships them as Arrow).
+def vega(at: AppTest, title: str | None = None, key: str | None = None) -> dict | None:
+    """The Vega-Lite spec with this title (or key), its data rows back in place (Streamlit ships them as Arrow).
 
-    Streamlit gives Vega-Lite charts without selections no element id, so they are found by title.
+    Streamlit gives an element id (which ends with the key) only to charts with a selection; the others
+    are found by title.
     """
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
-    found = []
     for c in at.get("vega_lite_chart"):
         spec = json.loads(c.proto.spec)
-        if spec.get("title") == title:
+        t = spec.get("title")
+        if (key and (c.proto.id or "").endswith(f"-{key}")) or (
+                title and (t == title or (isinstance(t, str) and t.startswith(title)))):
             rows = convert_arrow_bytes_to_pandas_df(c.proto.data.data).to_dict("records") if c.proto.data.data else []
-            found.append({**spec, "data": {"values": rows}})
-    return found[nth] if len(found) > nth else None
+            return {**spec, "data": {"values": rows}}
+    return None
 
 
 def curve_names(spec: dict) -> set[str]:
@@ -67,7 +69,7 @@ def test_page_defaults_to_the_classic_recipe_and_reads_links():
     assert at.slider(key="training_budget").value == 30
     assert at.select_slider(key="training_lr").value == RECIPES["mlp"].lr
     assert not at.button(key="training_btn_start").disabled
-    assert chart(at, "training_idle_grid") is not None  # the data, before any training
+    assert at.image, "no picture of the test images before training"
     linked = open_training({"optimizer": "sgd", "lr": "0.09", "batch": "100", "until": "epochs", "epochs": "3"})
     assert linked.selectbox(key="training_optimizer").value == "sgd"
     assert linked.select_slider(key="training_lr").value == 0.1  # snapped to the slider's nearest step
@@ -89,24 +91,31 @@ def test_a_run_shows_curves_and_the_confusion_matrix_then_stops():
     at.button(key="training_btn_start").click().run()
     job = at.session_state["training_job"]
     assert job.active
-    poll_until(at, lambda a: chart(a, "training_cm_chart") is not None, timeout=90)  # after the first epoch
+    try:
+        _watch_then_stop(at, job)
+    finally:
+        job.stop()  # never leave a job running for the next test (AppTests share one session id)
+        job.wait(10)
+
+
+def _watch_then_stop(at: AppTest, job) -> None:
+    poll_until(at, lambda a: vega(a, key="training_cm_chart") is not None, timeout=90)  # after the first epoch
     names = curve_names(vega(at, "Loss"))
     assert "train" in names and "test" in names
-    cm = chart(at, "training_cm_chart")["data"][0]
-    assert cm["type"] == "heatmap" and len(cm["text"]) == 10
-    assert chart(at, "training_pr_chart") is not None and chart(at, "training_sample_grid") is not None
+    cells = vega(at, key="training_cm_chart")["data"]["values"]
+    assert len(cells) == 100 and sum(c["n"] for c in cells) == 10_000  # every test image, once
+    assert vega(at, "Per class") is not None and len(at.image) >= 2  # cell images + the 20 answers
     assert any("Confusion matrix after epoch" in m.value for m in at.markdown)
 
     at.button(key="training_btn_stop").click().run()
-    t0 = time.monotonic()
     assert job.wait(10), "the job did not end after Stop"
-    assert time.monotonic() - t0 < 10
     poll_until(at, lambda a: any("Stopped" in w.value for w in a.warning))
     assert job.result.status == "stopped"
     runs = at.session_state["training_runs"]
     assert len(runs) == 1 and runs[0].status == "stopped" and runs[0].probabilities.shape == (10000, 10)
     assert "(1)" in at.tabs[1].label
-    assert chart(at, "training_mistakes_grid") is not None  # from the final probabilities
+    assert any("most confident mistakes" in m.value for m in at.markdown)  # from the final probabilities
+    assert len(at.image) >= 3
     assert not at.button(key="training_btn_start").disabled
 
 
@@ -140,9 +149,10 @@ def test_runs_tab_compares_saves_and_ensembles(two_real_runs, fmnist, tmp_path, 
     want = metrics.ensemble([r.probabilities for r in two_real_runs], labels)["accuracy"]
     text = " ".join(m.value for m in at.markdown)
     assert f"gets **{want:.2%}**" in text
-    bars = chart(at, "training_ens_bars")["data"][0]
-    assert bars["text"][-1] == f"{want:.2%}"
-    assert chart(at, "training_ens_cm") is not None and chart(at, "training_ens_member_cm") is not None
+    bars = vega(at, "Test accuracy: members and their ensemble")["data"]["values"]
+    assert bars[-1]["label"] == f"{want:.2%}" and bars[-1]["kind"] == "ensemble"
+    ens_cells = vega(at, "Ensemble")["data"]["values"]
+    assert sum(c["n"] for c in ens_cells if c["t"] == c["p"]) == round(want * 10_000)
     assert at.get("download_button"), "no CSV download"
     at.button(key="training_save").click().run()
     assert not at.exception
@@ -186,11 +196,9 @@ def test_browser_watches_a_run_live(app_server, page):
     page.locator("[data-testid='stMain']").evaluate("e => e.scrollTo(0, 0)")
     screenshot(page, "training-stopped", full_page=False)
     # Clicking a confusion-matrix cell (true Coat, predicted Shirt) shows the test images in it.
-    matrix = page.locator(".stPlotlyChart").filter(has=page.locator(".heatmaplayer")).first
-    matrix.scroll_into_view_if_needed()
-    box = matrix.locator(".scatterlayer .point").nth(4 * 10 + 6).bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    cells = page.locator("[data-testid='stVegaLiteChart'] g.mark-rect path")
+    cells.nth(0).scroll_into_view_if_needed()
+    cells.nth(4 * 10 + 6).click()  # rows: true class, columns: predicted
     page.get_by_text("True Coat, predicted Shirt").first.wait_for(timeout=20_000)
     screenshot(page, "training-stopped-confusion", full_page=False)
     page.get_by_text("True Coat, predicted Shirt").first.scroll_into_view_if_needed()
@@ -201,18 +209,30 @@ def test_browser_watches_a_run_live(app_server, page):
 
 # --------------------------------------------------------------------------- figure builders (pure)
 
-def test_confusion_figure_has_one_clickable_point_per_cell():
-    from ui.training_figures import confusion_figure
+def test_confusion_chart_has_one_clickable_cell_per_pair():
+    from ui.training_figures import confusion_chart
 
     cm = np.arange(100).reshape(10, 10)
-    fig = confusion_figure(cm, [str(i) for i in range(10)], normalized=True, selected=(6, 0))
-    heat, cells = fig.data
-    assert heat.type == "heatmap" and np.allclose(np.asarray(heat.z).sum(1), 1.0)  # rows normalized
-    custom = np.asarray(cells.customdata)
-    assert custom.shape == (100, 4)
-    row = custom[6 * 10 + 0]  # true 6, predicted 0
-    assert tuple(row[:3]) == (6, 0, 60) and row[3] == pytest.approx(60 / cm[6].sum())
-    assert fig.layout.clickmode == "event+select" and len(fig.layout.shapes) == 1
+    spec = confusion_chart(cm, [str(i) for i in range(10)], normalized=True, selected=(6, 0))
+    rows = spec["data"]["values"]
+    assert len(rows) == 100
+    cell = next(r for r in rows if (r["t"], r["p"]) == (6, 0))
+    assert cell["n"] == 60 and cell["v"] == pytest.approx(60 / cm[6].sum()) and cell["sel"] is True
+    assert sum(r["sel"] for r in rows) == 1 and cell["text"] == f"{60 / cm[6].sum():.0%}"
+    assert spec["layer"][0]["params"][0]["name"] == "cell"  # the selection the page reads
+    assert spec["layer"][0]["params"][0]["select"]["fields"] == ["t", "p"]
+    counts = confusion_chart(cm, [str(i) for i in range(10)])["data"]["values"]
+    assert [r["text"] for r in counts[:3]] == ["", "1", "2"]  # empty cells stay blank
+    json.dumps(spec)
+
+
+def test_precision_recall_chart_rows():
+    from ui.training_figures import precision_recall_chart
+
+    spec = precision_recall_chart(np.linspace(0.5, 0.95, 10), np.linspace(0.9, 0.6, 10), list("abcdefghij"))
+    rows = spec["data"]["values"]
+    assert len(rows) == 20 and {r["metric"] for r in rows} == {"precision", "recall"}
+    assert next(r for r in rows if r["cls"] == "j" and r["metric"] == "recall")["v"] == pytest.approx(0.6)
 
 
 def test_curves_chart_smooths_and_keeps_charts_light():
@@ -242,15 +262,23 @@ def test_curves_chart_smooths_and_keeps_charts_light():
     assert all(np.isfinite(r["y"]) for r in curves_chart([("d", nan_run)], "loss")["data"]["values"])
 
 
-def test_image_grid_and_ensemble_figures():
-    from ui.training_figures import ensemble_figure, image_grid_figure
+def test_image_grid_and_ensemble_chart():
+    from ui.training_figures import BAD_COLOR, OK_COLOR, ensemble_chart, image_grid
 
-    images = np.random.default_rng(0).integers(0, 255, (12, 28, 28), dtype=np.uint8)
-    fig = image_grid_figure(images, [f"t{i}" for i in range(12)], ok=[i % 2 == 0 for i in range(12)],
-                            subtitles=["a<br>b"] * 12, cols=5)
-    assert fig.data[0].type == "image" and fig.data[0].source.startswith("data:image/png;base64,")
-    titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
-    assert len(titles) == 12 and len(fig.layout.annotations) == 24
-    assert image_grid_figure(images[:0], []).layout.annotations[0].text == "no images here"
-    ens = ensemble_figure(["a", "b"], [0.88, 0.885], 0.893)
-    assert list(ens.data[0].text) == ["88.00%", "88.50%", "89.30%"]
+    images = np.zeros((12, 28, 28), dtype=np.uint8)
+    images[:, 10:18, 10:18] = 255  # a bright square: drawn dark on white
+    pic = image_grid(images, [f"t{i}" for i in range(12)], ok=[i % 2 == 0 for i in range(12)],
+                     subtitles=["a\nb"] * 12, cols=5, scale=3)
+    assert pic.dtype == np.uint8 and pic.ndim == 3 and pic.shape[2] == 3
+    assert pic.shape[1] == 5 * (84 + 10) + 10  # 5 columns of 84-pixel tiles
+    px = pic.reshape(-1, 3).astype(int)
+
+    def has(hex_color):
+        rgb = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)])
+        return (np.abs(px - rgb).sum(1) < 40).any()
+
+    assert has(OK_COLOR) and has(BAD_COLOR)  # green titles for right answers, red for wrong ones
+    assert (px == 0).all(1).sum() >= 12 * 24 * 24  # the squares, inverted
+    ens = ensemble_chart(["a", "b"], [0.88, 0.885], 0.893)
+    assert [r["label"] for r in ens["data"]["values"]] == ["88.00%", "88.50%", "89.30%"]
+    assert ens["data"]["values"][-1]["kind"] == "ensemble"

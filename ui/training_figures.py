@@ -1,18 +1,15 @@
-"""Figures for the training page: pure functions, arrays in, plotly Figure out (testable without a browser).
+"""Charts for the training page: pure functions, arrays in, a Vega-Lite spec (a dict) or a picture out.
 
-Each figure is built in one go from plain dicts: plotly validates a figure once that way, where
-incremental `add_trace`/`add_annotation` calls validate it again each time (the live view redraws
-several times a second beside a training thread, so this matters).
+Vega-Lite rather than plotly, and pictures rather than charts of images, because this page redraws
+while a network trains beside the browser on the same two cores: measured there, a plotly chart
+redrawn twice a second cost the browser about twice what a Vega-Lite one did, and the charts of the
+first version took the browser over half a core that the trainer needed.
 """
 from __future__ import annotations
 
-import base64
-import io
 from typing import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
-from PIL import Image
 
 from fmnist_core.metrics import ema_smooth, row_normalize, thin
 
@@ -20,27 +17,10 @@ TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
 OK_COLOR, BAD_COLOR = "#1a7f37", "#cf222e"
 RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
               "#bcbd22", "#17becf")
-FONT = dict(size=14)
 MAX_POINTS = 500  # a browser redraws a few hundred points several times a second without lag
 
 METRIC_LABELS = {"loss": "cross-entropy loss", "accuracy": "accuracy"}
 X_LABELS = {"epoch": "epoch", "elapsed": "seconds of training"}
-_AXIS = dict(showgrid=True, gridcolor="#eee", zeroline=False)
-
-
-def _layout(height: int, title: str | None = None, margin: dict | None = None, **kw) -> dict:
-    return dict(height=height, margin=margin or dict(l=10, r=10, t=40 if title else 10, b=10), font=FONT,
-                title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
-                plot_bgcolor="white", **kw)
-
-
-def _note(text: str) -> dict:
-    return dict(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#888"))
-
-
-def _list(a) -> np.ndarray:
-    # numpy arrays pass plotly's validation without an element-by-element check, and travel as base64
-    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def curves_chart(
@@ -56,9 +36,7 @@ def curves_chart(
 
     `runs` holds (label, series) with series from `fmnist_core.runs.history_series`. One run: train
     blue, test orange. Comparing (several, or `compare=True`): one colour per run, train solid, test
-    dashed with points. Vega-Lite, not plotly, because these curves are redrawn twice a second while a
-    network trains beside the browser: a browser redraws a Vega-Lite line for about half of what a
-    plotly chart costs it (measured on the 2-core machine), and that CPU is the trainer's.
+    dashed with points.
     """
     if metric not in METRIC_LABELS or x not in X_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)} and x one of {list(X_LABELS)}")
@@ -122,78 +100,89 @@ def curves_chart(
     return spec
 
 
-def confusion_figure(
+def confusion_chart(
     cm: np.ndarray,
     class_names: Sequence[str],
     normalized: bool = False,
     selected: tuple[int, int] | None = None,
-    height: int = 470,
+    height: int = 430,
     title: str | None = None,
-) -> go.Figure:
-    """Heatmap of a confusion matrix (rows: true class, columns: predicted), one clickable point per cell.
+) -> dict:
+    """A Vega-Lite heatmap of a confusion matrix (rows: true class, columns: predicted).
 
-    A transparent scatter marker sits on each cell because plotly selects points of scatter traces,
-    not heatmap cells; clicking one selects (true, predicted) in `customdata`.
+    Clicking a cell selects it through the point selection named "cell" (fields t = true, p =
+    predicted); `st.vega_lite_chart(..., on_select="rerun", selection_mode=["cell"])` returns it.
+    Drawn as SVG so each cell is an element a browser test can click.
     """
     cm = np.asarray(cm)
-    n = len(class_names)
+    names = list(class_names)
     share = row_normalize(cm)
-    z = share if normalized else cm.astype(np.float64)
-    if normalized:
-        text = [["" if c == 0 else ("<1%" if v < 0.005 else f"{v:.0%}") for c, v in zip(cr, vr)]
-                for cr, vr in zip(cm, z)]
-    else:
-        text = [["" if c == 0 else str(int(c)) for c in cr] for cr in cm]
-    names = list(class_names)
-    tt, pp = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    data = [
-        dict(type="heatmap", z=_list(z), x=names, y=names, text=text, texttemplate="%{text}",
-             textfont=dict(size=12), colorscale="Blues", zmin=0, zmax=1 if normalized else max(float(z.max()), 1.0),
-             showscale=False, hoverinfo="skip", xgap=1, ygap=1),
-        dict(type="scatter", x=[names[p] for p in pp.ravel()], y=[names[t] for t in tt.ravel()], mode="markers",
-             marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)", opacity=0.01),
-             customdata=np.stack([tt.ravel(), pp.ravel(), cm.ravel(), share.ravel()], axis=1).tolist(),
-             hovertemplate="true <b>%{y}</b>, predicted <b>%{x}</b><br>%{customdata[2]} images "
-                           "(%{customdata[3]:.1%} of this class)<extra>click to see them</extra>",
-             showlegend=False, name="cells"),
-    ]
-    shapes = []
-    if selected is not None:
-        t, p = selected
-        shapes.append(dict(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
-                           line=dict(color=BAD_COLOR if t != p else OK_COLOR, width=3)))
-    layout = _layout(
-        height, title, clickmode="event+select", dragmode=False, shapes=shapes,
-        xaxis=dict(title=dict(text="predicted class"), side="bottom", tickangle=-35, showgrid=False, fixedrange=True),
-        yaxis=dict(title=dict(text="true class"), autorange="reversed", showgrid=False, fixedrange=True),
+    rows = []
+    for t in range(len(names)):
+        for p in range(len(names)):
+            n, f = int(cm[t, p]), float(share[t, p])
+            text = "" if n == 0 else (("<1%" if f < 0.005 else f"{f:.0%}") if normalized else str(n))
+            rows.append(dict(t=t, p=p, true=names[t], pred=names[p], n=n, share=round(f, 4), v=f if normalized else n,
+                             text=text, sel=selected == (t, p)))
+    vmax = 1.0 if normalized else max(float(cm.max()), 1.0)
+    axis = dict(labelFontSize=13, titleFontSize=14, labelAngle=0)
+    spec = dict(
+        data=dict(values=rows), height=height, usermeta=dict(embedOptions=dict(renderer="svg")),
+        encoding=dict(
+            x=dict(field="pred", type="nominal", sort=names, title="predicted class",
+                   axis=dict(axis, labelAngle=-35, orient="bottom", labelOverlap=False)),
+            y=dict(field="true", type="nominal", sort=names, title="true class", axis=axis),
+        ),
+        layer=[
+            dict(params=[dict(name="cell", select=dict(type="point", fields=["t", "p"]))],
+                 mark=dict(type="rect", cursor="pointer", stroke="white", strokeWidth=1),
+                 encoding=dict(
+                     # White at 0; a square-root scale so that a few dozen confusions already show.
+                     color=dict(field="v", type="quantitative", legend=None,
+                                scale=dict(type="sqrt", domain=[0, vmax], range=["#ffffff", "#08519c"])),
+                     tooltip=[dict(field="true", title="true class"), dict(field="pred", title="predicted"),
+                              dict(field="n", title="images"), dict(field="share", title="share of the row",
+                                                                     format=".1%")])),
+            dict(transform=[dict(filter="datum.sel")],
+                 mark=dict(type="rect", fill=None, stroke=BAD_COLOR, strokeWidth=3)),
+            dict(mark=dict(type="text", fontSize=12),
+                 encoding=dict(text=dict(field="text"),
+                               color=dict(condition=dict(test=f"datum.v > {vmax * 0.3}", value="white"),
+                                          value="#222"))),
+        ],
+        config=dict(view=dict(stroke=None), title=dict(fontSize=16, anchor="start")),
     )
-    return go.Figure(data=data, layout=layout)
+    if title:
+        spec["title"] = title
+    return spec
 
 
-def precision_recall_figure(precision: np.ndarray, recall: np.ndarray, class_names: Sequence[str],
-                            height: int = 470, title: str | None = None) -> go.Figure:
-    """Grouped horizontal bars: per-class precision and recall."""
+def precision_recall_chart(precision: np.ndarray, recall: np.ndarray, class_names: Sequence[str],
+                           height: int = 430, title: str | None = None) -> dict:
+    """A Vega-Lite spec: per-class precision and recall as grouped horizontal bars."""
     names = list(class_names)
-    data = [
-        dict(type="bar", y=names, x=_list(precision), orientation="h", name="precision", marker_color="#6f42c1",
-             text=[f"{v:.0%}" for v in precision], textposition="outside", textfont=dict(size=11),
-             hovertemplate="%{y}: precision %{x:.1%}<extra>of the images predicted as this class, "
-                           "the share that really are</extra>"),
-        dict(type="bar", y=names, x=_list(recall), orientation="h", name="recall", marker_color="#20a39e",
-             text=[f"{v:.0%}" for v in recall], textposition="outside", textfont=dict(size=11),
-             hovertemplate="%{y}: recall %{x:.1%}<extra>of the images of this class, the share found</extra>"),
-    ]
-    layout = _layout(height, title, barmode="group", bargap=0.25,
-                     legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-                     xaxis=dict(range=[0, 1.13], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", **_AXIS),
-                     yaxis=dict(autorange="reversed", showgrid=False))
-    return go.Figure(data=data, layout=layout)
-
-
-def _png_data_uri(img: np.ndarray) -> str:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", optimize=False)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    rows = [dict(cls=n, metric=m, v=float(v)) for m, vals in (("precision", precision), ("recall", recall))
+            for n, v in zip(names, vals)]
+    color = dict(field="metric", type="nominal", title=None,
+                 scale=dict(domain=["precision", "recall"], range=["#6f42c1", "#20a39e"]),
+                 legend=dict(orient="top", labelFontSize=13))
+    y = dict(field="cls", type="nominal", sort=names, title=None, axis=dict(labelFontSize=13))
+    x = dict(field="v", type="quantitative", title=None, scale=dict(domain=[0, 1.12]),
+             axis=dict(format=".0%", values=[0, 0.25, 0.5, 0.75, 1], labelFontSize=12))
+    spec = dict(
+        data=dict(values=rows), height=height,
+        encoding=dict(y=y, yOffset=dict(field="metric", sort=["precision", "recall"]), x=x),
+        layer=[
+            dict(mark=dict(type="bar"), encoding=dict(color=color, tooltip=[
+                dict(field="cls", title="class"), dict(field="metric"), dict(field="v", format=".1%")])),
+            dict(mark=dict(type="text", align="left", dx=3, fontSize=11, color="#555"),
+                 encoding=dict(text=dict(field="v", format=".0%"))),
+        ],
+        config=dict(view=dict(stroke=None), title=dict(fontSize=16, anchor="start")),
+    )
+    if title:
+        spec["title"] = title
+    return spec
 
 
 def mosaic(images: np.ndarray, cols: int, pad: int = 2, scale: int = 3) -> np.ndarray:
@@ -208,65 +197,87 @@ def mosaic(images: np.ndarray, cols: int, pad: int = 2, scale: int = 3) -> np.nd
     return out.repeat(scale, 0).repeat(scale, 1)
 
 
-def image_grid_figure(
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)  # Pillow's bundled scalable font: no system fonts needed
+    except TypeError:  # Pillow < 10.1
+        return ImageFont.load_default()
+
+
+def image_grid(
     images: np.ndarray,
     titles: Sequence[str],
     ok: Sequence[bool] | None = None,
     subtitles: Sequence[str] | None = None,
     cols: int = 10,
-    title: str | None = None,
-) -> go.Figure:
-    """Test images (K, 28, 28) uint8 in a grid, each with a title (green when `ok`, red when not).
+    scale: int = 3,
+) -> np.ndarray:
+    """RGB uint8 picture of test images (K, 28, 28) in a grid, each under its title (green when `ok`, red
+    when not) and optional subtitle lines ('\\n' separated).
 
-    The grid travels as one small PNG, so redrawing it several times a second costs little.
+    One picture, not a chart: a page shows it as an <img>, which costs a browser next to nothing to
+    redraw, where a chart of 20 images with 40 labels costs it tens of milliseconds.
     """
+    from PIL import Image, ImageDraw
+
     images = np.asarray(images, dtype=np.uint8)
     k = len(images)
-    if k == 0:
-        return go.Figure(layout=_layout(120, title, annotations=[_note("no images here")],
-                                        xaxis=dict(visible=False), yaxis=dict(visible=False)))
-    cols = max(1, min(cols, k))
-    rows = -(-k // cols)
-    pad, scale, tile = 2, 3, 28
-    lines = max((str(t).count("<br>") + 1 for t in subtitles), default=1) if subtitles is not None else 0
-    band = 30 + 16 * lines  # room above each row for its labels, in image pixels
-    m = 255 - mosaic(images, cols, pad, scale)  # garments dark on white, as in the original photos
-    row_px = (tile + pad) * scale
-    parts = [m[: pad * scale]]
-    for r in range(rows):
-        parts.append(np.full((band, m.shape[1]), 255, dtype=np.uint8))
-        parts.append(m[pad * scale + r * row_px: pad * scale + (r + 1) * row_px])
-    img = np.concatenate(parts)
-    notes = []
+    cols = max(1, min(cols, max(k, 1)))
+    rows = max(1, -(-k // cols))
+    tile, gap = 28 * scale, 10
+    n_sub = max((str(t).count("\n") + 1 for t in subtitles), default=0) if subtitles is not None else 0
+    band = 19 + 16 * n_sub  # label lines above each tile
+    w, h = cols * (tile + gap) + gap, rows * (tile + band + gap) + gap
+    canvas = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(canvas)
+    f_title, f_sub = _font(15), _font(13)
+
+    def centred(x: float, y: float, text: str, font, fill) -> None:
+        width = draw.textlength(text, font=font)
+        draw.text((x - width / 2, y), text, font=font, fill=fill)
+
     for i in range(k):
         r, c = divmod(i, cols)
-        x = (pad + c * (tile + pad) + tile / 2) * scale
-        y_top = pad * scale + r * (band + row_px)
-        color = "#333" if ok is None else (OK_COLOR if ok[i] else BAD_COLOR)
-        notes.append(dict(x=x, y=y_top + 14, text=f"<b>{titles[i]}</b>", showarrow=False,
-                          font=dict(size=12, color=color)))
+        x0, y0 = gap + c * (tile + gap), gap + r * (tile + band + gap)
+        color = "#333333" if ok is None else (OK_COLOR if ok[i] else BAD_COLOR)
+        centred(x0 + tile / 2, y0, str(titles[i]), f_title, color)
+        centred(x0 + tile / 2 + 0.6, y0, str(titles[i]), f_title, color)  # a touch bolder
         if subtitles is not None:
-            notes.append(dict(x=x, y=y_top + 24 + 8 * lines, text=subtitles[i], showarrow=False,
-                              font=dict(size=11, color="#555")))
-    height = int(img.shape[0] * min(1.0, 1200 / img.shape[1])) + (40 if title else 10)
-    layout = _layout(height, title, margin=dict(l=0, r=0, t=40 if title else 5, b=5), annotations=notes,
-                     xaxis=dict(visible=False, fixedrange=True),
-                     yaxis=dict(visible=False, fixedrange=True, scaleanchor="x"))
-    data = [dict(type="image", source=_png_data_uri(np.stack([img] * 3, axis=-1)), hoverinfo="skip")]
-    return go.Figure(data=data, layout=layout)
+            for j, line in enumerate(str(subtitles[i]).split("\n")):
+                centred(x0 + tile / 2, y0 + 19 + 16 * j, line, f_sub, "#555555")
+        # Garments dark on white, as in the original photos.
+        img = 255 - images[i].repeat(scale, 0).repeat(scale, 1)
+        canvas.paste(Image.fromarray(img).convert("RGB"), (x0, y0 + band))
+    return np.asarray(canvas)
 
 
-def ensemble_figure(member_names: Sequence[str], member_accuracies: Sequence[float], ensemble_accuracy: float,
-                    height: int | None = None, title: str | None = None) -> go.Figure:
-    """Horizontal bars: each member's test accuracy and the ensemble's (highlighted)."""
+def ensemble_chart(member_names: Sequence[str], member_accuracies: Sequence[float], ensemble_accuracy: float,
+                   title: str | None = None) -> dict:
+    """A Vega-Lite spec: each member's test accuracy and the ensemble's (highlighted), as bars."""
     names = list(member_names) + ["ensemble (averaged probabilities)"]
     accs = [float(a) for a in member_accuracies] + [float(ensemble_accuracy)]
-    colors = ["#9aa5b1"] * len(member_names) + [OK_COLOR]
-    lo = max(0.0, min(accs) - 0.03)
-    data = [dict(type="bar", y=names, x=accs, orientation="h", marker_color=colors,
-                 text=[f"{a:.2%}" for a in accs], textposition="outside", hovertemplate="%{y}: %{x:.2%}<extra></extra>")]
-    layout = _layout(height or 90 + 40 * len(names), title,
-                     xaxis=dict(range=[lo, min(1.0, max(accs) + 0.02)], tickformat=".0%",
-                                title=dict(text=f"test accuracy (axis starts at {lo:.0%})"), **_AXIS),
-                     yaxis=dict(autorange="reversed", showgrid=False))
-    return go.Figure(data=data, layout=layout)
+    rows = [dict(name=n, acc=a, label=f"{a:.2%}", kind="member" if i < len(member_names) else "ensemble")
+            for i, (n, a) in enumerate(zip(names, accs))]
+    lo = max(0.0, np.floor((min(accs) - 0.02) * 100) / 100)
+    hi = min(1.0, max(accs) + 0.015)
+    y = dict(field="name", type="nominal", sort=names, title=None, axis=dict(labelFontSize=13, labelLimit=420))
+    x = dict(field="acc", type="quantitative", scale=dict(domain=[lo, hi], zero=False, clamp=True),
+             axis=dict(format=".1%", labelFontSize=12), title=f"test accuracy (the axis starts at {lo:.0%})")
+    spec = dict(
+        data=dict(values=rows), height=34 * len(names),
+        encoding=dict(y=y, x=x),
+        layer=[
+            dict(mark=dict(type="bar", clip=True),
+                 encoding=dict(color=dict(field="kind", type="nominal", legend=None,
+                                          scale=dict(domain=["member", "ensemble"], range=["#9aa5b1", OK_COLOR])),
+                               tooltip=[dict(field="name"), dict(field="acc", format=".2%")])),
+            dict(mark=dict(type="text", align="right", dx=-4, fontSize=13, color="white", fontWeight="bold"),
+                 encoding=dict(text=dict(field="label"))),
+        ],
+        config=dict(view=dict(stroke=None), title=dict(fontSize=16, anchor="start")),
+    )
+    if title:
+        spec["title"] = title
+    return spec
