@@ -273,7 +273,8 @@ class LiveRun:
                     self._test[k].append(ev[k])
             if isinstance(ev.get("predictions"), np.ndarray):
                 self.predictions = ev["predictions"]
-                self.probabilities = ev.get("probabilities") if isinstance(ev.get("probabilities"), np.ndarray) else None
+                probs = ev.get("probabilities")
+                self.probabilities = probs if isinstance(probs, np.ndarray) else None
                 self.n_evals += 1
                 self.eval_epoch = ev.get("epoch")
         if events:

@@ -36,7 +36,8 @@ LRS = (1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
 BATCHES = (32, 64, 128, 256, 512, 1024, 2048)
 DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 OPTIMIZER_HELP = {
-    "sgd": "Plain gradient descent on each batch: w ← w − lr·∂L/∂w. Noisy and slow; needs a larger lr (≈0.1).",
+    "sgd": "Plain gradient descent on each batch: w ← w − lr·∂L/∂w. Noisy and slow; needs a larger lr "
+           "(≈0.1).",
     "momentum": "Keeps an exponential average of past gradients (0.9), which smooths the zig-zag.",
     "adagrad": "A learning rate per parameter, larger for rarely updated ones; it shrinks over time.",
     "adam": "Momentum + scaling by the average squared gradient + bias correction. Usually slightly ahead.",
@@ -166,7 +167,8 @@ def settings_panel(active: bool) -> None:
             if spec is not None and spec.params:
                 with st.popover("Shape parameters", width="stretch"):
                     for p in spec.params:
-                        st.slider(p.name, float(p.low), float(p.high), float(p.default), key=f"training_act_{act}_{p.name}",
+                        st.slider(p.name, float(p.low), float(p.high), float(p.default),
+                                  key=f"training_act_{act}_{p.name}",
                                   help=(p.help + (" (starting value; it is learned)" if p.trainable else "")) or None)
             if spec is not None and not getattr(spec, "learns_by_gradient", True):
                 st.caption("⚠️ Its gradient is zero almost everywhere: backpropagation cannot teach this network.")
@@ -181,7 +183,8 @@ def settings_panel(active: bool) -> None:
                                format_func=lambda n: _label(OPTIMIZERS, n))
             st.caption(OPTIMIZER_HELP.get(opt, ""))  # curriculum 9: what each optimizer does
             st.select_slider("Learning rate (peak)", LRS, key="training_lr", format_func=lambda v: f"{v:g}")
-            st.selectbox("Schedule", list(SCHEDULES), key="training_schedule", format_func=lambda n: _label(SCHEDULES, n))
+            st.selectbox("Schedule", list(SCHEDULES), key="training_schedule",
+                         format_func=lambda n: _label(SCHEDULES, n))
         with c3:
             st.markdown("**Data & length**")
             st.select_slider("Batch size", BATCHES, key="training_batch")
@@ -357,7 +360,8 @@ def _confusion_section(preds: np.ndarray, labels: np.ndarray, where: str, versio
     st.markdown(f"**True {CLASS_NAMES[t]}, predicted {CLASS_NAMES[p]}: {len(idx)} images**"
                 + (f" (the first {len(shown)})" if len(idx) > len(shown) else ""))
     if len(shown):
-        st.image(_cached("cell", (version, t, p), lambda: figs.image_grid(images[shown], [f"#{i}" for i in shown])))
+        st.image(_cached("cell", (version, t, p),
+                         lambda: _png(figs.image_grid(images[shown], [f"#{i}" for i in shown]))))
 
 
 def _rerun_here() -> None:
@@ -373,9 +377,9 @@ def _predictions_section(preds: np.ndarray, probs: np.ndarray | None, labels: np
     sample = sample_indices()
     ok = preds[sample] == labels[sample]
     st.markdown(f"##### What it says about 20 test images: {ok.sum()} of 20 right")
-    st.image(_cached("sample", version, lambda: figs.image_grid(
+    st.image(_cached("sample", version, lambda: _png(figs.image_grid(
         images[sample], [SHORT[i] for i in preds[sample]], ok=ok,
-        subtitles=["right" if o else f"true: {SHORT[labels[i]]}" for o, i in zip(ok, sample)])))
+        subtitles=["right" if o else f"true: {SHORT[labels[i]]}" for o, i in zip(ok, sample)]))))
     if probs is None:
         st.caption("The most confident mistakes appear when the run ends (they need the probabilities).")
         return
@@ -387,7 +391,7 @@ def _predictions_section(preds: np.ndarray, probs: np.ndarray | None, labels: np
                                subtitles=[f"{probs[i].max():.0%} sure\ntrue: {SHORT[labels[i]]}" for i in worst])
 
     st.markdown("##### Its most confident mistakes: what it said, how sure, and the truth")
-    st.image(_cached("mistakes", version, mistakes_grid))
+    st.image(_cached("mistakes", version, lambda: _png(mistakes_grid())))
     st.caption("The wrong answers it was surest of: often garments a person would hesitate over too, "
                "sometimes a mislabelled image.")
 
@@ -413,6 +417,17 @@ def _cached(name: str, key, build):
     return cache[name][1]
 
 
+def _png(picture: np.ndarray) -> bytes:
+    """PNG bytes of an RGB picture; st.image then only hashes them on each poll instead of encoding again."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(picture).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def live_view() -> None:
     """Status, progress and curves: polled at 2 Hz while a job is active."""
     job, lv = _job_and_live()
@@ -425,8 +440,9 @@ def live_view() -> None:
     if lv.done:
         status = lv.done.get("status")
         if status == "diverged":
-            st.error(f"💥 **The run diverged** — {lv.done.get('message')}. The steps were so large that the weights "
-                     "blew up (loss → ∞ or NaN). Lower the learning rate, or use a normalization of the inputs.")
+            st.error(f"💥 **The run diverged** — {lv.done.get('message')}. The steps were so large that the "
+                     "weights blew up (loss → ∞ or NaN). Lower the learning rate, or use a normalization of the "
+                     "inputs.")
         elif status == "stopped":
             clicked, ended = st.session_state.get("training_stop_clicked"), job.finished
             after = f" (the job ended {ended - clicked:.2f} s after the click)" if clicked and ended else ""
@@ -438,7 +454,8 @@ def live_view() -> None:
                        "The run is kept in the **Runs** tab.")
     if cfg is not None:
         st.caption(f"This run: {describe_model(cfg)} · {cfg.activation} · {cfg.init} init · "
-                   f"{cfg.optimizer} lr {cfg.lr:g} ({cfg.schedule}) · batch {cfg.batch_size} · dropout {cfg.dropout:g}"
+                   f"{cfg.optimizer} lr {cfg.lr:g} ({cfg.schedule}) · batch {cfg.batch_size} · "
+                   f"dropout {cfg.dropout:g}"
                    f" · {cfg.normalization} inputs · seed {cfg.seed} · on {device()}")
     _progress_line(lv, cfg, job)
     _tiles(lv)
@@ -473,7 +490,7 @@ def idle_view() -> None:
     st.info("Press **▶ Start training**. The curves, the confusion matrix and the network's answers appear here "
             "and update while it learns; the settings above stay usable.")
     st.markdown("##### 20 of the 10,000 test images, with their true class")
-    st.image(_cached("idle", 0, lambda: figs.image_grid(images[sample], [SHORT[i] for i in labels[sample]])))
+    st.image(_cached("idle", 0, lambda: _png(figs.image_grid(images[sample], [SHORT[i] for i in labels[sample]]))))
 
 
 # --------------------------------------------------------------------------- runs, comparison, ensembles
@@ -510,8 +527,8 @@ def runs_view() -> None:
                           key="training_cmp_loss", width="stretch")
         b.vega_lite_chart(figs.curves_chart(series, "accuracy", smoothing, x, title="Accuracy", compare=True),
                           key="training_cmp_acc", width="stretch")
-        st.caption("Solid: train (smoothed); dashed with points: test. Compare at equal time (seconds) as well as at equal "
-                   "epochs: a bigger batch does fewer, cheaper steps per second.")
+        st.caption("Solid: train (smoothed); dashed with points: test. Compare at equal time (seconds) as well as "
+                   "at equal epochs: a bigger batch does fewer, cheaper steps per second.")
 
     st.markdown("##### Keep a run")
     k1, k2, k3 = st.columns([2, 1, 1])
@@ -627,7 +644,8 @@ job = live.current(JOB_KEY)
 other = live.active_elsewhere(JOB_KEY)
 active = bool(job and job.active)
 b1, b2, b3, b4 = st.columns(4)
-b1.button("▶ Start training", key="training_btn_start", type="primary", width="stretch", on_click=_start, args=(data,),
+b1.button("▶ Start training", key="training_btn_start", type="primary", width="stretch", on_click=_start,
+          args=(data,),
           disabled=active or other is not None or cfg is None)
 if active and job.control.paused:
     b2.button("▶ Resume", key="training_btn_resume", width="stretch", on_click=lambda: job.resume())

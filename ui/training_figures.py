@@ -49,7 +49,8 @@ def curves_chart(
             keep = thin(len(tx), budget // 2 if single and smoothing > 0 else budget)  # raw + smoothed share it
             smooth = ema_smooth(ty, smoothing) if smoothing > 0 else ty
             if single and smoothing > 0:
-                rows += [dict(x=float(a), y=float(b), run=label, curve="train (raw)") for a, b in zip(tx[keep], ty[keep])]
+                rows += [dict(x=float(a), y=float(b), run=label, curve="train (raw)")
+                         for a, b in zip(tx[keep], ty[keep])]
             rows += [dict(x=float(a), y=float(b), run=label, curve="train") for a, b in zip(tx[keep], smooth[keep])]
         ex, ey = np.asarray(s[f"test_{x}"]), np.asarray(s[f"test_{metric}"])
         rows += [dict(x=float(a), y=float(b), run=label, curve="test") for a, b in zip(ex, ey)]
