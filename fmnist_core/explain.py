@@ -120,10 +120,15 @@ def features(model: nn.Module, images: torch.Tensor, norm: tuple[float, float], 
 
 
 def calibration_images(test_images: torch.Tensor, n: int = 500, seed: int = 0) -> torch.Tensor:
-    """uint8 (2n, 28, 28): n test photos and n test images turned into drawings as in training."""
+    """uint8 (2n, 28, 28): n test photos and n test images turned into drawings as in training.
+
+    Not mirrored: the bank holds real training photos, whose shoes all point left, so a mirrored
+    shoe really is unlike them (the drawing model still reads most of them).
+    """
     from .outlines import AugmentConfig, augment
 
-    drawn = augment(test_images[n:2 * n].cpu(), torch.Generator().manual_seed(seed), AugmentConfig(mix=(0, 0.2, 0.5, 0.3)))
+    drawn = augment(test_images[n:2 * n].cpu(), torch.Generator().manual_seed(seed),
+                    AugmentConfig(mix=(0, 0.2, 0.5, 0.3), flip_p=0.0))
     return torch.cat([test_images[:n].cpu(), drawn])
 
 
