@@ -152,6 +152,7 @@ def ensure_router() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    # AppTest resets the flag before every run, so a rerun there would drop each button click.
+    if PagesManager.uses_pages_directory and not st.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
