@@ -53,7 +53,8 @@ def input_heatmap(image: np.ndarray, title: str | None = None, height: int = 180
 def saliency_figure(image: np.ndarray, sal: np.ndarray, title: str | None = None, height: int = 180) -> go.Figure:
     """The input in gray with the signed saliency on top: red pushes towards the answer, blue away."""
     s = np.asarray(sal, float)
-    lim = float(np.abs(s).max()) or 1.0
+    # Scale to the 98th percentile, not the maximum: a few extreme pixels would wash the rest out.
+    lim = float(np.percentile(np.abs(s), 98)) or float(np.abs(s).max()) or 1.0
     fig = go.Figure([
         # The garment as a pale grey shape on white, so red and blue stand out on a projector.
         go.Heatmap(z=np.asarray(image), colorscale="gray_r", zmin=0, zmax=255, showscale=False, hoverinfo="skip",
