@@ -29,7 +29,7 @@ RUNS_KEY = "training_runs"
 LIVE_KEY = "training_live"
 MAX_RUNS = 8  # each kept run holds its model and 10,000 x 10 probabilities
 POLL_S = 0.5  # 2 Hz: fast enough to watch, light enough to leave the training thread its core
-EVAL_POLL_S = 1.0  # evaluations come once per epoch (about a second for the MLP)
+EVAL_POLL_S = 2.0  # evaluations come once per epoch (1-2 s for the MLP); each redraw costs the browser CPU
 
 MODELS = {"classic": "Classic MLP 784-256-128-64-10", "mlp": "MLP with my hidden sizes", "cnn": "Small CNN"}
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
@@ -286,28 +286,35 @@ def _progress_line(lv: LiveRun, cfg: TrainConfig | None, job) -> None:
     st.progress(min(max(p, 0.0), 1.0), text=text)
 
 
-def _tiles(lv: LiveRun) -> None:
+def _stats_line(lv: LiveRun) -> None:
+    """The latest numbers in one line (one element: cheaper to redraw twice a second than four tiles)."""
     tp = lv.test_points
     lp = lv.last_progress or lv.last_epoch or {}
-    c = st.columns(4)
-    c[0].metric("Train loss", f"{lp['train_loss']:.3f}" if "train_loss" in lp else "–",
-                help="Average cross-entropy on the batches of the current epoch (dropout on).")
-    c[1].metric("Train accuracy", f"{lp['train_accuracy']:.1%}" if "train_accuracy" in lp else "–")
-    last = tp[-1]["test_accuracy"] if tp else None
-    delta = f"{(tp[-1]['test_accuracy'] - tp[-2]['test_accuracy']) * 100:+.1f} pts" if len(tp) > 1 else None
-    c[2].metric("Test accuracy", f"{last:.1%}" if last is not None else "–", delta=delta,
-                help="On the 10,000 test images the network never trains on, after each epoch.")
-    best = max(tp, key=lambda e: e["test_accuracy"]) if tp else None
-    c[3].metric("Best test accuracy", f"{best['test_accuracy']:.1%}" if best else "–",
-                help=f"Reached after {best['elapsed']:.0f} s of training." if best else None)
+    parts = []
+    if "train_loss" in lp:
+        parts.append(f"train loss **{lp['train_loss']:.3f}**")
+        parts.append(f"train accuracy **{lp['train_accuracy']:.1%}**")
+    if tp:
+        delta = f" ({(tp[-1]['test_accuracy'] - tp[-2]['test_accuracy']) * 100:+.1f} points)" if len(tp) > 1 else ""
+        parts.append(f"test accuracy **{tp[-1]['test_accuracy']:.1%}**{delta}")
+        best = max(tp, key=lambda e: e["test_accuracy"])
+        parts.append(f"best {best['test_accuracy']:.1%} after {best['elapsed']:.0f} s")
+    st.markdown("##### " + " · ".join(parts) if parts else "##### waiting for the first steps…")
 
 
-def _curves(lv: LiveRun, job_id: int) -> None:
+def curve_controls() -> tuple[float, str]:
+    """Smoothing and x axis of the live curves (outside the polled view: moving them redraws the page once)."""
     o1, o2, _ = st.columns([2, 1, 2])
     smoothing = o1.slider("Smoothing (like TensorBoard's)", 0.0, 0.99, 0.6, 0.01, key="training_smoothing",
                           help="An exponential moving average of the noisy train curve; 0 shows it raw.")
     x = o2.radio("x axis", ["epoch", "elapsed"], key="training_x", horizontal=True,
                  format_func={"epoch": "epochs", "elapsed": "seconds"}.get)
+    return smoothing, x
+
+
+def _curves(lv: LiveRun, job_id: int) -> None:
+    smoothing = st.session_state.get("training_smoothing", 0.6)
+    x = st.session_state.get("training_x", "epoch")
     key = (job_id, lv.n, smoothing, x)
     s = _cached("series", (job_id, lv.n), lv.series)
     c1, c2 = st.columns(2)
@@ -317,9 +324,6 @@ def _curves(lv: LiveRun, job_id: int) -> None:
     c2.vega_lite_chart(_cached("acc", key, lambda: figs.curves_chart([("this run", s)], "accuracy", smoothing, x,
                                                                      title="Accuracy")),
                        key="training_acc_chart", width="stretch")
-    st.caption("The **train** curve is measured on the batches the network is learning from (with dropout on); "
-               "the **test** points on 10,000 images it never sees. Train keeps improving while test stalls or "
-               "gets worse: the network is starting to **overfit** (memorize instead of generalize).")
 
 
 def _confusion_section(preds: np.ndarray, labels: np.ndarray, where: str, version) -> None:
@@ -428,13 +432,12 @@ def _png(picture: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def live_view() -> None:
-    """Status, progress and curves: polled at 2 Hz while a job is active."""
+def run_header() -> None:
+    """What this run is and how it ended (drawn by full runs: it changes only at the start and the end)."""
     job, lv = _job_and_live()
     if job is None:
         return
     cfg = st.session_state.get("training_job_cfg")
-    live.queue_notice(job)
     if job.state == "failed":
         st.error(f"The run failed: {job.error}")
     if lv.done:
@@ -455,14 +458,22 @@ def live_view() -> None:
     if cfg is not None:
         st.caption(f"This run: {describe_model(cfg)} · {cfg.activation} · {cfg.init} init · "
                    f"{cfg.optimizer} lr {cfg.lr:g} ({cfg.schedule}) · batch {cfg.batch_size} · "
-                   f"dropout {cfg.dropout:g}"
-                   f" · {cfg.normalization} inputs · seed {cfg.seed} · on {device()}")
-    _progress_line(lv, cfg, job)
-    _tiles(lv)
-    _curves(lv, job.id)
+                   f"dropout {cfg.dropout:g} · {cfg.normalization} inputs · seed {cfg.seed} · on {device()}")
+    curve_controls()
+
+
+def live_view() -> None:
+    """Progress, the latest numbers and the curves: polled at 2 Hz while a job is active."""
+    job, lv = _job_and_live()
+    if job is None:
+        return
     if not job.active and st.session_state.get("training_polling"):
         record_if_ended(job)
-        st.rerun()  # a full run: stops the polling and shows the run in the Runs tab
+        st.rerun()  # a full run: stops the polling, says how the run ended, shows it in the Runs tab
+    live.queue_notice(job)
+    _progress_line(lv, st.session_state.get("training_job_cfg"), job)
+    _stats_line(lv)
+    _curves(lv, job.id)
 
 
 def eval_view() -> None:
@@ -664,7 +675,12 @@ st.session_state["training_polling"] = active
 n_runs = len(st.session_state.get(RUNS_KEY, []))
 tab_live, tab_runs = st.tabs(["📈 Live training", f"🗂️ Runs, comparison & ensembles ({n_runs})"])
 with tab_live:
+    run_header()
     st.fragment(live_view, run_every=POLL_S if active else None)()
+    if job is not None:
+        st.caption("The **train** curve is measured on the batches the network is learning from (with dropout on); "
+                   "the **test** points on 10,000 images it never sees. Train keeps improving while test stalls or "
+                   "gets worse: the network is starting to **overfit** (memorize instead of generalize).")
     st.fragment(eval_view, run_every=EVAL_POLL_S if active else None)()
 with tab_runs:
     runs_view()

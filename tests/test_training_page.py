@@ -107,6 +107,11 @@ def _watch_then_stop(at: AppTest, job) -> None:
     assert vega(at, "Per class") is not None and len(at.image) >= 2  # cell images + the 20 answers
     assert any("Confusion matrix after epoch" in m.value for m in at.markdown)
 
+    at.button(key="training_btn_pause").click().run()
+    assert job.control.paused and any("Paused" in p.proto.text for p in at.get("progress"))
+    at.button(key="training_btn_resume").click().run()
+    assert not job.control.paused
+
     at.button(key="training_btn_stop").click().run()
     assert job.wait(10), "the job did not end after Stop"
     poll_until(at, lambda a: any("Stopped" in w.value for w in a.warning))
@@ -127,6 +132,9 @@ def test_a_diverging_run_stops_with_a_clear_message():
     assert job.result.status == "diverged"
     assert any("Lower the learning rate" in e.value for e in at.error)
     assert at.session_state["training_runs"][0].can_ensemble is False
+    at.button(key="training_btn_reset").click().run()  # back to the idle view; the run stays kept
+    assert "training_job" not in at.session_state and any("Press **▶ Start" in i.value for i in at.info)
+    assert len(at.session_state["training_runs"]) == 1
 
 
 @pytest.fixture(scope="module")
