@@ -150,9 +150,12 @@ def ensure_router() -> None:
     so a shared link such as /activations?... opened first would run the page alone (no sidebar,
     no thread setting, narrow layout). Switch that off and rerun: the rerun goes through app.py.
     """
+    from streamlit.runtime import Runtime
     from streamlit.runtime.pages_manager import PagesManager
 
-    # AppTest resets the flag before every run, so a rerun there would drop each button click.
-    if PagesManager.uses_pages_directory and not st.get_option("global.appTest"):
+    # AppTest (whose runtime is a mock) resets the flag before every run, so a rerun there would
+    # drop each button click; only a real server needs the switch.
+    real_server = Runtime.exists() and type(Runtime.instance()) is Runtime
+    if PagesManager.uses_pages_directory and real_server:
         PagesManager.uses_pages_directory = False
         st.rerun()
