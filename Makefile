@@ -24,6 +24,9 @@ test: $(VENV)/.stamp
 
 bench: $(VENV)/.stamp
 	$(PY) bench/trainer_vs_tutorial.py
+	$(PY) bench/growth_grid.py
+	$(PY) bench/sketch_latency.py
+	$(PY) bench/init_views.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -14,7 +14,9 @@ from fmnist_core.checkpoint import CheckpointError, load_checkpoint
 from fmnist_core.fashion import CLASS_NAMES
 from fmnist_core.runs import list_saved_runs, runs_dir
 from ui import sketch_figures as figs
-from ui.common import bind_url, dataset, show_url_notes, write_url
+from ui.common import bind_url, dataset, ensure_router, show_url_notes, write_url
+
+ensure_router()
 
 # --------------------------------------------------------------------------- cached resources
 
