@@ -292,14 +292,16 @@ def _stats_line(lv: LiveRun) -> None:
     lp = lv.last_progress or lv.last_epoch or {}
     parts = []
     if "train_loss" in lp:
-        parts.append(f"train loss **{lp['train_loss']:.3f}**")
-        parts.append(f"train accuracy **{lp['train_accuracy']:.1%}**")
+        parts.append(f"loss {lp['train_loss']:.3f}")
+        parts.append(f"train {lp['train_accuracy']:.1%}")
     if tp:
-        delta = f" ({(tp[-1]['test_accuracy'] - tp[-2]['test_accuracy']) * 100:+.1f} points)" if len(tp) > 1 else ""
-        parts.append(f"test accuracy **{tp[-1]['test_accuracy']:.1%}**{delta}")
+        d = (tp[-1]["test_accuracy"] - tp[-2]["test_accuracy"]) * 100 if len(tp) > 1 else 0.0
+        parts.append(f"test {tp[-1]['test_accuracy']:.1%}" + (f" ({d:+.1f} pt)" if abs(d) >= 0.05 else ""))
         best = max(tp, key=lambda e: e["test_accuracy"])
-        parts.append(f"best {best['test_accuracy']:.1%} after {best['elapsed']:.0f} s")
-    st.markdown("##### " + " · ".join(parts) if parts else "##### waiting for the first steps…")
+        parts.append(f"best {best['test_accuracy']:.1%} at {best['elapsed']:.0f} s")
+    st.subheader(" · ".join(parts) if parts else "waiting for the first steps…", anchor=False,
+                 help="Loss and accuracy on this epoch's training batches so far (dropout on), and on the 10,000 "
+                      "test images after each epoch.")
 
 
 def curve_controls() -> tuple[float, str]:

@@ -28,7 +28,7 @@ def curves_chart(
     metric: str = "loss",
     smoothing: float = 0.6,
     x: str = "epoch",
-    height: int = 280,
+    height: int = 300,
     title: str | None = None,
     compare: bool | None = None,
 ) -> dict:
