@@ -136,8 +136,9 @@ def write_url(prefix: str, schema: Mapping[str, Any]) -> dict[str, str]:
 
 def show_url_notes(notes: list[str]) -> None:
     if len(notes) > 2:  # a mangled link: one message, not a stack of toasts over the page
-        st.toast(f"{len(notes)} settings in the link could not be used as given; the defaults or "
-                 "nearest allowed values are used instead.", icon="🔗")
+        st.toast(f"**{len(notes)} settings in the link could not be used as given**; the defaults or "
+                 "nearest allowed values are used instead:  \n" + "  \n".join(f"• {n}" for n in notes),
+                 icon="🔗")
         return
     for n in notes:
         st.toast(n, icon="🔗")
