@@ -10,8 +10,8 @@ from fmnist_core import metrics
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.fashion import CLASS_NAMES, NORMALIZATIONS
 from fmnist_core.models import CLASSIC_HIDDEN
-from fmnist_core.runs import (LiveRun, RunRecord, describe_model, history_csv, history_series, list_saved_runs,
-                              parse_hidden_sizes, runs_dir, save_run)
+from fmnist_core.runs import (LiveRun, RunRecord, default_name, describe_model, history_csv, history_series,
+                              list_saved_runs, parse_hidden_sizes, runs_dir, save_run)
 from fmnist_core.train import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, train
 from fmnist_core.url_state import Choice, Float, Int
 from fmnist_core.weight_init import INITS
@@ -246,10 +246,8 @@ def record_if_ended(job) -> RunRecord | None:
     runs: list[RunRecord] = st.session_state.setdefault(RUNS_KEY, [])
     if any(r.run_id == job.id for r in runs):
         return None
-    rec = RunRecord.from_result(job.result, run_id=job.id,
-                                name=f"#{len(runs) + 1 + st.session_state.get('training_dropped', 0)} "
-                                     f"{describe_model(job.result.config)} · {job.result.config.activation} · "
-                                     f"{job.result.config.optimizer} {job.result.config.lr:g}")
+    number = len(runs) + 1 + st.session_state.get("training_dropped", 0)
+    rec = RunRecord.from_result(job.result, run_id=job.id, name=default_name(number, job.result.config))
     runs.append(rec)
     if len(runs) > MAX_RUNS:
         old = runs.pop(0)
@@ -581,8 +579,12 @@ def ensemble_view(runs: list[RunRecord]) -> None:
         return
     names = [r.name for r in usable]
     ss = st.session_state
+    # New runs join the ensemble by themselves (up to 5 members); forgotten ones leave it.
+    known = ss.get("training_ens_known", [])
     picked = [n for n in ss.get("training_ens_members", names[-3:]) if n in names]
-    ss["training_ens_members"] = picked if len(picked) >= 2 else names[-3:]
+    picked += [n for n in names if n not in known and n not in picked]
+    ss["training_ens_members"] = picked[-5:] if len(picked) >= 2 else names[-3:]
+    ss["training_ens_known"] = names
     members = st.multiselect("Members", names, key="training_ens_members")
     if len(members) < 2:
         st.caption("Pick at least two members.")

@@ -264,13 +264,13 @@ def ensemble_chart(member_names: Sequence[str], member_accuracies: Sequence[floa
     lo = max(0.0, np.floor((min(accs) - 0.02) * 100) / 100)
     hi = min(1.0, max(accs) + 0.015)
     y = dict(field="name", type="nominal", sort=names, title=None, axis=dict(labelFontSize=13, labelLimit=420))
-    x = dict(field="acc", type="quantitative", scale=dict(domain=[lo, hi], zero=False, clamp=True),
+    x = dict(field="acc", type="quantitative", scale=dict(domain=[lo, hi], zero=False),
              axis=dict(format=".1%", labelFontSize=12), title=f"test accuracy (the axis starts at {lo:.0%})")
     spec = dict(
-        data=dict(values=rows), height=34 * len(names),
+        data=dict(values=rows), height=dict(step=36),
         encoding=dict(y=y, x=x),
         layer=[
-            dict(mark=dict(type="bar", clip=True),
+            dict(mark=dict(type="bar", clip=True, height=dict(band=0.8)),
                  encoding=dict(color=dict(field="kind", type="nominal", legend=None,
                                           scale=dict(domain=["member", "ensemble"], range=["#9aa5b1", OK_COLOR])),
                                tooltip=[dict(field="name"), dict(field="acc", format=".2%")])),
