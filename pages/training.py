@@ -601,8 +601,9 @@ def ensemble_view(runs: list[RunRecord]) -> None:
                        key="training_ens_bars", width="stretch")
     view = st.radio("Show", ["counts", "row %"], key="training_ens_view", horizontal=True,
                     format_func={"counts": "counts", "row %": "row-normalized"}.get)
-    if ss.get("training_ens_member") not in members:
-        ss["training_ens_member"] = members[best_i]  # the best member, the one to beat
+    if ss.get("training_ens_member") not in members or ss.get("training_ens_for") != members:
+        ss["training_ens_member"] = members[best_i]  # the best member: the one to beat
+    ss["training_ens_for"] = list(members)
     member = st.selectbox("Compare with member", members, key="training_ens_member")
     a, b = st.columns(2)
     a.vega_lite_chart(figs.confusion_chart(ens["confusion"], CLASS_NAMES, view == "row %", height=380,
@@ -611,7 +612,8 @@ def ensemble_view(runs: list[RunRecord]) -> None:
     m = by_name[member]
     a_m = metrics.accuracy(labels, m.predictions)
     b.vega_lite_chart(figs.confusion_chart(metrics.confusion_matrix(labels, m.predictions), CLASS_NAMES,
-                                           view == "row %", height=380, title=f"{member} · {a_m:.2%}"),
+                                           view == "row %", height=380,
+                                           title=f"Member {member.split(' ')[0]} · {a_m:.2%}"),
                       key="training_ens_member_cm", width="stretch")
     st.caption("Networks trained from different seeds or settings make partly different mistakes; averaging their "
                "probabilities cancels some of them, so the ensemble is usually right more often than any member.")
