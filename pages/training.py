@@ -22,7 +22,7 @@ except ImportError:  # an older registry without parameters
     INIT_PARAMS = {}
 from ui import live
 from ui import training_figures as figs
-from ui.common import bind_url, dataset, device, require_dataset, show_url_notes, write_url
+from ui.common import bind_url, dataset, device, ensure_router, require_dataset, show_url_notes, write_url
 
 JOB_KEY = "training_job"
 RUNS_KEY = "training_runs"
@@ -635,16 +635,7 @@ def saved_list() -> None:
 
 # --------------------------------------------------------------------------- page
 
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
-
-if PagesManager.uses_pages_directory and not st.get_option("global.appTest"):
-    # Opened straight at /training on a fresh server, Streamlit runs this file in its legacy pages/
-    # mode, without app.py: no router, no wide layout, no one-thread setting for torch. Switch the
-    # process to st.navigation mode and rerun through the router. (AppTest resets the flag before
-    # every run and runs pages this way by design: leave it be there.)
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
+ensure_router()
 st.title("👕 Train on Fashion-MNIST")
 st.markdown(
     "Press **Start** and watch a network learn ten kinds of garments. Each step takes a batch of training images, "

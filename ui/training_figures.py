@@ -138,9 +138,10 @@ def confusion_chart(
             dict(params=[dict(name="cell", select=dict(type="point", fields=["t", "p"]))],
                  mark=dict(type="rect", cursor="pointer", stroke="white", strokeWidth=1),
                  encoding=dict(
-                     # White at 0; a square-root scale so that a few dozen confusions already show.
-                     color=dict(field="v", type="quantitative", legend=None,
-                                scale=dict(type="sqrt", domain=[0, vmax], range=["#ffffff", "#08519c"])),
+                     # Empty cells white; a square-root scale so that a few dozen confusions already show.
+                     color=dict(condition=dict(test="datum.n == 0", value="#ffffff"), field="v",
+                                type="quantitative", legend=None,
+                                scale=dict(type="sqrt", domain=[0, vmax], range=["#eef5fc", "#08519c"])),
                      tooltip=[dict(field="true", title="true class"), dict(field="pred", title="predicted"),
                               dict(field="n", title="images"), dict(field="share", title="share of the row",
                                                                      format=".1%")])),
