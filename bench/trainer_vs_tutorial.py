@@ -99,7 +99,10 @@ def main() -> None:
             "tutorial_time_to_875": first_time(tut, TARGET), "ours_time_to_875": first_time(o30, TARGET),
         }
         row["epoch_speedup"] = row["tutorial_s_per_epoch"] / row["ours_s_per_epoch"]
-        row["time_to_875_ratio"] = row["ours_time_to_875"] / row["tutorial_time_to_875"]
+        # A tutorial run that never reached the target within its time gives an upper bound.
+        tut_t = row["tutorial_time_to_875"]
+        row["time_to_875_ratio"] = row["ours_time_to_875"] / (tut_t if tut_t != float("inf") else tut[-1][0])
+        row["tutorial_reached_875"] = float(tut_t != float("inf"))
         rows.append(row)
         print(f"repeat {r}: " + json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
@@ -108,8 +111,10 @@ def main() -> None:
           f"-> {med['epoch_speedup']:.1f}x faster per epoch")
     print(f"  test accuracy within 30 s: tutorial {med['tutorial_acc_30s']:.4f}, ours {med['ours_acc_30s']:.4f}")
     print(f"  test accuracy within 60 s: tutorial {med['tutorial_acc_60s']:.4f}, ours {med['ours_acc_60s']:.4f}")
-    print(f"  time to {TARGET:.1%}: tutorial {med['tutorial_time_to_875']:.1f} s, ours {med['ours_time_to_875']:.1f} s "
-          f"-> ratio {med['time_to_875_ratio']:.2f} (target <= 0.33)")
+    reached = int(sum(r["tutorial_reached_875"] for r in rows))
+    print(f"  time to {TARGET:.1%}: tutorial {med['tutorial_time_to_875']:.1f} s (reached in {reached} of {len(rows)} "
+          f"repeats), ours {med['ours_time_to_875']:.1f} s -> ratio {med['time_to_875_ratio']:.2f} (target <= 0.33; "
+          f"a repeat where the tutorial never reached it counts its whole run as an upper bound)")
     print(json.dumps({"medians": med}))
 
 
