@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .train import TrainControl
 
-HEARTBEAT_TIMEOUT = 6.0  # seconds without a page heartbeat before a job is ended
+HEARTBEAT_TIMEOUT = 8.0  # s without a page heartbeat before a job ends: a page under load beats every ~3 s
 
 
 def default_max_running() -> int:

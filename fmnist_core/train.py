@@ -36,6 +36,7 @@ class TrainConfig:
     activation_params: tuple[tuple[str, float], ...] = ()  # as pairs, so the config stays hashable
     dropout: float = 0.2
     init: str = "default"
+    init_params: tuple[tuple[str, float], ...] = ()  # e.g. (("std", 0.01),) for "normal"
     optimizer: str = "adam"
     lr: float = 3e-3  # peak lr for one-cycle/cosine; Adam 3e-3 is the classic MLP recipe
     momentum: float = 0.9  # "momentum" optimizer only
@@ -60,6 +61,7 @@ class TrainConfig:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         d["activation_params"] = dict(self.activation_params)
+        d["init_params"] = dict(self.init_params)
         return d
 
     @staticmethod
@@ -67,9 +69,10 @@ class TrainConfig:
         d = dict(d)
         if "hidden" in d:
             d["hidden"] = tuple(int(h) for h in d["hidden"])
-        if "activation_params" in d:
-            ap = d["activation_params"]
-            d["activation_params"] = tuple(sorted(ap.items())) if isinstance(ap, dict) else tuple(ap)
+        for name in ("activation_params", "init_params"):
+            if name in d:
+                ap = d[name]
+                d[name] = tuple(sorted(ap.items())) if isinstance(ap, dict) else tuple(tuple(p) for p in ap)
         known = {f for f in TrainConfig.__dataclass_fields__}
         return TrainConfig(**{k: v for k, v in d.items() if k in known})
 
@@ -247,7 +250,7 @@ def train(
     emit = on_event or (lambda e: None)
     if model is None:
         model = build_model(cfg.model, cfg.hidden, cfg.activation, cfg.dropout, dict(cfg.activation_params))
-        apply_init(model, cfg.init, seed=cfg.seed)
+        apply_init(model, cfg.init, seed=cfg.seed, **dict(cfg.init_params))
     model.to(device)
     channels_last = cfg.channels_last and cfg.model == "cnn"
     if channels_last:
@@ -345,7 +348,7 @@ def train(
                 te = test_eval()
                 ev.update(test_loss=te["loss"], test_accuracy=te["accuracy"])
                 history.append(ev)
-                emit({**ev, "predictions": te["predictions"]})
+                emit({**ev, "predictions": te["predictions"], "probabilities": te["probabilities"]})
             else:
                 history.append(ev)
                 emit(ev)
@@ -367,7 +370,7 @@ def train(
     done_ev.update(status=status, message=message, test_loss=final["loss"], test_accuracy=final["accuracy"],
                    train_seconds=train_seconds)
     history.append(done_ev)
-    emit({**done_ev, "predictions": final["predictions"]})
+    emit({**done_ev, "predictions": final["predictions"], "probabilities": final["probabilities"]})
     return result
 
 
