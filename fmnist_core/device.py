@@ -54,7 +54,7 @@ def choose_threads(beside_server: bool) -> int:
         busy = os.getloadavg()[0]
     except (OSError, AttributeError):
         busy = 0.0
-    return max(1, min(cores, int(cores - busy + 0.5)))
+    return max(1, min(cores, int(cores - busy + 0.75)))
 
 
 def set_threads(beside_server: bool) -> int:
