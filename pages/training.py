@@ -127,10 +127,13 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
     act = ss["training_activation"]
     params = tuple(sorted((p.name, float(ss.get(f"training_act_{act}_{p.name}", p.default)))
                           for p in getattr(ACTIVATIONS.get(act), "params", ())))
+    init = ss["training_init"]
+    init_params = tuple(sorted((q.name, float(ss.get(f"training_init_{init}_{q.name}", q.default)))
+                               for q in INIT_PARAMS.get(init, ())))
     by_time = ss["training_until"] == "time"
     cfg = TrainConfig(
         model="cnn" if model == "cnn" else "mlp", hidden=hidden, activation=act, activation_params=params,
-        dropout=float(ss["training_dropout"]), init=ss["training_init"], optimizer=ss["training_optimizer"],
+        dropout=float(ss["training_dropout"]), init=init, init_params=init_params, optimizer=ss["training_optimizer"],
         lr=float(ss["training_lr"]), schedule=ss["training_schedule"], batch_size=int(ss["training_batch"]),
         # With a budget the schedule follows the clock; the epoch count is only a ceiling.
         epochs=1000 if by_time else int(ss["training_epochs"]),
@@ -175,8 +178,11 @@ def settings_panel(active: bool) -> None:
             init = st.selectbox("Initializer", list(INITS), key="training_init", format_func=lambda n: _label(INITS, n))
             init_params = INIT_PARAMS.get(init, ())
             if init_params:
-                st.caption("With " + ", ".join(f"{q.name} = {q.default:g}" for q in init_params)
-                           + " (page 3 varies it).")
+                with st.popover("Initializer parameters", width="stretch"):
+                    for q in init_params:
+                        st.number_input(q.name, float(q.low), float(q.high), float(q.default),
+                                        format="%g", key=f"training_init_{init}_{q.name}",
+                                        help="page 3 shows what this does to each layer")
         with c2:
             st.markdown("**Optimizer**")
             opt = st.selectbox("Optimizer", list(OPTIMIZERS), key="training_optimizer",

@@ -137,6 +137,20 @@ def test_a_diverging_run_stops_with_a_clear_message():
     assert len(at.session_state["training_runs"]) == 1
 
 
+def test_initializer_parameters_reach_the_trainer():
+    at = open_training({"budget": "2"})
+    at.selectbox(key="training_init").set_value("normal").run()
+    at.number_input(key="training_init_normal_std").set_value(0.05).run()
+    assert not at.exception
+    at.button(key="training_btn_start").click().run()
+    job = at.session_state["training_job"]
+    job.wait(60)
+    cfg = job.result.config
+    assert cfg.init == "normal" and dict(cfg.init_params) == {"std": 0.05}
+    first = job.result.model.net[0].weight  # trained 2 s from N(0, 0.05): still near that scale
+    assert 0.03 < float(first.detach().std()) < 0.08  # PyTorch's default here is ~0.02
+
+
 @pytest.fixture(scope="module")
 def two_real_runs(fmnist):
     """Two short real runs on the full data (different seeds), as the page keeps them."""
