@@ -8,10 +8,11 @@ HEADLESS ?= false  # true on a server without a desktop: no browser is opened
 
 .PHONY: run test test-fast bench venv clean
 
-$(VENV)/.stamp: requirements.txt requirements-dev.txt
+$(VENV)/.stamp: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .  # the project itself, editable: no sys.path edits anywhere
 	touch $@
 
 venv: $(VENV)/.stamp

@@ -21,7 +21,8 @@ from torch import nn
 
 from .activations import ACTIVATIONS
 from .models import MLP
-from .train import TrainControl, make_optimizer, TrainConfig
+from .loop import TrainControl
+from .optim import make_optimizer
 from .weight_init import INITS, apply_init, weight_std
 
 MAX_DEPTH = 10
@@ -490,7 +491,7 @@ def train_one(model: nn.Module, data: DiagData, cfg: CompareConfig, emit: Callab
               control: TrainControl, run: int = 0, init: str = "") -> dict:
     """Train `model` for `cfg.budget` seconds; emits progress events; returns the run's summary."""
     dev = data.y_train.device
-    opt = make_optimizer(TrainConfig(optimizer=cfg.optimizer, lr=cfg.lr), model.parameters())
+    opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(data.y_train)
     step, t0, paused = 0, time.perf_counter(), 0.0

@@ -14,7 +14,7 @@ import time
 import traceback
 from typing import Any, Callable
 
-from .train import TrainControl
+from .loop import TrainControl
 
 HEARTBEAT_TIMEOUT = 8.0  # s without a page heartbeat before a job ends: a page under load beats every ~3 s
 

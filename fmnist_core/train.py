@@ -9,8 +9,6 @@ import argparse
 import json
 import math
 import sys
-import threading
-import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
@@ -20,12 +18,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .fashion import FashionMNIST, normalization_stats, normalize
+from .loop import Loop, TrainControl
 from .models import CLASSIC_HIDDEN, build_model, count_parameters
+from .optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_lr
 from .weight_init import apply_init
 
-OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adagrad": "Adagrad", "adam": "Adam"}
-SCHEDULES = {"constant": "constant", "onecycle": "one-cycle (warm up, then anneal to 0)",
-             "cosine": "cosine decay to 0"}
+__all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "train", "evaluate", "lr_at",
+           "config_optimizer", "data_normalization", "main"]
 
 
 @dataclass(frozen=True)
@@ -84,55 +83,6 @@ RECIPES = {
 }
 
 
-class TrainControl:
-    """Thread-safe stop / pause / heartbeat shared by a trainer and whoever watches it."""
-
-    def __init__(self, heartbeat_timeout: float | None = None):
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self.heartbeat_timeout = heartbeat_timeout
-        self.last_beat = time.monotonic()
-        self.stop_reason = ""
-
-    def request_stop(self, reason: str = "stopped by the user") -> None:
-        if not self._stop.is_set():
-            self.stop_reason = reason
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def beat(self) -> None:
-        self.last_beat = time.monotonic()
-
-    def should_stop(self) -> bool:
-        if self._stop.is_set():
-            return True
-        if self.heartbeat_timeout and time.monotonic() - self.last_beat > self.heartbeat_timeout:
-            self.request_stop("the page was closed (no heartbeat)")
-            return True
-        return False
-
-    def wait_while_paused(self) -> float:
-        """Block while paused; returns the seconds spent paused."""
-        if self._running.is_set():
-            return 0.0
-        t0 = time.monotonic()
-        while not self._running.wait(0.1):
-            if self.should_stop():
-                break
-        return time.monotonic() - t0
-
-
 @dataclass
 class TrainResult:
     status: str  # finished | budget | stopped | diverged
@@ -160,32 +110,14 @@ class TrainResult:
         }
 
 
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    params = [p for p in params if p.requires_grad]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "momentum":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adagrad":
-        return torch.optim.Adagrad(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+def config_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    """The optimizer a config names, with its learning rate, weight decay and momentum."""
+    return make_optimizer(cfg.optimizer, params, cfg.lr, cfg.weight_decay, momentum=cfg.momentum)
 
 
 def lr_at(cfg: TrainConfig, progress: float) -> float:
     """Learning rate at `progress` in [0, 1] of the run."""
-    p = min(max(progress, 0.0), 1.0)
-    if cfg.schedule == "constant":
-        return cfg.lr
-    if cfg.schedule == "cosine":
-        return cfg.lr * 0.5 * (1 + math.cos(math.pi * p))
-    if cfg.schedule == "onecycle":
-        w = cfg.warmup
-        if p < w:
-            return cfg.lr * (0.1 + 0.9 * p / w)
-        return cfg.lr * max(0.0, (1 - p) / (1 - w))
-    raise ValueError(f"unknown schedule {cfg.schedule!r}; choose from {', '.join(SCHEDULES)}")
+    return schedule_lr(cfg.schedule, cfg.lr, progress, cfg.warmup)
 
 
 def _amp_enabled(cfg: TrainConfig, device: torch.device) -> bool:
@@ -246,8 +178,7 @@ def train(
     """Train on `data` (on its device); events are plain dicts (see README, 'Trainer events')."""
     device = data.device
     torch.manual_seed(cfg.seed)
-    control = control or TrainControl()
-    emit = on_event or (lambda e: None)
+    emit = on_event
     if model is None:
         model = build_model(cfg.model, cfg.hidden, cfg.activation, cfg.dropout, dict(cfg.activation_params))
         apply_init(model, cfg.init, seed=cfg.seed, **dict(cfg.init_params))
@@ -256,104 +187,70 @@ def train(
     if channels_last:
         model.to(memory_format=torch.channels_last)
     model.train()
-    opt = make_optimizer(cfg, model.parameters())
+    opt = config_optimizer(cfg, model.parameters())
     amp = _amp_enabled(cfg, device)
     norm = data_normalization(data, cfg.normalization)
     images, labels = data.train_images, data.train_labels
     n, bs = len(images), cfg.batch_size
     steps_per_epoch = math.ceil(n / bs)
-    total_steps = cfg.epochs * steps_per_epoch
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    check_every = 1 if device.type == "cpu" else cfg.event_every  # finiteness check syncs a GPU
-
-    history: list[dict] = []
-    status, message = "finished", ""
-    step, epoch = 0, 0
-    t_start = time.perf_counter()
-    paused_total = 0.0
+    loop = Loop(cfg.epochs * steps_per_epoch, control, cfg.time_budget, emit, steps_per_epoch,
+                check_every=1 if device.type == "cpu" else cfg.event_every)  # a finiteness check syncs a GPU
     loss_sum = torch.zeros((), device=device)
     correct_sum = torch.zeros((), device=device, dtype=torch.long)
     seen = 0
-    last_event_t, last_event_seen = t_start, 0
-
-    def elapsed() -> float:
-        return time.perf_counter() - t_start - paused_total
-
-    def progress() -> float:
-        p = step / total_steps
-        if cfg.time_budget:
-            p = max(p, elapsed() / cfg.time_budget)
-        return p
-
-    def base_event(kind: str) -> dict:
-        return {"kind": kind, "step": step, "epoch": step / steps_per_epoch, "elapsed": elapsed(),
-                "lr": opt.param_groups[0]["lr"], "progress": min(progress(), 1.0)}
+    last_event_t, last_event_seen = loop.elapsed(), 0
+    perm = None
 
     def test_eval() -> dict:
         ev = evaluate(model, data.test_images, data.test_labels, norm, amp=amp, channels_last=channels_last)
         model.train()
         return ev
 
-    done = False
-    while not done and epoch < cfg.epochs:
-        perm = torch.randperm(n, device=device, generator=gen)
-        for i in range(steps_per_epoch):
-            if control.should_stop():
-                status, message = "stopped", control.stop_reason or "stopped"
-                done = True
-                break
-            paused_total += control.wait_while_paused()
-            if cfg.time_budget and elapsed() >= cfg.time_budget:
-                status, message = "budget", f"time budget of {cfg.time_budget:g} s used"
-                done = True
-                break
-            idx = perm[i * bs:(i + 1) * bs]
-            x = normalize(images[idx], *norm)  # (B, 1, 28, 28)
-            if channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            y = labels[idx]
-            for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, progress())
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            loss_sum += loss.detach() * len(y)
-            correct_sum += (logits.argmax(1) == y).sum()
-            seen += len(y)
-            if step % check_every == 0 and not torch.isfinite(loss_sum):
-                status = "diverged"
-                message = (f"diverged at epoch {epoch + 1}, step {step}: the loss became "
-                           f"{'NaN' if torch.isnan(loss_sum) else 'infinite'} (lower the learning rate)")
-                done = True
-                break
-            if step % cfg.event_every == 0:
-                now = time.perf_counter()
-                ev = base_event("progress")
-                ev.update(train_loss=(loss_sum / seen).item(), train_accuracy=correct_sum.item() / seen,
-                          images_per_sec=(seen - last_event_seen) / max(now - last_event_t, 1e-9))
-                last_event_t, last_event_seen = now, seen
-                history.append(ev)
-                emit(ev)
-        else:
-            epoch += 1
-            ev = base_event("epoch")
-            ev.update(train_loss=(loss_sum / max(seen, 1)).item(), train_accuracy=correct_sum.item() / max(seen, 1))
+    for step in loop.steps():
+        i = step % steps_per_epoch
+        if i == 0:
+            perm = torch.randperm(n, device=device, generator=gen)
+        idx = perm[i * bs:(i + 1) * bs]
+        x = normalize(images[idx], *norm)  # (B, 1, 28, 28)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = labels[idx]
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, loop.progress())
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.detach() * len(y)
+        correct_sum += (logits.argmax(1) == y).sum()
+        seen += len(y)
+        if not loop.after_step(loss_sum):
+            break
+        lr = opt.param_groups[0]["lr"]
+        if loop.step % cfg.event_every == 0:
+            now = loop.elapsed()
+            loop.event("progress", lr=lr, train_loss=(loss_sum / seen).item(),
+                       train_accuracy=correct_sum.item() / seen,
+                       images_per_sec=(seen - last_event_seen) / max(now - last_event_t, 1e-9))
+            last_event_t, last_event_seen = now, seen
+        if loop.step % steps_per_epoch == 0:
+            epoch = loop.step // steps_per_epoch
+            fields = dict(lr=lr, train_loss=(loss_sum / max(seen, 1)).item(),
+                          train_accuracy=correct_sum.item() / max(seen, 1))
             loss_sum.zero_(), correct_sum.zero_()
             seen, last_event_seen = 0, 0
             if cfg.eval_every and epoch % cfg.eval_every == 0 and epoch < cfg.epochs:
                 te = test_eval()
-                ev.update(test_loss=te["loss"], test_accuracy=te["accuracy"])
-                history.append(ev)
-                emit({**ev, "predictions": te["predictions"], "probabilities": te["probabilities"]})
+                loop.event("epoch", payload={"predictions": te["predictions"], "probabilities": te["probabilities"]},
+                           test_loss=te["loss"], test_accuracy=te["accuracy"], **fields)
             else:
-                history.append(ev)
-                emit(ev)
+                loop.event("epoch", **fields)
 
-    train_seconds = elapsed()
+    status, message = loop.status, loop.message
+    train_seconds = loop.elapsed()
     if status == "diverged":
         final = {"loss": float("nan"), "accuracy": float("nan"), "predictions": None, "probabilities": None}
     else:
@@ -363,14 +260,12 @@ def train(
     result = TrainResult(
         status=status, message=message, model=model, config=cfg,
         test_accuracy=final["accuracy"], test_loss=final["loss"], train_seconds=train_seconds,
-        epochs=step / steps_per_epoch, steps=step, device=str(device), history=history,
+        epochs=loop.epoch, steps=loop.step, device=str(device), history=loop.history,
         predictions=final["predictions"], probabilities=final["probabilities"], normalization=norm,
     )
-    done_ev = base_event("done")
-    done_ev.update(status=status, message=message, test_loss=final["loss"], test_accuracy=final["accuracy"],
-                   train_seconds=train_seconds)
-    history.append(done_ev)
-    emit({**done_ev, "predictions": final["predictions"], "probabilities": final["probabilities"]})
+    loop.event("done", payload={"predictions": final["predictions"], "probabilities": final["probabilities"]},
+               lr=opt.param_groups[0]["lr"], status=status, message=message, test_loss=final["loss"],
+               test_accuracy=final["accuracy"], train_seconds=train_seconds)
     return result
 
 

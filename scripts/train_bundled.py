@@ -35,7 +35,7 @@ from fmnist_core import outlines  # noqa: E402
 from fmnist_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from fmnist_core.fashion import load_fashion_mnist, normalize  # noqa: E402
 from fmnist_core.models import build_model, count_parameters  # noqa: E402
-from fmnist_core.train import RECIPES, TrainConfig, data_normalization, evaluate, lr_at, make_optimizer, train  # noqa: E402
+from fmnist_core.train import RECIPES, TrainConfig, config_optimizer, data_normalization, evaluate, lr_at, train  # noqa: E402
 
 CNN_CONFIG = TrainConfig(model="cnn", lr=5e-3, batch_size=256, dropout=0.25, epochs=16, label_smoothing=0.05,
                          seed=0, eval_every=0)
@@ -71,7 +71,7 @@ def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epoch
     torch.manual_seed(cfg.seed)
     model = build_model("cnn", dropout=cfg.dropout).to(memory_format=torch.channels_last)
     model.train()
-    opt = make_optimizer(cfg, model.parameters())
+    opt = config_optimizer(cfg, model.parameters())
     norm = data_normalization(data, cfg.normalization)
     per_epoch = math.ceil(len(data.train_images) / cfg.batch_size)
     total = max(1, int(round(epochs * per_epoch)))
