@@ -17,18 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-
-@dataclass(frozen=True)
-class Param:
-    """A shape parameter with its slider range."""
-
-    name: str
-    default: float
-    low: float
-    high: float
-    trainable: bool = False
-    help: str = ""
-    symbol: str = ""  # LaTeX, e.g. r"\alpha"
+from .params import Param
 
 
 def _no_kinks(params: Mapping[str, float]) -> tuple[float, ...]:

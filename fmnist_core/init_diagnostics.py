@@ -562,7 +562,7 @@ def compare_inits(cfg: CompareConfig, data: DiagData, emit: Callable[[dict], Any
         model = build_deep_mlp(cfg.depth, cfg.width, cfg.activation, data.in_features, data.n_classes)
         model.to(data.y_train.device)
         apply_init(model, name, seed=cfg.seed, **params, **({"gain": gain} if name.startswith("xavier") else {}))
-        emit({"kind": "run_start", "run": i, "init": name, "label": INITS[name]})
+        emit({"kind": "run_start", "run": i, "init": name, "label": INITS[name].label})
         out.append(train_one(model, data, cfg, emit, control, run=i, init=name))
     emit({"kind": "done", "runs": len(out)})
     return out

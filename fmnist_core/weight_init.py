@@ -7,61 +7,64 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
 
-# name -> label; "default" keeps PyTorch's own initialization.
-INITS = {
-    "default": "PyTorch default (Kaiming-uniform, a=sqrt(5))",
-    "zeros": "All zeros",
-    "constant": "Constant c",
-    "uniform": "Uniform U(-a, a)",
-    "normal": "Normal N(0, σ²), σ chosen",
-    "standard_normal": "Standard normal N(0, 1)",
-    "xavier_normal": "Xavier/Glorot normal",
-    "xavier_uniform": "Xavier/Glorot uniform",
-    "he_normal": "He/Kaiming normal",
-    "he_uniform": "He/Kaiming uniform",
-    "lecun": "LeCun normal",
-}
-
-FORMULAS = {  # LaTeX, n_in/n_out = fan-in/fan-out of the layer
-    "default": r"w \sim U\left(-\tfrac{1}{\sqrt{n_{in}}}, \tfrac{1}{\sqrt{n_{in}}}\right)",
-    "zeros": r"w = 0",
-    "constant": r"w = c",
-    "uniform": r"w \sim U(-a, a)",
-    "normal": r"w \sim \mathcal{N}(0, \sigma^2)",
-    "standard_normal": r"w \sim \mathcal{N}(0, 1)",
-    "xavier_normal": r"w \sim \mathcal{N}\left(0, g^2\tfrac{2}{n_{in}+n_{out}}\right)",
-    "xavier_uniform": r"w \sim U\left(-g\sqrt{\tfrac{6}{n_{in}+n_{out}}}, g\sqrt{\tfrac{6}{n_{in}+n_{out}}}\right)",
-    "he_normal": r"w \sim \mathcal{N}\left(0, \tfrac{2}{n_{in}}\right)",
-    "he_uniform": r"w \sim U\left(-\sqrt{\tfrac{6}{n_{in}}}, \sqrt{\tfrac{6}{n_{in}}}\right)",
-    "lecun": r"w \sim \mathcal{N}\left(0, \tfrac{1}{n_{in}}\right)",
-}
+from .params import Param, resolve
 
 
 @dataclass(frozen=True)
-class InitParam:
-    """A parameter of an initializer with its slider range."""
+class InitSpec:
+    """An initializer: label, formula, its parameters (with ranges) and how it draws a layer."""
 
     name: str
-    default: float
-    low: float
-    high: float
-    log: bool = False  # a log-scale slider
+    label: str
+    formula: str  # LaTeX; n_in/n_out = fan-in/fan-out of the layer
+    std: Callable[[int, int, dict], float]  # std(fan_in, fan_out, params) of the weights drawn
+    params: tuple[Param, ...] = ()
+    uniform: bool = False  # drawn from U(-b, b), b = std * sqrt(3); else a normal
 
 
-INIT_PARAMS: dict[str, tuple[InitParam, ...]] = {
-    "constant": (InitParam("value", 0.1, -1.0, 1.0),),
-    "uniform": (InitParam("a", 0.05, 1e-3, 10.0, log=True),),
-    "normal": (InitParam("std", 0.01, 1e-3, 10.0, log=True),),  # 0.01: the classic "small random numbers"
-    # Glorot's derivation assumes an activation that is linear near 0; PyTorch scales by a gain
-    # (5/3 for tanh) to make up for the squashing. 1 is the paper's.
-    "xavier_normal": (InitParam("gain", 1.0, 0.1, 5.0),),
-    "xavier_uniform": (InitParam("gain", 1.0, 0.1, 5.0),),
-}
-NOISE_RANGE = (0.0, 0.1)  # symmetry-breaking noise std; 1e-3 is enough to part the units
+# Glorot's derivation assumes an activation that is linear near 0; PyTorch scales by a gain (5/3 for
+# tanh) to make up for the squashing. 1 is the paper's.
+_GAIN = Param("gain", 1.0, 0.1, 5.0, label="gain g", symbol="g")
+
+
+def _xavier(fi: int, fo: int, p: dict) -> float:
+    return p["gain"] * math.sqrt(2.0 / (fi + fo))
+
+
+INITS: dict[str, InitSpec] = {s.name: s for s in (
+    # "default" keeps PyTorch's own initialization: U(-b, b), b = 1/sqrt(fan_in), std b/sqrt(3).
+    InitSpec("default", "PyTorch default (Kaiming-uniform, a=sqrt(5))",
+             r"w \sim U\left(-\tfrac{1}{\sqrt{n_{in}}}, \tfrac{1}{\sqrt{n_{in}}}\right)",
+             lambda fi, fo, p: 1.0 / math.sqrt(3 * fi), uniform=True),
+    InitSpec("zeros", "All zeros", r"w = 0", lambda fi, fo, p: 0.0),
+    InitSpec("constant", "Constant c", r"w = c", lambda fi, fo, p: 0.0,
+             (Param("value", 0.1, -1.0, 1.0, label="value c", symbol="c"),)),
+    InitSpec("uniform", "Uniform U(-a, a)", r"w \sim U(-a, a)", lambda fi, fo, p: p["a"] / math.sqrt(3),
+             (Param("a", 0.05, 1e-3, 10.0, log=True, label="a", symbol="a"),), uniform=True),
+    # 0.01: the classic "small random numbers"
+    InitSpec("normal", "Normal N(0, σ²), σ chosen", r"w \sim \mathcal{N}(0, \sigma^2)", lambda fi, fo, p: p["std"],
+             (Param("std", 0.01, 1e-3, 10.0, log=True, label="σ", symbol=r"\sigma"),)),
+    InitSpec("standard_normal", "Standard normal N(0, 1)", r"w \sim \mathcal{N}(0, 1)", lambda fi, fo, p: 1.0),
+    InitSpec("xavier_normal", "Xavier/Glorot normal",
+             r"w \sim \mathcal{N}\left(0, g^2\tfrac{2}{n_{in}+n_{out}}\right)", _xavier, (_GAIN,)),
+    InitSpec("xavier_uniform", "Xavier/Glorot uniform",
+             r"w \sim U\left(-g\sqrt{\tfrac{6}{n_{in}+n_{out}}}, g\sqrt{\tfrac{6}{n_{in}+n_{out}}}\right)",
+             _xavier, (_GAIN,), uniform=True),
+    InitSpec("he_normal", "He/Kaiming normal", r"w \sim \mathcal{N}\left(0, \tfrac{2}{n_{in}}\right)",
+             lambda fi, fo, p: math.sqrt(2.0 / fi)),
+    InitSpec("he_uniform", "He/Kaiming uniform",
+             r"w \sim U\left(-\sqrt{\tfrac{6}{n_{in}}}, \sqrt{\tfrac{6}{n_{in}}}\right)",
+             lambda fi, fo, p: math.sqrt(2.0 / fi), uniform=True),
+    InitSpec("lecun", "LeCun normal", r"w \sim \mathcal{N}\left(0, \tfrac{1}{n_{in}}\right)",
+             lambda fi, fo, p: math.sqrt(1.0 / fi)),
+)}
+NOISE = Param("noise", 0.0, 0.0, 0.1, label="symmetry-breaking noise σ")  # 1e-3 is enough to part the units
+NOISE_RANGE = (NOISE.low, NOISE.high)
 
 
 def _check(name: str) -> None:
@@ -72,33 +75,12 @@ def _check(name: str) -> None:
 def resolve_params(name: str, **params: float) -> dict[str, float]:
     """The initializer's own parameters (defaults filled in, others dropped), validated."""
     _check(name)
-    out = {}
-    for p in INIT_PARAMS.get(name, ()):
-        v = float(params.get(p.name, p.default))
-        if not math.isfinite(v) or not (p.low <= v <= p.high):
-            raise ValueError(f"{name}: {p.name}={v!r} is outside {p.low:g}..{p.high:g}")
-        out[p.name] = v
-    return out
+    return resolve(INITS[name].params, params, name)
 
 
 def weight_std(name: str, fan_in: int, fan_out: int, **params: float) -> float:
     """Standard deviation of the weights that initializer `name` draws for a layer."""
-    p = resolve_params(name, **params)
-    if name in ("zeros", "constant"):
-        return 0.0
-    if name == "default":
-        return 1.0 / math.sqrt(3 * fan_in)  # U(-b, b) has std b/sqrt(3), b = 1/sqrt(fan_in)
-    if name == "uniform":
-        return p["a"] / math.sqrt(3)
-    if name == "normal":
-        return p["std"]
-    if name == "standard_normal":
-        return 1.0
-    if name in ("xavier_normal", "xavier_uniform"):
-        return p["gain"] * math.sqrt(2.0 / (fan_in + fan_out))
-    if name in ("he_normal", "he_uniform"):
-        return math.sqrt(2.0 / fan_in)
-    return math.sqrt(1.0 / fan_in)  # lecun
+    return INITS[name].std(fan_in, fan_out, resolve_params(name, **params))
 
 
 def _draw(shape: torch.Size, name: str, fan_in: int, fan_out: int, gen: torch.Generator | None,
@@ -107,10 +89,9 @@ def _draw(shape: torch.Size, name: str, fan_in: int, fan_out: int, gen: torch.Ge
         return torch.zeros(shape)
     if name == "constant":
         return torch.full(shape, p["value"])
-    std = weight_std(name, fan_in, fan_out, **p)
-    if name in ("uniform", "xavier_uniform", "he_uniform"):
-        bound = std * math.sqrt(3)
-        return (torch.rand(shape, generator=gen) * 2 - 1) * bound
+    std = INITS[name].std(fan_in, fan_out, p)
+    if INITS[name].uniform:
+        return (torch.rand(shape, generator=gen) * 2 - 1) * std * math.sqrt(3)
     return torch.randn(shape, generator=gen) * std
 
 
@@ -147,3 +128,7 @@ def apply_init(model: nn.Module, name: str = "default", seed: int | None = None,
             if m.bias is not None and name != "default":
                 m.bias.zero_()
     return model
+
+
+INIT_PARAMS: dict[str, tuple[Param, ...]] = {k: v.params for k, v in INITS.items() if v.params}
+FORMULAS: dict[str, str] = {k: v.formula for k, v in INITS.items()}

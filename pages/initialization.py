@@ -99,8 +99,8 @@ def init_label(name: str, params: dict) -> str:
     if name == "constant":
         return f"constant {params['value']:g}"
     if name.startswith("xavier") and params["gain"] != 1:
-        return f"{INITS[name]} (gain {params['gain']:.3g})"
-    return INITS[name]
+        return f"{INITS[name].label} (gain {params['gain']:.3g})"
+    return INITS[name].label
 
 
 @st.cache_resource(show_spinner=False)
@@ -146,7 +146,7 @@ with st.container(border=True):
     c[1].slider("Hidden layers", 1, diag.MAX_DEPTH, key=f"{P}_depth")
     c[2].select_slider("Units per layer", diag.WIDTHS, key=f"{P}_width")
     c[3].selectbox("Activation", list(ACTIVATIONS), key=f"{P}_act", format_func=lambda n: ACTIVATIONS[n].label)
-    c[4].selectbox("Initializer", list(INITS), key=f"{P}_init", format_func=INITS.get)
+    c[4].selectbox("Initializer", list(INITS), key=f"{P}_init", format_func=lambda n: INITS[n].label)
     init = st.session_state[f"{P}_init"]
     act = st.session_state[f"{P}_act"]
     with c[5]:
@@ -209,11 +209,11 @@ def activations_view() -> None:
                    "values are; square-root widths), all on one value axis. A thin line at 0: the signal **collapsed** (too small). Two bulges at ±1: tanh "
                    "**saturated** (too large). A steady shape from left to right: a healthy init.")
     with right:
-        ref_label = f"{INITS[report.reference_init]} (measured)"
+        ref_label = f"{INITS[report.reference_init].label} (measured)"
         st.plotly_chart(figs.std_by_depth(a.std, report.reference.std if report.reference else None,
                                           ref_label, label=label, title="Activation std against depth"),
                         key=f"{P}_fig_std")
-        st.caption(f"Grey dashes: the same network with **{INITS[report.reference_init]}**, the init derived for "
+        st.caption(f"Grey dashes: the same network with **{INITS[report.reference_init].label}**, the init derived for "
                    f"{ACTIVATIONS[act].label} (the Xavier/He expectation: the scale stays put). Green band: within "
                    f"3× of layer 1.")
     st.markdown(
