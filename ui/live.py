@@ -63,7 +63,7 @@ def start(key: str, label: str, target: Callable[[Job], Any]) -> Job | None:
         st.error(str(e))
         return None
     st.session_state[key] = job
-    st.session_state.pop(f"{key}__reader", None)
+    _drop_readers(key)
     st.session_state.pop(f"{key}__stop_clicked", None)
     return job
 
@@ -107,7 +107,8 @@ def stop_latency(key: str) -> float | None:
 def forget(key: str) -> None:
     """Stop this page's job and drop it and its events from the session (back to the idle view)."""
     stop(key)
-    for k in (key, f"{key}__reader", f"{key}__stop_clicked"):
+    _drop_readers(key)
+    for k in (key, f"{key}__stop_clicked"):
         st.session_state.pop(k, None)
 
 
@@ -167,18 +168,26 @@ def controls(job: Job | None, key: str) -> None:
 def reader(key: str, run_key: str = "run", fold: type | None = None) -> Any:
     """The job's events folded so far (each event read once, kept across polls).
 
-    An `EventReader(run_key)` by default; `fold` is another folding class, built as `fold(job_id=...)`,
-    with `.n`, `.job_id` and `.update(events)` (such as the trainer's live run with its test predictions).
+    An `EventReader(run_key)` by default; `fold` is another folding class (defined at module level),
+    built as `fold(job_id=...)`, with `.n`, `.job_id` and `.update(events)` (such as the trainer's live
+    run, which keeps the test predictions). Each (run_key, fold) keeps a reader of its own.
     """
     job = current(key)
     if job is None:
         return None
-    r = st.session_state.get(f"{key}__reader")
+    slot = f"{key}__reader" + (f"[{fold.__module__}.{fold.__qualname__}]" if fold is not None
+                               else "" if run_key == "run" else f"[{run_key}]")
+    r = st.session_state.get(slot)
     if r is None or r.job_id != job.id or (fold is not None and not isinstance(r, fold)):
         r = fold(job_id=job.id) if fold is not None else EventReader(run_key, job_id=job.id)
-        st.session_state[f"{key}__reader"] = r
+        st.session_state[slot] = r
     r.update(job.events(r.n))
     return r
+
+
+def _drop_readers(key: str) -> None:
+    for k in [k for k in st.session_state if str(k).startswith(f"{key}__reader")]:
+        del st.session_state[k]
 
 
 def state_notice(job: Job) -> None:
@@ -220,7 +229,4 @@ def view(key: str, draw: Callable[[Job, Any], None], idle: str | Callable[[], No
         if polling and not job.active:
             st.rerun()  # one full run to stop polling and show the final state
 
-    # Streamlit names a fragment by its function and container: two views of one job in one
-    # container need names of their own.
-    _live.__qualname__ = f"view[{key}:{getattr(draw, '__qualname__', 'draw')}]"
-    st.fragment(_live, run_every=every if polling else None)()
+    st.fragment(_live, run_every=every if polling else None)()  # its id includes its place on the page
