@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
 
-import torch  # noqa: E402
-
-from fmnist_core.activation_lab import curves, gradcheck_activation, run_comparison  # noqa: E402
-from fmnist_core.activations import ACTIVATIONS  # noqa: E402
-from fmnist_core.fashion import load_fashion_mnist  # noqa: E402
+from fmnist_core.activation_lab import curves, gradcheck_activation, run_comparison
+from fmnist_core.activations import ACTIVATIONS
+from fmnist_core.fashion import load_fashion_mnist
 
 
 SHOWN = ("softexp", "srelu", "isru", "brelu", "gelu", "sigmoid")
@@ -68,11 +65,10 @@ def browser_slider_ms(moves: int = 9) -> list[float]:
     (server, network and browser rendering included)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+    from bench.st_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer
 
-    server = start_server(name="bench-activations")
     times = []
-    try:
+    with StreamlitServer(name="bench-activations") as server:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -95,8 +91,6 @@ def browser_slider_ms(moves: int = 9) -> list[float]:
                 times.append((time.perf_counter() - t0) * 1000)
                 page.wait_for_timeout(300)
             browser.close()
-    finally:
-        stop_server(server)
     return times
 
 

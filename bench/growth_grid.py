@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import torch
 
@@ -29,6 +25,8 @@ from fmnist_core.toy_data import make_dataset
 from fmnist_core.toy_models import (
     GROWTH_WIDTHS, PackedMLP, ToyNet, grid_probabilities, train_growth, train_reference,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def median_time(fn, repeats: int) -> tuple[float, list[float]]:

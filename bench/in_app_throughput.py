@@ -25,25 +25,19 @@ import csv
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from bench.st_server import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer
 
 
 # --------------------------------------------------------------------------- CLI side
 
 def cli_worker(budget: float, threads: int) -> None:
     """Runs in a fresh process: train alone like the CLI, print one JSON line."""
-    sys.path.insert(0, str(ROOT))
     import torch
 
     from fmnist_core.device import get_device, set_threads, tune_allocator
@@ -64,48 +58,16 @@ def cli_worker(budget: float, threads: int) -> None:
 
 
 def run_cli(budget: float, threads: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--cli-worker", "--budget", str(budget),
+    # `-m` from the checkout's root: the worker imports this checkout, as the server does.
+    out = subprocess.run([sys.executable, "-m", "bench.in_app_throughput", "--cli-worker", "--budget", str(budget),
                           "--cli-threads", str(threads)], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------- app side
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, max_jobs: int = 1):
-        (ROOT / "test-artifacts").mkdir(exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = ROOT / "test-artifacts" / f"in-app-throughput-{self.port}.log"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "FMNIST_MAX_JOBS": str(max_jobs)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(self.port), "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start; see {self.log}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def start_server(max_jobs: int = 1) -> StreamlitServer:
+    return StreamlitServer(env={"FMNIST_MAX_JOBS": str(max_jobs)}, name="in-app-throughput")
 
 
 PROGRESS_JS = ("() => { const e = document.querySelector('[data-testid=\"stProgress\"]');"
@@ -121,7 +83,7 @@ def wait_training(page, timeout: float = 60.0) -> None:
         page.wait_for_timeout(100)
 
 
-def open_training(browser, server: Server, query: str):
+def open_training(browser, server: StreamlitServer, query: str):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(f"{server.url}/training?{query}")
     page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
@@ -129,7 +91,7 @@ def open_training(browser, server: Server, query: str):
     return page
 
 
-def run_app(browser, server: Server, budget: float) -> dict:
+def run_app(browser, server: StreamlitServer, budget: float) -> dict:
     """One run of the page's default settings with `budget`; images/s from the downloaded history CSV."""
     page = open_training(browser, server, f"budget={int(budget)}")
     page.get_by_role("button", name="Start training").click()
@@ -161,7 +123,7 @@ def run_app(browser, server: Server, budget: float) -> dict:
             "refresh_hz": (len(changes) - 1) / span if span == span and span > 0 else 0.0}
 
 
-def stop_latency(browser, server: Server) -> tuple[float, float]:
+def stop_latency(browser, server: StreamlitServer) -> tuple[float, float]:
     """(seconds from pressing Stop to the job's end, as the page reports it; to the page saying 'Stopped')."""
     page = open_training(browser, server, "budget=60")
     page.get_by_role("button", name="Start training").click()
@@ -177,7 +139,7 @@ def stop_latency(browser, server: Server) -> tuple[float, float]:
     return job_s, dt
 
 
-def closed_tab_latency(browser, server: Server) -> float:
+def closed_tab_latency(browser, server: StreamlitServer) -> float:
     """Seconds from closing a training tab until a second tab, queued behind it (1 slot), starts training."""
     a = open_training(browser, server, "budget=120")
     a.get_by_role("button", name="Start training").click()
@@ -198,7 +160,6 @@ def closed_tab_latency(browser, server: Server) -> float:
 
 def confusion_cost(repeats: int = 5) -> dict:
     """Seconds for one refresh: evaluate 10k test images (MLP, 1 thread) + matrix, charts and a grid of answers."""
-    sys.path.insert(0, str(ROOT))
     import torch
 
     from fmnist_core import metrics
@@ -246,7 +207,7 @@ def main() -> int:
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(other processes inflate every timing below)")
     cli, app = [], []
-    server = Server(max_jobs=1)
+    server = start_server(max_jobs=1)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
 
-import torch  # noqa: E402
-
-from fmnist_core import init_diagnostics as diag  # noqa: E402
-from fmnist_core.fashion import load_fashion_mnist  # noqa: E402
-from ui import init_figures as figs  # noqa: E402
+from fmnist_core import init_diagnostics as diag
+from fmnist_core.fashion import load_fashion_mnist
+from ui import init_figures as figs
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:

@@ -22,29 +22,24 @@ import argparse
 import json
 import os
 import re
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from st_client import StClient  # noqa: E402
+from bench.st_client import StClient
+from bench.st_server import StreamlitServer, health
 
 QUEUE_RE = re.compile(r"#(\d+)\*{0,2} in the queue.*?(\d+) jobs? training on this server, limit (\d+)", re.S)
 
 
 # --------------------------------------------------------------------------- the server process
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_server(max_jobs: int, script: str = "app.py") -> StreamlitServer:
+    """`streamlit run app.py` on a free loopback port, with a job limit and one training thread per job."""
+    return StreamlitServer(script=script, env={"FMNIST_MAX_JOBS": str(max_jobs), "FMNIST_THREADS": "1"},
+                           name="many-students")
 
 
 def proc_status(pid: int) -> dict:
@@ -79,67 +74,6 @@ def thread_cpu(pid: int) -> dict[int, float]:
         except (OSError, ValueError, IndexError):
             pass
     return out
-
-
-class Server:
-    """`streamlit run app.py` on a free loopback port, with a job limit."""
-
-    def __init__(self, max_jobs: int, log_dir: Path = ROOT / "test-artifacts", extra_env: dict | None = None,
-                 script: str = "app.py"):
-        log_dir.mkdir(exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log_dir / f"many-students-{self.port}.log"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "FMNIST_MAX_JOBS": str(max_jobs), "FMNIST_THREADS": "1",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               **(extra_env or {})}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(self.port),
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if health(self.url, 1.0)[0]:
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start; see {self.log}:\n{self.log.read_text()[-2000:]}")
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-    def log_tracebacks(self, about: str = "") -> int:
-        """Tracebacks in the server log (those mentioning `about`, if given; chained ones count once)."""
-        try:
-            text = self.log.read_text(errors="replace")
-        except OSError:
-            return 0
-        starts = [m.start() for m in re.finditer(r"Traceback \(most recent call last\)", text)
-                  if not re.search(r"(another exception occurred|the following exception):\s*$", text[max(0, m.start() - 200):m.start()])]
-        groups = [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
-        return sum(about in g for g in groups)
-
-
-def health(url: str, timeout: float) -> tuple[bool, float]:
-    t0 = time.perf_counter()
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r:
-            ok = r.status == 200 and r.read().strip() == b"ok"
-    except OSError:
-        ok = False
-    return ok, time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------------- one student
@@ -227,7 +161,7 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
         button: str = "Start", query: str = "seed={seed}&until=time&budget=120",
         marker: str = r"\bseed (\d+)\b", settle: float = 40.0, script: str = "app.py", log=print) -> dict:
     t_begin = time.monotonic()
-    server = Server(max_jobs, script=script)
+    server = start_server(max_jobs, script=script)
     samples: list[dict] = []  # {t, phase, rss_mb, threads, cpu_s}
     pings: list[dict] = []  # {t, phase, ok, s}
     phase = {"name": "warmup"}

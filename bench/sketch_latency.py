@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fmnist_core import explain as ex  # noqa: E402
-from fmnist_core import outlines as ol  # noqa: E402
-from fmnist_core import sketch as sk  # noqa: E402
-from fmnist_core.checkpoint import load_checkpoint  # noqa: E402
-from fmnist_core.fashion import load_fashion_mnist  # noqa: E402
-from fmnist_core.train import evaluate  # noqa: E402
+from fmnist_core import explain as ex
+from fmnist_core import outlines as ol
+from fmnist_core import sketch as sk
+from fmnist_core.checkpoint import load_checkpoint
+from fmnist_core.fashion import load_fashion_mnist
+from fmnist_core.train import evaluate
 
 
 def ms(xs: list[float]) -> str:

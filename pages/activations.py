@@ -238,46 +238,29 @@ budget = float(st.session_state[f"{P}_budget"])
 write_url(P, SCHEMA)
 
 data = require_dataset()
-job = live.current(JOB_KEY)
-other = live.active_elsewhere(JOB_KEY)
 too_few = len(chosen) < lab.MIN_COMPARE
 with t3:
     st.write("")
-    start = st.button("▶ Train each", key=f"{P}_train_start", type="primary", width="stretch",
-                      disabled=too_few or live.busy())
+    start = live.start_button(JOB_KEY, "▶ Train each", disabled=too_few, button_key=f"{P}_train_start", notice=False,
+                              type="primary", width="stretch")
     st.caption(f"≈ {len(chosen) * (budget + 1):.0f} s in all")
 if too_few:
     st.info(f"Pick at least {lab.MIN_COMPARE} activations to compare.")
-if other is not None:
-    st.info(f"Another training job of yours (**{other.label}**) is running on another page; "
-            "stop it there to train here.")
+live.elsewhere_notice(JOB_KEY)
 if start and not too_few:
     names, params = list(chosen), {n: params_of(n) for n in chosen}
-    job = live.start(JOB_KEY, f"activations: {', '.join(names)}",
-                     lambda j: lab.run_comparison(data, names, params, budget, emit=j.emit, control=j.control))
-
-polling = bool(job is not None and job.active)
+    live.start(JOB_KEY, f"activations: {', '.join(names)}",
+               lambda j: lab.run_comparison(data, names, params, budget, emit=j.emit, control=j.control))
 
 
-@st.fragment(run_every=0.5 if polling else None)
-def compare_view() -> None:
-    job = live.current(JOB_KEY)
-    if job is None:
-        st.caption("Pick activations and press **Train each**: the curves below fill in live.")
-        return
-    job.beat()
-    live.queue_notice(job)
-    live.controls(job, JOB_KEY)
-    events = job.events()
-    last = next((e for e in reversed(events) if "activation" in e), None)
+def compare_view(job, reader) -> None:
+    """The comparison so far: which activation trains now, the curves, the table, the learned shapes."""
+    events = reader.history  # every event once, without numpy payloads (the comparison sends none)
+    last = events[-1] if events else None
     if job.state == "running" and last is not None:
         frac = (last["index"] + (last.get("progress", 0.0) if last["kind"] != "result" else 1.0)) / last["of"]
         st.progress(min(frac, 1.0), text=f"Training **{ACTIVATIONS[last['activation']].label}** "
                                          f"({last['index'] + 1} of {last['of']})")
-    elif job.state == "failed":
-        st.error(f"Training failed: {job.error}")
-    elif job.state == "cancelled":
-        st.info("The comparison was cancelled before it started.")
     series = lab.training_series(events)
     if series:
         start_ev = next((e for e in events if e["kind"] == "start"), {})
@@ -320,8 +303,7 @@ def compare_view() -> None:
                 "which has no step after it, learns, on a fixed random 0/1 code of the image; that is "
                 "why it stays far below the others."
             )
-    if polling and not job.active:
-        st.rerun()  # one full run to stop polling and show the final state
 
 
-compare_view()
+live.view(JOB_KEY, compare_view, idle="Pick activations and press **Train each**: the curves below fill in live.",
+          run_key="index")

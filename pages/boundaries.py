@@ -6,10 +6,11 @@ import streamlit as st
 
 from fmnist_core import url_state as us
 from fmnist_core.activations import ACTIVATIONS
+from fmnist_core.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS, labels
 from fmnist_core.toy_data import DATASETS, make_dataset
 from fmnist_core.toy_models import (
-    GROWTH_WIDTHS, MAX_LAYERS, MAX_UNITS, OPTIMIZERS, LiveRun, capped_epochs, grid_probabilities, linear_accuracy,
-    pca_2d, train_growth, unit_lines, unit_maps, uses_surrogate,
+    GROWTH_WIDTHS, MAX_LAYERS, MAX_UNITS, LiveRun, capped_epochs, grid_probabilities, linear_accuracy, pca_2d,
+    train_growth, unit_lines, unit_maps, uses_surrogate,
 )
 from ui import boundary_figures as bf
 from ui.common import bind_url, device, ensure_router, show_url_notes, write_url
@@ -22,7 +23,7 @@ RUN_EVERY = 0.25  # s between live updates; a toy net trains `speed` epochs in a
 TRAIN_BUDGET = 0.1  # s of training per update at most (mini-batches of 1 on 2,000 points are 100x slower)
 MAX_GROWTH_STEPS = 10_000  # optimizer steps per growth grid: ~1-3 s here; more would block the page
 MAX_EPOCHS = 20_000  # a forgotten tab stops here
-OPT_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adagrad": "Adagrad", "adam": "Adam"}
+OPT_LABELS = labels(OPTIMIZERS)
 LRS = ("0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3")
 BATCHES = ("full", "1", "10", "32", "100")
 SPEEDS = ("1", "2", "5", "10", "25", "50", "100")
@@ -35,7 +36,7 @@ SCHEMA = {
     "layers": us.Int(1, 1, MAX_LAYERS),
     "units": us.Int(2, 1, MAX_UNITS),
     "act": us.Choice("tanh", tuple(ACTIVATIONS)),
-    "opt": us.Choice("adam", OPTIMIZERS),
+    "opt": us.Choice("adam", CLASSIC_OPTIMIZERS),  # the lecture's four: every link made so far keeps working
     "lr": us.Choice("0.03", LRS),
     "batch": us.Choice("full", BATCHES),
     "lecture": us.Bool(False),
@@ -84,7 +85,7 @@ with st.sidebar:
     st.slider("Hidden layers", 1, MAX_LAYERS, key=k("layers"))
     st.slider("Units per hidden layer", 1, MAX_UNITS, key=k("units"))
     st.selectbox("Activation", list(ACTIVATIONS), key=k("act"), format_func=lambda n: ACTIVATIONS[n].label)
-    st.selectbox("Optimizer", list(OPTIMIZERS), key=k("opt"), format_func=OPT_LABELS.get)
+    st.selectbox("Optimizer", list(CLASSIC_OPTIMIZERS), key=k("opt"), format_func=OPT_LABELS.get)
     st.select_slider("Learning rate", LRS, key=k("lr"))
     st.selectbox("Batch size", BATCHES, key=k("batch"),
                  format_func=lambda b: "full batch (all training points)" if b == "full" else f"{b} points")

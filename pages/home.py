@@ -47,7 +47,6 @@ data = dataset()
 if data is None:
     missing_data_screen()
 else:
-    import numpy as np
     import plotly.express as px
 
     idx = [int((data.train_labels == c).nonzero()[0, 0]) for c in range(10)]

@@ -8,7 +8,8 @@ import streamlit as st
 from fmnist_core import init_diagnostics as diag
 from fmnist_core import url_state as U
 from fmnist_core.activations import ACTIVATIONS
-from fmnist_core.weight_init import FORMULAS, INITS
+from fmnist_core.optim import OPTIMIZERS
+from fmnist_core.weight_init import INITS
 from ui import init_figures as figs
 from ui import live
 from ui.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
@@ -17,10 +18,11 @@ ensure_router()
 
 P = "initialization"
 JOB_KEY = f"{P}_job"
-LOG_OPTIONS = [float(f"{v:.2g}") for v in np.logspace(-3, 1, 81)]  # 1e-3 .. 10, 20 steps a decade
 TOY = diag.toy_names()
 DATA_LABELS = {"fashion": "Fashion-MNIST (784 pixels)", **{n: f"Toy 2D: {n}" for n in TOY}}
-OPTIMIZERS = {"momentum": ("SGD + momentum 0.9, lr 0.01", 0.01), "adam": ("Adam, lr 0.001", 1e-3)}
+OPT_LRS = {"momentum": 0.01, "adam": 1e-3}  # the comparison's two optimizers, each at a rate that suits it here
+# The initializers' scale parameters (σ, a, c), with their ranges; the gain is a checkbox (tanh's 5/3 or 1).
+SCALES = {p.name: p for spec in INITS.values() for p in spec.params if p.name != "gain"}
 SYMMETRIC = ("zeros", "constant")
 TABS = {"activations": "① Activations through depth", "gradients": "② Gradients per layer",
         "symmetry": "③ Symmetry: all units alike", "train": "④ Train and compare"}
@@ -32,14 +34,12 @@ SCHEMA = {
     "width": U.Int(256, diag.WIDTHS[0], diag.WIDTHS[-1]),
     "act": U.Choice("tanh", tuple(ACTIVATIONS)),
     "init": U.Choice("standard_normal", tuple(INITS)),
-    "std": U.Float(0.01, 1e-3, 10.0),
-    "a": U.Float(0.05, 1e-3, 10.0),
-    "value": U.Float(0.1, -1.0, 1.0),
+    **{name: U.Float(p.default, p.low, p.high) for name, p in SCALES.items()},
     "gain": U.Bool(True),
     "noise": U.Bool(False),
     "cmp": U.MultiChoice(("normal", "standard_normal", "xavier_normal", "he_normal"), tuple(INITS), 2, 5),
     "secs": U.Int(8, 2, 15),
-    "opt": U.Choice("momentum", tuple(OPTIMIZERS)),
+    "opt": U.Choice("momentum", tuple(OPT_LRS)),
     "view": U.Choice("activations", tuple(TABS)),
 }
 PRESETS = {
@@ -51,6 +51,16 @@ PRESETS = {
 }
 
 
+def log_options(p) -> list[float]:
+    """A log-scale parameter's slider steps: 20 a decade over its range, on 2 significant digits."""
+    n = round(20 * np.log10(p.high / p.low)) + 1
+    return [float(f"{v:.2g}") for v in np.logspace(np.log10(p.low), np.log10(p.high), n)]
+
+
+def opt_label(name: str) -> str:
+    return f"{OPTIMIZERS[name].label}, lr {OPT_LRS[name]:g}"
+
+
 def _nearest(value, options):
     return min(options, key=lambda o: abs(np.log(o) - np.log(value)) if o > 0 and value > 0 else abs(o - value))
 
@@ -59,9 +69,9 @@ def _snap_state() -> None:
     """Link values need not sit on a slider's options: move them to the nearest one."""
     s = st.session_state
     s[f"{P}_width"] = _nearest(int(s[f"{P}_width"]), diag.WIDTHS)
-    for k in ("std", "a"):
-        s[f"{P}_{k}"] = _nearest(float(s[f"{P}_{k}"]), LOG_OPTIONS)
-    s[f"{P}_value"] = round(float(s[f"{P}_value"]), 2)
+    for name, p in SCALES.items():
+        v = float(s[f"{P}_{name}"])
+        s[f"{P}_{name}"] = _nearest(v, log_options(p)) if p.log else round(v, 2)
     if f"{P}_cmp" in s:
         s[f"{P}_cmp"] = list(s[f"{P}_cmp"])
 
@@ -85,7 +95,7 @@ def _preset(values: dict) -> None:
 
 def init_params(s=st.session_state) -> dict:
     """Every initializer parameter the page sets (apply_init keeps the ones its initializer uses)."""
-    return {"std": float(s[f"{P}_std"]), "a": float(s[f"{P}_a"]), "value": float(s[f"{P}_value"]),
+    return {**{name: float(s[f"{P}_{name}"]) for name in SCALES},
             # Only tanh: for ReLU, Xavier x sqrt(2) would be He itself, and He is the lesson there.
             "gain": diag.activation_gain("tanh") if s[f"{P}_gain"] and s[f"{P}_act"] == "tanh" else 1.0,
             "noise": NOISE if s[f"{P}_noise"] else 0.0}
@@ -150,16 +160,16 @@ with st.container(border=True):
     init = st.session_state[f"{P}_init"]
     act = st.session_state[f"{P}_act"]
     with c[5]:
-        if init == "normal":
-            st.select_slider("σ (log scale)", LOG_OPTIONS, key=f"{P}_std", format_func=lambda v: f"{v:g}")
-        elif init == "uniform":
-            st.select_slider("a (log scale)", LOG_OPTIONS, key=f"{P}_a", format_func=lambda v: f"{v:g}")
-        elif init == "constant":
-            st.slider("c", -1.0, 1.0, step=0.01, key=f"{P}_value")
-        elif init.startswith("xavier") and act == "tanh":
-            st.checkbox("gain 5/3", key=f"{P}_gain",
-                        help="PyTorch's calculate_gain('tanh'): makes up for tanh squashing a little at "
-                             "every layer. Glorot's paper uses 1.")
+        for p in INITS[init].params:
+            if p.name in SCALES and p.log:
+                st.select_slider(f"{p.title} (log scale)", log_options(p), key=f"{P}_{p.name}",
+                                 format_func=lambda v: f"{v:g}")
+            elif p.name in SCALES:
+                st.slider(p.title, p.low, p.high, step=0.01, key=f"{P}_{p.name}")
+            elif act == "tanh":  # the gain
+                st.checkbox("gain 5/3", key=f"{P}_gain",
+                            help="PyTorch's calculate_gain('tanh'): makes up for tanh squashing a little at "
+                                 "every layer. Glorot's paper uses 1.")
     p = st.columns([0.45] + [1] * len(PRESETS), vertical_alignment="center")
     p[0].markdown("**Try:**")
     for col, (name, values) in zip(p[1:], PRESETS.items()):
@@ -182,7 +192,7 @@ if params["noise"]:
 fan_in = width if depth > 1 else data.in_features
 st.caption(
     f"Network: {data.in_features} inputs → {depth} × {width} {ACTIVATIONS[act].label} → {data.n_classes} outputs, "
-    f"initialized with **{label}**, ${FORMULAS[init]}$, measured on a batch of {min(512, len(data.y_train))} training inputs."
+    f"initialized with **{label}**, ${INITS[init].formula}$, measured on a batch of {min(512, len(data.y_train))} training inputs."
 )
 
 
@@ -300,8 +310,7 @@ def symmetry_view() -> None:
 # --------------------------------------------------------------------------- training
 
 def train_view() -> None:
-    job = live.current(JOB_KEY)
-    running = job is not None and job.active
+    running = live.running(JOB_KEY)
     c = st.columns([2.2, 1, 1.4])
     with c[0]:
         bound(st.multiselect, "cmp", "Initializers to compare (2 to 5)", list(INITS),
@@ -309,112 +318,88 @@ def train_view() -> None:
     with c[1]:
         bound(st.slider, "secs", "Seconds each", 2, 15, disabled=running)
     with c[2]:
-        bound(st.radio, "opt", "Optimizer", list(OPTIMIZERS), format_func=lambda k: OPTIMIZERS[k][0],
-              disabled=running)
+        bound(st.radio, "opt", "Optimizer", list(OPT_LRS), format_func=opt_label, disabled=running)
     chosen = list(st.session_state[f"{P}_cmp"])
     secs = int(st.session_state[f"{P}_secs"])
     b = st.columns([1, 3])
-    start = b[0].button("▶ Train them", key=f"{P}_start", type="primary", width="stretch",
-                        disabled=running or live.busy() or not 2 <= len(chosen) <= 5)
+    with b[0]:
+        start = live.start_button(JOB_KEY, "▶ Train them", disabled=running or not 2 <= len(chosen) <= 5,
+                                  button_key=f"{P}_start", notice=False, type="primary", width="stretch")
     b[1].caption(f"The same {depth} × {width} {ACTIVATIONS[act].label} network and the same batches, once per "
                  f"initializer, {secs} s each (about {len(chosen) * (secs + 1)} s in all), one after another. "
                  "A run whose loss becomes NaN or infinite is stopped and reported.")
     if len(chosen) < 2:
         st.warning("Pick at least 2 initializers to compare.")
-    other = live.active_elsewhere(JOB_KEY)
-    if other is not None:
-        st.info(f"Another training of yours is running ({other.label}); stop it there to start this one.")
+    live.elsewhere_notice(JOB_KEY)
     if start:
-        opt_name, lr = st.session_state[f"{P}_opt"], OPTIMIZERS[st.session_state[f"{P}_opt"]][1]
+        opt_name = st.session_state[f"{P}_opt"]
         cfg = diag.CompareConfig(inits=tuple(chosen), depth=depth, width=width, activation=act,
-                                 init_params=tuple(sorted(params.items())), optimizer=opt_name, lr=lr,
+                                 init_params=tuple(sorted(params.items())), optimizer=opt_name, lr=OPT_LRS[opt_name],
                                  budget=float(secs))
         st.session_state[f"{P}_job_labels"] = [init_label(n, params) for n in chosen]
         st.session_state[f"{P}_job_depth"] = depth
-        job = live.start(JOB_KEY, "init comparison",
-                         lambda job, cfg=cfg, data=data: diag.compare_inits(cfg, data, job.emit, job.control))
-        running = job is not None
-
-    @st.fragment(run_every=0.5 if running else None)
-    def training_view() -> None:
-        job = live.current(JOB_KEY)
-        if job is None:
-            st.caption("Press **Train them** to watch the loss curves side by side.")
-            return
-        job.beat()
-        live.queue_notice(job)
-        live.controls(job, f"{P}_ctl")
-        labels = job_labels()
-        jdepth = st.session_state.get(f"{P}_job_depth", depth)
-        runs = diag.comparison_curves(job.events())
-        if job.state == "failed":
-            st.error(f"The training failed: {job.error}")
-        if not runs:
-            return
-        names = [labels[i] if i < len(labels) else r.init for i, r in enumerate(runs)]
-        current = runs[-1]
-        if job.active:
-            last = current.steps[-1] if len(current.steps) else 0
-            st.caption(f"Training {len(runs)} of {len(labels)}: **{names[-1]}**, step {last}.")
-        for r, n in zip(runs, names):
-            if r.status == "diverged":
-                st.error(f"**{n}**: {r.message}.")
-        st.plotly_chart(figs.loss_curves(runs, names, title="Training loss, one curve per initializer"),
-                        key=f"{P}_fig_loss")
-        rows = [{"initializer": n,
-                 "status": f"diverged at step {r.diverged_at}" if r.status == "diverged" else r.status,
-                 "steps": r.diverged_at if r.diverged_at else (int(r.steps[-1]) if len(r.steps) else 0),
-                 "last loss": f"{r.loss[-1]:.3g}" if len(r.loss) and r.status != "diverged" else "NaN",
-                 "test accuracy": "–" if np.isnan(r.test_accuracy) else f"{r.test_accuracy:.1%}"}
-                for r, n in zip(runs, names)]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{P}_table")
-        left, right = st.columns(2)
-        with left:
-            pick = st.selectbox("Gradients during training of", range(len(runs)), format_func=lambda i: names[i],
-                                index=len(runs) - 1, key=f"{P}_grad_run")
-            r = runs[pick]
-            if len(r.grad_steps):
-                st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, diag.layer_names(jdepth),
-                                                    title=f"Gradient norm per layer: {names[pick]}"),
-                                key=f"{P}_fig_grad_lines")
-                v = diag.name_gradient_flow(r.grad_norms[-1])
-                st.caption(f"Latest step: {v.text}")
-            else:
-                st.caption("No gradient norms yet (a run that diverged at once has none).")
-        with right:
-            sym_runs = [(n, r) for n, r in zip(names, runs) if r.init in SYMMETRIC and len(r.sym_steps)]
-            if sym_runs:
-                n, r = sym_runs[0]
-                st.plotly_chart(figs.symmetry_lines(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
-                                key=f"{P}_fig_cmp_sym")
-            else:
-                st.caption("Add *All zeros* or *Constant c* to the comparison to watch the symmetry measure "
-                           "(tab ③) stay at 0 while it trains.")
-        st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
-                   "infinite; its curve stops there, marked ✖. Test accuracy: the first "
-                   f"{diag.EVAL_SIZE:,} test inputs.")
-        if not job.active and st.session_state.get(f"{P}_drawn_final") != job.id:
-            # One full rerun after the job ends, so the fragment stops polling.
-            st.session_state[f"{P}_drawn_final"] = job.id
-            st.rerun()
-
-    training_view()
+        live.start(JOB_KEY, "init comparison",
+                   lambda job, cfg=cfg, data=data: diag.compare_inits(cfg, data, job.emit, job.control))
+    live.view(JOB_KEY, comparison_view, idle="Press **Train them** to watch the loss curves side by side.",
+              controls_key=f"{P}_ctl")
 
 
-@st.fragment(run_every=1.0)
-def background_heartbeat() -> None:
-    """Keeps a comparison alive (and visible) while another tab is open."""
-    job = live.current(JOB_KEY)
-    if job is None:
+def comparison_view(job, reader) -> None:
+    """The comparison so far: loss curves, a table, gradients and symmetry during training."""
+    labels = job_labels()
+    jdepth = st.session_state.get(f"{P}_job_depth", depth)
+    runs = diag.comparison_curves(reader.history)
+    if not runs:
         return
-    job.beat()
+    names = [labels[i] if i < len(labels) else r.init for i, r in enumerate(runs)]
+    current = runs[-1]
     if job.active:
-        runs = diag.comparison_curves(job.events())
-        st.caption(f"⏳ Training in the background ({len(runs)} of {len(job_labels())} initializers); "
-                   f"tab ④ shows it live.")
-    elif st.session_state.get(f"{P}_drawn_final") != job.id:
-        st.session_state[f"{P}_drawn_final"] = job.id
-        st.rerun()
+        last = current.steps[-1] if len(current.steps) else 0
+        st.caption(f"Training {len(runs)} of {len(labels)}: **{names[-1]}**, step {last}.")
+    for r, n in zip(runs, names):
+        if r.status == "diverged":
+            st.error(f"**{n}**: {r.message}.")
+    st.plotly_chart(figs.loss_curves(runs, names, title="Training loss, one curve per initializer"),
+                    key=f"{P}_fig_loss")
+    rows = [{"initializer": n,
+             "status": f"diverged at step {r.diverged_at}" if r.status == "diverged" else r.status,
+             "steps": r.diverged_at if r.diverged_at else (int(r.steps[-1]) if len(r.steps) else 0),
+             "last loss": f"{r.loss[-1]:.3g}" if len(r.loss) and r.status != "diverged" else "NaN",
+             "test accuracy": "–" if np.isnan(r.test_accuracy) else f"{r.test_accuracy:.1%}"}
+            for r, n in zip(runs, names)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{P}_table")
+    left, right = st.columns(2)
+    with left:
+        pick = st.selectbox("Gradients during training of", range(len(runs)), format_func=lambda i: names[i],
+                            index=len(runs) - 1, key=f"{P}_grad_run")
+        r = runs[pick]
+        if len(r.grad_steps):
+            st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, diag.layer_names(jdepth),
+                                                title=f"Gradient norm per layer: {names[pick]}"),
+                            key=f"{P}_fig_grad_lines")
+            v = diag.name_gradient_flow(r.grad_norms[-1])
+            st.caption(f"Latest step: {v.text}")
+        else:
+            st.caption("No gradient norms yet (a run that diverged at once has none).")
+    with right:
+        sym_runs = [(n, r) for n, r in zip(names, runs) if r.init in SYMMETRIC and len(r.sym_steps)]
+        if sym_runs:
+            n, r = sym_runs[0]
+            st.plotly_chart(figs.symmetry_lines(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
+                            key=f"{P}_fig_cmp_sym")
+        else:
+            st.caption("Add *All zeros* or *Constant c* to the comparison to watch the symmetry measure "
+                       "(tab ③) stay at 0 while it trains.")
+    st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
+               "infinite; its curve stops there, marked ✖. Test accuracy: the first "
+               f"{diag.EVAL_SIZE:,} test inputs.")
+
+
+def background_view(job, reader) -> None:
+    """Above the tabs while tab ④ is closed: keeps the comparison alive (its heartbeat) and says so."""
+    if job.active:
+        st.caption(f"⏳ Training in the background ({len(diag.comparison_curves(reader.history))} of "
+                   f"{len(job_labels())} initializers); tab ④ shows it live.")
 
 
 def job_labels() -> list[str]:
@@ -428,9 +413,8 @@ def _on_tab() -> None:
 # Lazy tabs: only the open one runs (the symmetry run alone costs ~0.3 s). The open tab is in the URL.
 if st.session_state.get(f"{P}_tab") != TABS[st.session_state[f"{P}_view"]]:
     st.session_state[f"{P}_tab"] = TABS[st.session_state[f"{P}_view"]]
-job = live.current(JOB_KEY)
-if job is not None and job.active and st.session_state[f"{P}_view"] != "train":
-    background_heartbeat()
+if live.running(JOB_KEY) and st.session_state[f"{P}_view"] != "train":
+    live.view(JOB_KEY, background_view, every=1.0, show_controls=False, notices=False)
 tabs = st.tabs(list(TABS.values()), key=f"{P}_tab", on_change=_on_tab)
 for tab, view in zip(tabs, (activations_view, gradients_view, symmetry_view, train_view)):
     with tab:

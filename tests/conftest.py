@@ -1,22 +1,12 @@
 """Shared fixtures: the real dataset, a live Streamlit server, and a headless chromium page."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from bench.st_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer  # noqa: F401 (ROOT: for tests)
 
 torch.set_num_threads(1)  # tests run beside other processes; one thread is steadier
 
@@ -38,49 +28,16 @@ def fmnist_small(fmnist):
                         fmnist.test_images[:1000], fmnist.test_labels[:1000], source=fmnist.source)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+Server = StreamlitServer
 
 
-class Server:
-    def __init__(self, port: int, proc: subprocess.Popen, log: Path):
-        self.port, self.proc, self.log = port, proc, log
-        self.url = f"http://127.0.0.1:{port}"
+def start_server(env_extra: dict | None = None, name: str = "server") -> StreamlitServer:
+    """A Streamlit server of this checkout on a free port (bench/st_server.py)."""
+    return StreamlitServer(env=env_extra, name=name)
 
 
-def start_server(env_extra: dict | None = None, name: str = "server") -> Server:
-    ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    log = ARTIFACTS / f"{name}-{port}.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env_extra or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return Server(port, proc, log)
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"streamlit did not start; see {log}:\n{log.read_text()[-2000:]}")
-
-
-def stop_server(server: Server) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
+def stop_server(server: StreamlitServer) -> None:
+    server.stop()
 
 
 @pytest.fixture(scope="session")

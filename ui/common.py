@@ -1,8 +1,9 @@
 """Shared page helpers: device, dataset (with the missing-data screen), session id, URL state."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -28,6 +29,26 @@ def dataset() -> FashionMNIST | None:
         return _load(str(device()))
     except DatasetError:
         return None
+
+
+@st.cache_resource(show_spinner=False)
+def _test_arrays(device_name: str) -> tuple[np.ndarray, np.ndarray]:
+    data = dataset()
+    return data.test_images.cpu().numpy(), data.test_labels.cpu().numpy()
+
+
+def test_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """Test images (10000, 28, 28) uint8 and labels (10000,) as numpy, for drawing (the dataset must be here)."""
+    return _test_arrays(str(device()))
+
+
+def cached(store: str, name: str, key: Any, build: Callable[[], Any]) -> Any:
+    """`build()` kept in `st.session_state[store]` and rebuilt only when `key` changes: a live view
+    polls faster than its figures change."""
+    cache = st.session_state.setdefault(store, {})
+    if name not in cache or cache[name][0] != key:
+        cache[name] = (key, build())
+    return cache[name][1]
 
 
 def dataset_error() -> str | None:

@@ -12,9 +12,14 @@ with `run_every`, which beats the job's heartbeat so that a closed tab ends the 
         st.line_chart(reader.run(0).column("progress", "train_loss"))
 
     live.view(KEY, draw, idle="Press **Train** to start.")
+
+A page whose buttons sit in a row above its settings uses `live.control_row` (Start, Pause/Resume,
+Stop, Reset as callbacks) and `live.view(..., show_controls=False)`. A second view of the same job
+(a slower fragment, or a caption on another tab) is one more `live.view` call with its own `every`.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 import streamlit as st
@@ -58,19 +63,82 @@ def start(key: str, label: str, target: Callable[[Job], Any]) -> Job | None:
         st.error(str(e))
         return None
     st.session_state[key] = job
-    st.session_state.pop(f"{key}__reader", None)
+    _drop_readers(key)
+    st.session_state.pop(f"{key}__stop_clicked", None)
     return job
 
 
-def start_button(key: str, text: str, disabled: bool = False, help: str | None = None, **button_kw) -> bool:
+def start_button(key: str, text: str, disabled: bool = False, help: str | None = None,
+                 button_key: str | None = None, notice: bool = True, **button_kw) -> bool:
     """A Start button that is disabled while this session has a job, with a note when that job
-    was started on another page. True when pressed."""
+    was started on another page (`notice=False`: the page places `elsewhere_notice` itself).
+    True when pressed."""
+    pressed = st.button(text, key=button_key or f"{key}__start", disabled=disabled or busy(), help=help,
+                        **button_kw)
+    if notice:
+        elsewhere_notice(key)
+    return pressed and not busy()
+
+
+def elsewhere_notice(key: str) -> None:
+    """Says so when this session's job was started on another page (it blocks starting one here)."""
     other = active_elsewhere(key)
-    pressed = st.button(text, key=f"{key}__start", disabled=disabled or busy(), help=help, **button_kw)
     if other is not None:
         st.info(f"Another training job of yours (**{other.label}**) is running on another page; "
                 f"stop it there, or wait for it to end, to start one here.")
-    return pressed and not busy()
+
+
+def stop(key: str) -> None:
+    """Stop this page's job (a button callback), remembering when the click came."""
+    job = current(key)
+    if job is not None and job.active:
+        st.session_state[f"{key}__stop_clicked"] = time.time()
+        job.stop()
+
+
+def stop_latency(key: str) -> float | None:
+    """Seconds from the Stop click to the job's end, when it ended after one."""
+    job, clicked = current(key), st.session_state.get(f"{key}__stop_clicked")
+    if job is None or clicked is None or job.finished is None:
+        return None
+    return job.finished - clicked
+
+
+def forget(key: str) -> None:
+    """Stop this page's job and drop it and its events from the session (back to the idle view)."""
+    stop(key)
+    _drop_readers(key)
+    for k in (key, f"{key}__stop_clicked"):
+        st.session_state.pop(k, None)
+
+
+def control_row(key: str, start_text: str, on_start: Callable[..., None], args: tuple = (), *, prefix: str,
+                disabled: bool = False, on_reset: Callable[[], None] | None = None,
+                reset_help: str | None = None) -> None:
+    """Start · Pause/Resume · Stop (· Reset) in one row, acting in callbacks; keys f"{prefix}_start" etc.
+
+    `on_start(*args)` must call `live.start`; `on_reset()` clears the page's own keys after the job
+    is stopped and forgotten. Start is disabled while this session has a job, here or elsewhere.
+    """
+    job = current(key)
+    active = job is not None and job.active
+    cols = st.columns(4 if on_reset else 3)
+    cols[0].button(start_text, key=f"{prefix}_start", type="primary", width="stretch", on_click=on_start, args=args,
+                   disabled=disabled or busy())
+    if active and job.control.paused:
+        cols[1].button("▶ Resume", key=f"{prefix}_resume", width="stretch", on_click=job.resume)
+    else:
+        cols[1].button("⏸ Pause", key=f"{prefix}_pause", width="stretch",
+                       disabled=not active or job.state != "running", on_click=job.pause if active else None)
+    cols[2].button("⏹ Stop", key=f"{prefix}_stop", width="stretch", disabled=not active, on_click=stop, args=(key,))
+    if on_reset:
+        def reset() -> None:
+            forget(key)
+            on_reset()
+
+        cols[3].button("↺ Reset", key=f"{prefix}_reset", width="stretch", disabled=job is None, on_click=reset,
+                       help=reset_help)
+    elsewhere_notice(key)
 
 
 def queue_notice(job: Job) -> None:
@@ -97,16 +165,29 @@ def controls(job: Job | None, key: str) -> None:
         job.stop()
 
 
-def reader(key: str, run_key: str = "run") -> EventReader | None:
-    """The job's events folded so far (each event read once, kept across polls)."""
+def reader(key: str, run_key: str = "run", fold: type | None = None) -> Any:
+    """The job's events folded so far (each event read once, kept across polls).
+
+    An `EventReader(run_key)` by default; `fold` is another folding class (defined at module level),
+    built as `fold(job_id=...)`, with `.n`, `.job_id` and `.update(events)` (such as the trainer's live
+    run, which keeps the test predictions). Each (run_key, fold) keeps a reader of its own.
+    """
     job = current(key)
     if job is None:
         return None
-    r = st.session_state.get(f"{key}__reader")
-    if r is None or r.job_id != job.id:
-        r = st.session_state[f"{key}__reader"] = EventReader(run_key, job_id=job.id)
+    slot = f"{key}__reader" + (f"[{fold.__module__}.{fold.__qualname__}]" if fold is not None
+                               else "" if run_key == "run" else f"[{run_key}]")
+    r = st.session_state.get(slot)
+    if r is None or r.job_id != job.id or (fold is not None and not isinstance(r, fold)):
+        r = fold(job_id=job.id) if fold is not None else EventReader(run_key, job_id=job.id)
+        st.session_state[slot] = r
     r.update(job.events(r.n))
     return r
+
+
+def _drop_readers(key: str) -> None:
+    for k in [k for k in st.session_state if str(k).startswith(f"{key}__reader")]:
+        del st.session_state[k]
 
 
 def state_notice(job: Job) -> None:
@@ -118,28 +199,34 @@ def state_notice(job: Job) -> None:
         st.info("The job was cancelled before it started.")
 
 
-def view(key: str, draw: Callable[[Job, EventReader], None], idle: str | None = None,
-         every: float = POLL_SECONDS, run_key: str = "run", show_controls: bool = True) -> None:
+def view(key: str, draw: Callable[[Job, Any], None], idle: str | Callable[[], None] | None = None,
+         every: float = POLL_SECONDS, run_key: str = "run", show_controls: bool = True, notices: bool = True,
+         controls_key: str | None = None, fold: type | None = None) -> None:
     """Draw this page's job live: a fragment polling every `every` s while the job is active.
 
-    Beats the heartbeat, shows the queue place, pause/resume/stop, a failure; calls
-    `draw(job, reader)`; when the job ends, one full rerun shows the final state and stops polling.
+    Beats the heartbeat; shows the queue place and a failure (`notices`), pause/resume/stop
+    (`show_controls`, keys f"{controls_key or key}_pause" etc.); calls `draw(job, reader)` with
+    `reader(key, run_key, fold)`; `idle` (a caption, or a function that draws) while there is no job.
+    When the job ends, one full rerun shows the final state and stops polling. A page may call it
+    more than once for the same job (views that poll at different rates).
     """
     polling = running(key)
 
-    @st.fragment(run_every=every if polling else None)
     def _live() -> None:
         job = current(key)
         if job is None:
-            if idle:
+            if callable(idle):
+                idle()
+            elif idle:
                 st.caption(idle)
             return
         job.beat()
-        state_notice(job)
+        if notices:
+            state_notice(job)
         if show_controls:
-            controls(job, key)
-        draw(job, reader(key, run_key))
+            controls(job, controls_key or key)
+        draw(job, reader(key, run_key, fold))
         if polling and not job.active:
             st.rerun()  # one full run to stop polling and show the final state
 
-    _live()
+    st.fragment(_live, run_every=every if polling else None)()  # its id includes its place on the page

@@ -255,6 +255,17 @@ def image_grid(
     return np.asarray(canvas)
 
 
+def png(picture: np.ndarray) -> bytes:
+    """PNG bytes of an RGB picture; st.image then only hashes them on each poll instead of encoding again."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(picture).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def ensemble_chart(member_names: Sequence[str], member_accuracies: Sequence[float], ensemble_accuracy: float,
                    title: str | None = None) -> dict:
     """A Vega-Lite spec: each member's test accuracy and the ensemble's (highlighted), as bars."""
