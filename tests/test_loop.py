@@ -59,6 +59,7 @@ def test_time_budget_ends_the_run_and_drives_progress():
 
 def test_pause_does_not_spend_the_budget():
     control = TrainControl()
+    t0 = time.perf_counter()
     loop = Loop(10 ** 9, control, time_budget=0.3)
 
     def on_step(lp, i):
@@ -67,7 +68,6 @@ def test_pause_does_not_spend_the_budget():
             control.pause()
             threading.Timer(0.5, control.resume).start()
 
-    t0 = time.perf_counter()
     run(loop, on_step=on_step)
     wall, elapsed = time.perf_counter() - t0, loop.elapsed()
     assert loop.status == "budget"
