@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import init_diagnostics as diag
+from fmnist_core import init_compare, init_report, init_stats, symmetry
 from fmnist_core import url_state as U
 from fmnist_core.activations import ACTIVATIONS
-from fmnist_core.weight_init import FORMULAS, INITS
+from fmnist_core.weight_init import INITS
 from ui import init_figures as figs
+from ui import init_text
 from ui import live
 from ui.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
 
@@ -18,7 +19,7 @@ ensure_router()
 P = "initialization"
 JOB_KEY = f"{P}_job"
 LOG_OPTIONS = [float(f"{v:.2g}") for v in np.logspace(-3, 1, 81)]  # 1e-3 .. 10, 20 steps a decade
-TOY = diag.toy_names()
+TOY = init_compare.toy_names()
 DATA_LABELS = {"fashion": "Fashion-MNIST (784 pixels)", **{n: f"Toy 2D: {n}" for n in TOY}}
 OPTIMIZERS = {"momentum": ("SGD + momentum 0.9, lr 0.01", 0.01), "adam": ("Adam, lr 0.001", 1e-3)}
 SYMMETRIC = ("zeros", "constant")
@@ -28,8 +29,8 @@ NOISE = 1e-3
 
 SCHEMA = {
     "data": U.Choice("fashion", tuple(DATA_LABELS)),
-    "depth": U.Int(10, 1, diag.MAX_DEPTH),
-    "width": U.Int(256, diag.WIDTHS[0], diag.WIDTHS[-1]),
+    "depth": U.Int(10, 1, init_stats.MAX_DEPTH),
+    "width": U.Int(256, init_stats.WIDTHS[0], init_stats.WIDTHS[-1]),
     "act": U.Choice("tanh", tuple(ACTIVATIONS)),
     "init": U.Choice("standard_normal", tuple(INITS)),
     "std": U.Float(0.01, 1e-3, 10.0),
@@ -58,7 +59,7 @@ def _nearest(value, options):
 def _snap_state() -> None:
     """Link values need not sit on a slider's options: move them to the nearest one."""
     s = st.session_state
-    s[f"{P}_width"] = _nearest(int(s[f"{P}_width"]), diag.WIDTHS)
+    s[f"{P}_width"] = _nearest(int(s[f"{P}_width"]), init_stats.WIDTHS)
     for k in ("std", "a"):
         s[f"{P}_{k}"] = _nearest(float(s[f"{P}_{k}"]), LOG_OPTIONS)
     s[f"{P}_value"] = round(float(s[f"{P}_value"]), 2)
@@ -87,7 +88,7 @@ def init_params(s=st.session_state) -> dict:
     """Every initializer parameter the page sets (apply_init keeps the ones its initializer uses)."""
     return {"std": float(s[f"{P}_std"]), "a": float(s[f"{P}_a"]), "value": float(s[f"{P}_value"]),
             # Only tanh: for ReLU, Xavier x sqrt(2) would be He itself, and He is the lesson there.
-            "gain": diag.activation_gain("tanh") if s[f"{P}_gain"] and s[f"{P}_act"] == "tanh" else 1.0,
+            "gain": init_stats.activation_gain("tanh") if s[f"{P}_gain"] and s[f"{P}_act"] == "tanh" else 1.0,
             "noise": NOISE if s[f"{P}_noise"] else 0.0}
 
 
@@ -104,25 +105,25 @@ def init_label(name: str, params: dict) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _toy(name: str) -> diag.DiagData:
-    return diag.toy_data(name)
+def _toy(name: str) -> init_compare.DiagData:
+    return init_compare.toy_data(name)
 
 
-def get_data(name: str) -> diag.DiagData | None:
+def get_data(name: str) -> init_compare.DiagData | None:
     if name != "fashion":
         return _toy(name)
     data = dataset()
-    return None if data is None else diag.fashion_data(data)
+    return None if data is None else init_compare.fashion_data(data)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _report(data_name, depth, width, act, init, params: tuple) -> diag.InitReport:
-    return diag.init_report(get_data(data_name), depth, width, act, init, **dict(params))
+def _report(data_name, depth, width, act, init, params: tuple) -> init_report.InitReport:
+    return init_report.init_report(get_data(data_name), depth, width, act, init, **dict(params))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _symmetry(data_name, depth, width, act, init, params: tuple) -> diag.SymmetryRun:
-    return diag.symmetry_run(get_data(data_name), depth, width, act, init, **dict(params))
+def _symmetry(data_name, depth, width, act, init, params: tuple) -> symmetry.SymmetryRun:
+    return symmetry.symmetry_run(get_data(data_name), depth, width, act, init, **dict(params))
 
 
 # --------------------------------------------------------------------------- settings
@@ -143,8 +144,8 @@ st.markdown(
 with st.container(border=True):
     c = st.columns([1.3, 1, 1, 1.1, 1.5, 1.3])
     c[0].selectbox("Data", list(DATA_LABELS), key=f"{P}_data", format_func=DATA_LABELS.get)
-    c[1].slider("Hidden layers", 1, diag.MAX_DEPTH, key=f"{P}_depth")
-    c[2].select_slider("Units per layer", diag.WIDTHS, key=f"{P}_width")
+    c[1].slider("Hidden layers", 1, init_stats.MAX_DEPTH, key=f"{P}_depth")
+    c[2].select_slider("Units per layer", init_stats.WIDTHS, key=f"{P}_width")
     c[3].selectbox("Activation", list(ACTIVATIONS), key=f"{P}_act", format_func=lambda n: ACTIVATIONS[n].label)
     c[4].selectbox("Initializer", list(INITS), key=f"{P}_init", format_func=lambda n: INITS[n].label)
     init = st.session_state[f"{P}_init"]
@@ -182,7 +183,7 @@ if params["noise"]:
 fan_in = width if depth > 1 else data.in_features
 st.caption(
     f"Network: {data.in_features} inputs → {depth} × {width} {ACTIVATIONS[act].label} → {data.n_classes} outputs, "
-    f"initialized with **{label}**, ${FORMULAS[init]}$, measured on a batch of {min(512, len(data.y_train))} training inputs."
+    f"initialized with **{label}**, ${INITS[init].formula}$, measured on a batch of {min(512, len(data.y_train))} training inputs."
 )
 
 
@@ -235,10 +236,10 @@ def gradients_view() -> None:
     report = _report(*key)
     v = report.verdict
     box = {"healthy": st.success, "zero": st.warning}.get(v.kind, st.error)
-    box(f"**{v.text}**")
+    box(f"**{init_text.gradient_sentence(v)}**")
     left, right = st.columns([1.4, 1])
     with left:
-        st.plotly_chart(figs.gradient_bars(report.grads.weight, v.labels, diag.layer_names(depth),
+        st.plotly_chart(figs.gradient_bars(report.grads.weight, v.labels, init_stats.layer_names(depth),
                                            title=f"Gradient norm per layer at initialization (loss {report.grads.loss:.3g})"),
                         key=f"{P}_fig_grads")
     with right:
@@ -251,8 +252,8 @@ def gradients_view() -> None:
             "gradient **vanishes** on its way to the first layers (they stop learning); above 1 it "
             "**explodes**. Sigmoid's slope is at most 0.25, so sigmoid networks vanish unless the "
             "weights make up for it; saturated tanh units (slope ≈ 0) block the gradient too.\n\n"
-            f"Named relative to the output layer: below 1/{diag.VANISH:g} of it is *vanishing*, above "
-            f"{diag.VANISH:g}× *exploding*. Gradients during training: tab ④."
+            f"Named relative to the output layer: below 1/{init_stats.VANISH:g} of it is *vanishing*, above "
+            f"{init_stats.VANISH:g}× *exploding*. Gradients during training: tab ④."
         )
 
 # --------------------------------------------------------------------------- symmetry
@@ -326,13 +327,13 @@ def train_view() -> None:
         st.info(f"Another training of yours is running ({other.label}); stop it there to start this one.")
     if start:
         opt_name, lr = st.session_state[f"{P}_opt"], OPTIMIZERS[st.session_state[f"{P}_opt"]][1]
-        cfg = diag.CompareConfig(inits=tuple(chosen), depth=depth, width=width, activation=act,
+        cfg = init_compare.CompareConfig(inits=tuple(chosen), depth=depth, width=width, activation=act,
                                  init_params=tuple(sorted(params.items())), optimizer=opt_name, lr=lr,
                                  budget=float(secs))
         st.session_state[f"{P}_job_labels"] = [init_label(n, params) for n in chosen]
         st.session_state[f"{P}_job_depth"] = depth
         job = live.start(JOB_KEY, "init comparison",
-                         lambda job, cfg=cfg, data=data: diag.compare_inits(cfg, data, job.emit, job.control))
+                         lambda job, cfg=cfg, data=data: init_compare.compare_inits(cfg, data, job.emit, job.control))
         running = job is not None
 
     @st.fragment(run_every=0.5 if running else None)
@@ -346,7 +347,7 @@ def train_view() -> None:
         live.controls(job, f"{P}_ctl")
         labels = job_labels()
         jdepth = st.session_state.get(f"{P}_job_depth", depth)
-        runs = diag.comparison_curves(job.events())
+        runs = init_compare.comparison_curves(job.events())
         if job.state == "failed":
             st.error(f"The training failed: {job.error}")
         if not runs:
@@ -374,11 +375,11 @@ def train_view() -> None:
                                 index=len(runs) - 1, key=f"{P}_grad_run")
             r = runs[pick]
             if len(r.grad_steps):
-                st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, diag.layer_names(jdepth),
+                st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, init_stats.layer_names(jdepth),
                                                     title=f"Gradient norm per layer: {names[pick]}"),
                                 key=f"{P}_fig_grad_lines")
-                v = diag.name_gradient_flow(r.grad_norms[-1])
-                st.caption(f"Latest step: {v.text}")
+                v = init_stats.name_gradient_flow(r.grad_norms[-1])
+                st.caption(f"Latest step: {init_text.gradient_sentence(v)}")
             else:
                 st.caption("No gradient norms yet (a run that diverged at once has none).")
         with right:
@@ -392,7 +393,7 @@ def train_view() -> None:
                            "(tab ③) stay at 0 while it trains.")
         st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
                    "infinite; its curve stops there, marked ✖. Test accuracy: the first "
-                   f"{diag.EVAL_SIZE:,} test inputs.")
+                   f"{init_compare.EVAL_SIZE:,} test inputs.")
         if not job.active and st.session_state.get(f"{P}_drawn_final") != job.id:
             # One full rerun after the job ends, so the fragment stops polling.
             st.session_state[f"{P}_drawn_final"] = job.id
@@ -409,7 +410,7 @@ def background_heartbeat() -> None:
         return
     job.beat()
     if job.active:
-        runs = diag.comparison_curves(job.events())
+        runs = init_compare.comparison_curves(job.events())
         st.caption(f"⏳ Training in the background ({len(runs)} of {len(job_labels())} initializers); "
                    f"tab ④ shows it live.")
     elif st.session_state.get(f"{P}_drawn_final") != job.id:
