@@ -10,16 +10,12 @@ from fmnist_core import metrics
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.fashion import CLASS_NAMES, NORMALIZATIONS
 from fmnist_core.models import CLASSIC_HIDDEN
-from fmnist_core.runs import (LiveRun, RunRecord, default_name, describe_model, history_csv, history_series,
+from fmnist_core.runs import (RunFeed, RunRecord, default_name, describe_model, history_csv, history_series,
                               list_saved_runs, parse_hidden_sizes, runs_dir, save_run)
 from fmnist_core.train import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, train
 from fmnist_core.url_state import Choice, Float, Int
 from fmnist_core.weight_init import INITS
 
-try:
-    from fmnist_core.weight_init import INIT_PARAMS
-except ImportError:  # an older registry without parameters
-    INIT_PARAMS = {}
 from ui import live
 from ui import training_figures as figs
 from ui.common import bind_url, dataset, device, ensure_router, require_dataset, show_url_notes, write_url
@@ -129,7 +125,7 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
                           for p in getattr(ACTIVATIONS.get(act), "params", ())))
     init = ss["training_init"]
     init_params = tuple(sorted((q.name, float(ss.get(f"training_init_{init}_{q.name}", q.default)))
-                               for q in INIT_PARAMS.get(init, ())))
+                               for q in INITS[init].params))
     by_time = ss["training_until"] == "time"
     cfg = TrainConfig(
         model="cnn" if model == "cnn" else "mlp", hidden=hidden, activation=act, activation_params=params,
@@ -176,7 +172,7 @@ def settings_panel(active: bool) -> None:
             if spec is not None and not getattr(spec, "learns_by_gradient", True):
                 st.caption("⚠️ Its gradient is zero almost everywhere: backpropagation cannot teach this network.")
             init = st.selectbox("Initializer", list(INITS), key="training_init", format_func=lambda n: _label(INITS, n))
-            init_params = INIT_PARAMS.get(init, ())
+            init_params = INITS[init].params
             if init_params:
                 with st.popover("Initializer parameters", width="stretch"):
                     for q in init_params:
@@ -226,7 +222,7 @@ def _start(data) -> None:
         return
     job = live.start(JOB_KEY, "training", lambda job: train(cfg, data, on_event=job.emit, control=job.control))
     if job is not None:
-        st.session_state[LIVE_KEY] = LiveRun(job.id)
+        st.session_state[LIVE_KEY] = RunFeed(job.id)
         st.session_state["training_job_cfg"] = cfg
         st.session_state.pop("training_cell_clicked", None)
         st.session_state.pop("training_stop_clicked", None)
@@ -264,7 +260,7 @@ def record_if_ended(job) -> RunRecord | None:
 
 # --------------------------------------------------------------------------- live view
 
-def _progress_line(lv: LiveRun, cfg: TrainConfig | None, job) -> None:
+def _progress_line(lv: RunFeed, cfg: TrainConfig | None, job) -> None:
     ev = lv.done or lv.last_progress or lv.last_epoch
     if ev is None:
         if job.state == "running":
@@ -290,7 +286,7 @@ def _progress_line(lv: LiveRun, cfg: TrainConfig | None, job) -> None:
     st.progress(min(max(p, 0.0), 1.0), text=text)
 
 
-def _stats_line(lv: LiveRun) -> None:
+def _stats_line(lv: RunFeed) -> None:
     """The latest numbers in one line (one element: cheaper to redraw twice a second than four tiles)."""
     tp = lv.test_points
     lp = lv.last_progress or lv.last_epoch or {}
@@ -318,7 +314,7 @@ def curve_controls() -> tuple[float, str]:
     return smoothing, x
 
 
-def _curves(lv: LiveRun, job_id: int) -> None:
+def _curves(lv: RunFeed, job_id: int) -> None:
     smoothing = st.session_state.get("training_smoothing", 0.6)
     x = st.session_state.get("training_x", "epoch")
     key = (job_id, lv.n, smoothing, x)
@@ -412,9 +408,9 @@ def _job_and_live():
     if job is None:
         return None, None
     job.beat()  # a closed tab stops beating, and its job ends
-    lv: LiveRun = st.session_state.get(LIVE_KEY)
+    lv: RunFeed = st.session_state.get(LIVE_KEY)
     if lv is None or lv.job_id != job.id:
-        lv = st.session_state[LIVE_KEY] = LiveRun(job.id)
+        lv = st.session_state[LIVE_KEY] = RunFeed(job.id)
     lv.update(job.events(lv.n))
     return job, lv
 
