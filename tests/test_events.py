@@ -50,7 +50,8 @@ def test_reading_in_pieces_equals_reading_at_once():
     assert parts.update([]) is False and parts.n == len(evs)
     for key in whole.runs:
         for name in ("step", "loss"):
-            np.testing.assert_array_equal(parts.run(key).column("progress", name), whole.run(key).column("progress", name))
+            got, want = parts.run(key).column("progress", name), whole.run(key).column("progress", name)
+            np.testing.assert_array_equal(got, want)
     assert parts.history == whole.history
 
 
