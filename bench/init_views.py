@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from fmnist_core import init_diagnostics as diag
+from fmnist_core import init_compare, init_report, init_stats, symmetry
 from fmnist_core.fashion import load_fashion_mnist
 from ui import init_figures as figs
 
@@ -30,11 +30,11 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 
 
 def views(data, init: str, act: str, params: dict):
-    r = diag.init_report(data, 10, 256, act, init, **params)
+    r = init_report.init_report(data, 10, 256, act, init, **params)
     fs = [
         figs.activation_violins(r.acts.hist, r.acts.edges, r.acts.std, r.acts.saturated),
         figs.std_by_depth(r.acts.std, r.reference.std, "reference"),
-        figs.gradient_bars(r.grads.weight, r.verdict.labels, diag.layer_names(10)),
+        figs.gradient_bars(r.grads.weight, r.verdict.labels, init_stats.layer_names(10)),
     ]
     return r, [f.to_json() for f in fs]  # what st.plotly_chart sends to the browser
 
@@ -61,22 +61,22 @@ def main() -> None:
     ap.add_argument("--train", action="store_true", help="also time the 4-initializer comparison")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    data = diag.fashion_data(load_fashion_mnist("cpu"))
+    data = init_compare.fashion_data(load_fashion_mnist("cpu"))
     views(data, "xavier_normal", "tanh", {})  # warm up
     print("init-time views, 10 hidden layers x 256 units, batch 512 (median of %d):" % args.repeats)
     for init, act, params in (("standard_normal", "tanh", {}), ("normal", "tanh", {"std": 0.01}),
                               ("xavier_normal", "tanh", {"gain": 5 / 3}), ("he_normal", "relu", {})):
-        t_core, _ = timed(lambda: diag.init_report(data, 10, 256, act, init, **params), args.repeats)
+        t_core, _ = timed(lambda: init_report.init_report(data, 10, 256, act, init, **params), args.repeats)
         t_all, _ = timed(lambda: views(data, init, act, params), args.repeats)
         print(f"  {init:16s} {act:5s}  measure {t_core * 1000:6.0f} ms   + 3 figures as JSON {t_all * 1000:6.0f} ms")
-    t_sym, _ = timed(lambda: diag.symmetry_run(data, 3, 64, "tanh", "constant", noise=1e-3), 3)
+    t_sym, _ = timed(lambda: symmetry.symmetry_run(data, 3, 64, "tanh", "constant", noise=1e-3), 3)
     print(f"  symmetry run (3 x 64, 100 Adam steps)              {t_sym * 1000:6.0f} ms")
     print(f"  whole page re-run in AppTest after a new initializer {page_rerun(3) * 1000:6.0f} ms")
     if args.train:
-        cfg = diag.CompareConfig(inits=("normal", "standard_normal", "xavier_normal", "he_normal"),
+        cfg = init_compare.CompareConfig(inits=("normal", "standard_normal", "xavier_normal", "he_normal"),
                                  init_params=(("std", 0.01),), budget=8.0)
         t = time.perf_counter()
-        out = diag.compare_inits(cfg, data)
+        out = init_compare.compare_inits(cfg, data)
         total = time.perf_counter() - t
         steps = ", ".join(f"{r['init']} {r['steps'] if 'steps' in r else r['step']} steps {r['status']}" for r in out)
         print(f"4 initializers x 8 s, 10 x 256 tanh, SGD+momentum: {total:.1f} s in all ({steps})")

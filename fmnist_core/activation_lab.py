@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import torch
 
 from .activations import ACTIVATIONS, make_activation, trainable_activation_parameters
+from .events import EventReader, RunSeries, read
 from .fashion import FashionMNIST
 from .models import CLASSIC_HIDDEN, build_model
 from .train import TrainConfig, TrainControl, train
@@ -152,8 +154,8 @@ def run_comparison(data: FashionMNIST, activations: Sequence[str],
                    base: TrainConfig = COMPARE_BASE, seed: int = 0) -> list[dict]:
     """Train the same MLP (same seed, same initial weights) with each activation, one after another.
 
-    Every trainer event is passed on tagged with "activation" and "index"; trainable activations
-    add "act_params" (parameter_stats). After each run a {"kind": "result", ...} event. Returns
+    Every trainer event is passed on tagged with "run" (= "index"), "activation" and "of"; trainable
+    activations add "act_params" (parameter_stats). After each run a {"kind": "result", ...} event. Returns
     the result events. A stop request ends the current run and skips the rest.
     """
     unknown = [a for a in activations if a not in ACTIVATIONS]
@@ -172,7 +174,7 @@ def run_comparison(data: FashionMNIST, activations: Sequence[str],
         model = build_model("mlp", cfg.hidden, name, cfg.dropout, dict(cfg.activation_params))
         first = model.net[0].weight.detach().clone()
         trainable = ACTIVATIONS[name].trainable
-        tag = {"activation": name, "index": i, "of": len(activations)}
+        tag = {"run": i, "activation": name, "index": i, "of": len(activations)}
         start = {"kind": "start", **tag, "budget": float(budget), "params": dict(cfg.activation_params)}
         if trainable:
             start["act_params"] = parameter_stats(model)
@@ -210,43 +212,41 @@ def run_comparison(data: FashionMNIST, activations: Sequence[str],
 # ------------------------------------------------------------------------ reading the events
 
 
-def by_activation(events: Sequence[dict]) -> dict[str, list[dict]]:
-    """Events grouped by activation, in the order the runs started."""
-    out: dict[str, list[dict]] = {}
-    for ev in events:
-        if "activation" in ev:
-            out.setdefault(ev["activation"], []).append(ev)
+def by_activation(events: Iterable[dict] | EventReader) -> dict[str, RunSeries]:
+    """Each run's events (an `EventReader`'s series, one per "run" tag) by activation, in the order
+    the runs started; `events` may be the live view's reader."""
+    out: dict[str, RunSeries] = {}
+    for run in read(events).ordered():
+        first = run.start or run.last or {}
+        if "activation" in first:
+            out[first["activation"]] = run
     return out
 
 
-def training_series(events: Sequence[dict]) -> dict[str, dict[str, list[float]]]:
+def training_series(events: Iterable[dict] | EventReader) -> dict[str, dict[str, list[float]]]:
     """Per activation: "t"/"loss"/"train_acc" from progress events, "test_t"/"test_acc" from epoch
     and done events (seconds since that run started)."""
     out: dict[str, dict[str, list[float]]] = {}
-    for name, evs in by_activation(events).items():
-        s = {"t": [], "loss": [], "train_acc": [], "test_t": [], "test_acc": []}
-        for ev in evs:
-            if ev["kind"] == "progress":
-                s["t"].append(ev["elapsed"])
-                s["loss"].append(ev["train_loss"])
-                s["train_acc"].append(ev["train_accuracy"])
-            elif ev["kind"] in ("epoch", "done") and ev.get("test_accuracy") is not None \
-                    and math.isfinite(ev["test_accuracy"]):
-                s["test_t"].append(ev["elapsed"])
-                s["test_acc"].append(ev["test_accuracy"])
-        out[name] = s
+    for name, run in by_activation(events).items():
+        test = ("epoch", "done")
+        acc = run.column(test, "test_accuracy")
+        keep = np.isfinite(acc)
+        out[name] = {"t": run.column("progress", "elapsed").tolist(),
+                     "loss": run.column("progress", "train_loss").tolist(),
+                     "train_acc": run.column("progress", "train_accuracy").tolist(),
+                     "test_t": run.column(test, "elapsed")[keep].tolist(), "test_acc": acc[keep].tolist()}
     return out
 
 
-def parameter_traces(events: Sequence[dict]) -> dict[str, dict[str, dict[int, dict[str, list[float]]]]]:
+def parameter_traces(events: Iterable[dict] | EventReader) -> dict[str, dict[str, dict[int, dict[str, list[float]]]]]:
     """{activation: {param: {layer: {"t", "mean", "p10", "p90"}}}} from events carrying act_params."""
     out: dict = {}
-    for name, evs in by_activation(events).items():
-        for ev in evs:
-            if "act_params" not in ev or ev["kind"] == "result":
+    for name, run in by_activation(events).items():
+        for kind, i, stats in run.items("act_params"):
+            if kind == "result":
                 continue
-            t = 0.0 if ev["kind"] == "start" else ev["elapsed"]
-            for layer, ps in ev["act_params"].items():
+            t = 0.0 if kind == "start" else float(run.column(kind, "elapsed")[i])
+            for layer, ps in stats.items():
                 for pname, st in ps.items():
                     tr = out.setdefault(name, {}).setdefault(pname, {}).setdefault(
                         int(layer), {"t": [], "mean": [], "p10": [], "p90": []})
@@ -256,12 +256,12 @@ def parameter_traces(events: Sequence[dict]) -> dict[str, dict[str, dict[int, di
     return out
 
 
-def results_table(events: Sequence[dict]) -> list[dict]:
+def results_table(events: Iterable[dict] | EventReader) -> list[dict]:
     """One row per activation, finished runs with their result, the running one with its progress."""
     rows = []
-    for name, evs in by_activation(events).items():
+    for name, run in by_activation(events).items():
         spec = ACTIVATIONS[name]
-        res = next((e for e in evs if e["kind"] == "result"), None)
+        res = run.latest.get("result")
         if res is not None:
             acc = res["test_accuracy"]
             rows.append({
@@ -273,7 +273,7 @@ def results_table(events: Sequence[dict]) -> list[dict]:
                 "learned parameters": _param_summary(res.get("act_params")),
             })
         else:
-            last = next((e for e in reversed(evs) if e["kind"] in ("progress", "epoch")), None)
+            last = run.last_of("progress", "epoch")
             rows.append({
                 "activation": spec.label, "status": "training…",
                 "test accuracy": None, "train loss": None if last is None else round(last["train_loss"], 4),

@@ -27,9 +27,12 @@ class RunSeries:
     start: dict | None = None
     end: dict | None = None
     last: dict | None = None
+    latest: dict[str, dict] = field(default_factory=dict)  # kind -> this run's latest such event
     _cols: dict[str, dict[str, list]] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
-    _extra: dict[str, dict[str, list]] = field(default_factory=dict)
+    _items: dict[str, list[tuple[str, int, Any]]] = field(default_factory=dict)
+    _seq: dict[str, int] = field(default_factory=dict)  # kind -> arrival number of its latest event
+    _n: int = 0  # events of this run so far
 
     def add(self, ev: dict) -> None:
         kind = ev.get("kind", "")
@@ -39,15 +42,18 @@ class RunSeries:
             if _scalar(v) or v is None:
                 col = cols.setdefault(k, [math.nan] * n)
                 col.append(math.nan if v is None else float(v))
-            elif isinstance(v, (list, tuple)) and not isinstance(v, str):
-                self._extra.setdefault(kind, {}).setdefault(k, []).append((n, v))
+            elif isinstance(v, (list, tuple, dict)):
+                self._items.setdefault(k, []).append((kind, n, v))
         for col in cols.values():
             if len(col) == n:
                 col.append(math.nan)
         self._rows[kind] = n + 1
+        self.latest[kind] = ev
+        self._seq[kind] = self._n
+        self._n += 1
 
     def column(self, kind: str | tuple[str, ...], name: str) -> np.ndarray:
-        """Values of `name` over the events of `kind` (or of several kinds, in arrival order)."""
+        """Values of `name` over the events of `kind` (or of several kinds, one kind after the other)."""
         if isinstance(kind, tuple):
             return np.concatenate([self.column(k, name) for k in kind]) if kind else np.zeros(0)
         n = self._rows.get(kind, 0)
@@ -56,8 +62,17 @@ class RunSeries:
 
     def rows(self, kind: str, name: str) -> tuple[np.ndarray, list]:
         """(event indices within `kind`, values) of a list-valued field such as per-layer norms."""
-        pairs = self._extra.get(kind, {}).get(name, [])
+        pairs = [(i, v) for k, i, v in self._items.get(name, []) if k == kind]
         return np.array([i for i, _ in pairs], dtype=int), [v for _, v in pairs]
+
+    def items(self, name: str) -> list[tuple[str, int, Any]]:
+        """(kind, index within that kind, value) of a list- or dict-valued field, in arrival order."""
+        return list(self._items.get(name, []))
+
+    def last_of(self, *kinds: str) -> dict | None:
+        """The latest of this run's events of any of `kinds`."""
+        seen = [k for k in kinds if k in self.latest]
+        return self.latest[max(seen, key=self._seq.__getitem__)] if seen else None
 
     def count(self, kind: str) -> int:
         return self._rows.get(kind, 0)
@@ -116,3 +131,12 @@ class EventReader:
 
     def ordered(self) -> list[RunSeries]:
         return [self.runs[k] for k in self.runs]
+
+
+def read(events: "Iterable[dict] | EventReader", run_key: str = "run") -> EventReader:
+    """`events` folded by a fresh `EventReader`; a reader is returned as it is (a live view's, up to date)."""
+    if isinstance(events, EventReader):
+        return events
+    reader = EventReader(run_key)
+    reader.update(events)
+    return reader

@@ -17,6 +17,7 @@ import numpy as np
 from torch import nn
 
 from .checkpoint import save_checkpoint
+from .events import EventReader
 from .train import TrainConfig, TrainResult
 
 HISTORY_COLUMNS = ("kind", "step", "epoch", "elapsed", "lr", "progress", "train_loss", "train_accuracy",
@@ -227,68 +228,61 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-class LiveRun:
-    """A job's event stream folded as it arrives: curves, the latest test predictions, the end.
+class RunFeed(EventReader):
+    """The training page's job, read as its events arrive (an `EventReader` of one run), plus what
+    that page shows besides curves: the latest test predictions and probabilities, the clock.
 
-    A page keeps one per job and calls `update(job.events(live.n))` on each poll, so that each event
+    A page keeps one per job and calls `update(job.events(feed.n))` on each poll, so that each event
     is read once however long the run.
     """
 
-    _TRAIN = ("step", "epoch", "elapsed", "train_loss", "train_accuracy")
-    _TEST = ("epoch", "elapsed", "test_loss", "test_accuracy")
-
-    def __init__(self, job_id: int | None = None):
-        self.job_id = job_id
-        self.n = 0  # events read so far
-        self.history: list[dict] = []  # events without their numpy payloads
-        self.last_progress: dict | None = None
-        self.last_epoch: dict | None = None
-        self.last_seen: float | None = None  # time.monotonic() when the latest progress/epoch event was read
+    def __init__(self, job_id: int | None = None, run_key: str = "run"):
+        super().__init__(run_key, job_id)
+        self.last_seen: float | None = None  # time.monotonic() when the latest events were read
         self.predictions: np.ndarray | None = None  # (10000,) from the latest evaluation
         self.probabilities: np.ndarray | None = None  # (10000, 10) when the trainer sends them
         self.n_evals = 0
         self.eval_epoch: float | None = None
-        self.done: dict | None = None
-        self.test_points: list[dict] = []
-        self._train = {k: [] for k in self._TRAIN}
-        self._test = {k: [] for k in self._TEST}
+        self.test_points: list[dict] = []  # evaluations so far (epoch and final events with a test score)
 
     def update(self, events: list[dict], now: float | None = None) -> bool:
         """Fold new events in; True when something changed."""
-        for ev in events:
-            self.n += 1
-            ev_plain = {k: v for k, v in ev.items() if not isinstance(v, np.ndarray)}
-            self.history.append(ev_plain)
-            kind = ev.get("kind")
-            if kind == "progress":
-                self.last_progress = ev_plain
-                for k in self._TRAIN:
-                    self._train[k].append(ev[k])
-            elif kind == "epoch":
-                self.last_epoch = ev_plain
-            elif kind == "done":
-                self.done = ev_plain
-            if kind in ("epoch", "done") and _finite(ev.get("test_accuracy")):
-                self.test_points.append(ev_plain)
-                for k in self._TEST:
-                    self._test[k].append(ev[k])
-            if isinstance(ev.get("predictions"), np.ndarray):
+        events = list(events)
+        changed = super().update(events)
+        for ev, plain in zip(events, self.history[len(self.history) - len(events):]):
+            if ev.get("kind") in ("epoch", "done") and _finite(ev.get("test_accuracy")):
+                self.test_points.append(plain)
+            if isinstance(ev.get("predictions"), np.ndarray):  # the arrays the reader leaves out
                 self.predictions = ev["predictions"]
                 probs = ev.get("probabilities")
                 self.probabilities = probs if isinstance(probs, np.ndarray) else None
                 self.n_evals += 1
                 self.eval_epoch = ev.get("epoch")
-        if events:
+        if changed:
             self.last_seen = time.monotonic() if now is None else now
-        return bool(events)
+        return changed
+
+    @property
+    def last_progress(self) -> dict | None:
+        return self.latest.get("progress")
+
+    @property
+    def last_epoch(self) -> dict | None:
+        return self.latest.get("epoch")
 
     def series(self) -> dict[str, np.ndarray]:
-        """The same curves as `history_series(self.history)`, kept as the events arrive."""
-        t = self._train
-        out = {"train_epoch": np.asarray(t["epoch"], dtype=np.float64),
-               "train_elapsed": np.asarray(t["elapsed"], dtype=np.float64),
-               "train_loss": interval_means(t["step"], t["epoch"], t["train_loss"]),
-               "train_accuracy": interval_means(t["step"], t["epoch"], t["train_accuracy"])}
-        out.update({f"test_{k}" if not k.startswith("test") else k: np.asarray(v, dtype=np.float64)
-                    for k, v in self._test.items()})
-        return out
+        """The same curves as `history_series(self.history)`, from the reader's columns."""
+        run = self.run(0)
+        if run is None:
+            return history_series([])
+        col = run.column
+        step, epoch = col("progress", "step"), col("progress", "epoch")
+        test = ("epoch", "done")
+        keep = np.isfinite(col(test, "test_accuracy"))
+        return {
+            "train_epoch": epoch, "train_elapsed": col("progress", "elapsed"),
+            "train_loss": interval_means(step, epoch, col("progress", "train_loss")),
+            "train_accuracy": interval_means(step, epoch, col("progress", "train_accuracy")),
+            **{f"test_{k}": col(test, n)[keep] for k, n in (("epoch", "epoch"), ("elapsed", "elapsed"),
+                                                              ("loss", "test_loss"), ("accuracy", "test_accuracy"))},
+        }

@@ -25,6 +25,7 @@ class InitSpec:
     std: Callable[[int, int, dict], float]  # std(fan_in, fan_out, params) of the weights drawn
     params: tuple[Param, ...] = ()
     uniform: bool = False  # drawn from U(-b, b), b = std * sqrt(3); else a normal
+    fill: Callable[[dict], float] | None = None  # every weight set to fill(params) instead of drawn
 
 
 # Glorot's derivation assumes an activation that is linear near 0; PyTorch scales by a gain (5/3 for
@@ -41,9 +42,9 @@ INITS: dict[str, InitSpec] = {s.name: s for s in (
     InitSpec("default", "PyTorch default (Kaiming-uniform, a=sqrt(5))",
              r"w \sim U\left(-\tfrac{1}{\sqrt{n_{in}}}, \tfrac{1}{\sqrt{n_{in}}}\right)",
              lambda fi, fo, p: 1.0 / math.sqrt(3 * fi), uniform=True),
-    InitSpec("zeros", "All zeros", r"w = 0", lambda fi, fo, p: 0.0),
+    InitSpec("zeros", "All zeros", r"w = 0", lambda fi, fo, p: 0.0, fill=lambda p: 0.0),
     InitSpec("constant", "Constant c", r"w = c", lambda fi, fo, p: 0.0,
-             (Param("value", 0.1, -1.0, 1.0, label="value c", symbol="c"),)),
+             (Param("value", 0.1, -1.0, 1.0, label="value c", symbol="c"),), fill=lambda p: p["value"]),
     InitSpec("uniform", "Uniform U(-a, a)", r"w \sim U(-a, a)", lambda fi, fo, p: p["a"] / math.sqrt(3),
              (Param("a", 0.05, 1e-3, 10.0, log=True, label="a", symbol="a"),), uniform=True),
     # 0.01: the classic "small random numbers"
@@ -64,7 +65,6 @@ INITS: dict[str, InitSpec] = {s.name: s for s in (
              lambda fi, fo, p: math.sqrt(1.0 / fi)),
 )}
 NOISE = Param("noise", 0.0, 0.0, 0.1, label="symmetry-breaking noise σ")  # 1e-3 is enough to part the units
-NOISE_RANGE = (NOISE.low, NOISE.high)
 
 
 def _check(name: str) -> None:
@@ -85,12 +85,11 @@ def weight_std(name: str, fan_in: int, fan_out: int, **params: float) -> float:
 
 def _draw(shape: torch.Size, name: str, fan_in: int, fan_out: int, gen: torch.Generator | None,
           p: dict[str, float]) -> torch.Tensor:
-    if name == "zeros":
-        return torch.zeros(shape)
-    if name == "constant":
-        return torch.full(shape, p["value"])
-    std = INITS[name].std(fan_in, fan_out, p)
-    if INITS[name].uniform:
+    spec = INITS[name]
+    if spec.fill is not None:
+        return torch.full(shape, float(spec.fill(p)))
+    std = spec.std(fan_in, fan_out, p)
+    if spec.uniform:
         return (torch.rand(shape, generator=gen) * 2 - 1) * std * math.sqrt(3)
     return torch.randn(shape, generator=gen) * std
 
@@ -129,6 +128,3 @@ def apply_init(model: nn.Module, name: str = "default", seed: int | None = None,
                 m.bias.zero_()
     return model
 
-
-INIT_PARAMS: dict[str, tuple[Param, ...]] = {k: v.params for k, v in INITS.items() if v.params}
-FORMULAS: dict[str, str] = {k: v.formula for k, v in INITS.items()}

@@ -261,12 +261,12 @@ def compare_view(job, reader) -> None:
         frac = (last["index"] + (last.get("progress", 0.0) if last["kind"] != "result" else 1.0)) / last["of"]
         st.progress(min(frac, 1.0), text=f"Training **{ACTIVATIONS[last['activation']].label}** "
                                          f"({last['index'] + 1} of {last['of']})")
-    series = lab.training_series(events)
+    series = lab.training_series(reader)
     if series:
         start_ev = next((e for e in events if e["kind"] == "start"), {})
         st.plotly_chart(figs.training_figure(series, start_ev.get("budget")), key=f"{P}_train_fig")
         st.dataframe(
-            lab.results_table(events), hide_index=True, width="stretch",
+            lab.results_table(reader), hide_index=True, width="stretch",
             column_config={
                 "activation": st.column_config.TextColumn(width="medium"),
                 "status": st.column_config.TextColumn(width="small"),
@@ -285,7 +285,7 @@ def compare_view(job, reader) -> None:
             "most 0.25 slows it), where the test accuracy ends, and how far the first layer's weights moved "
             "from their start. Each run gets the same seconds, so a cheaper activation also sees more images."
         )
-        traces = lab.parameter_traces(events)
+        traces = lab.parameter_traces(reader)
         if traces:
             st.markdown("**Trainable activation parameters over training** (line: mean over the units of "
                         "each hidden layer; band: 10th–90th percentile of the units)")
@@ -306,4 +306,4 @@ def compare_view(job, reader) -> None:
 
 
 live.view(JOB_KEY, compare_view, idle="Pick activations and press **Train each**: the curves below fill in live.",
-          run_key="index")
+          run_key="run")

@@ -8,10 +8,10 @@ from fmnist_core import url_state as us
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS, labels
 from fmnist_core.toy_data import DATASETS, make_dataset
-from fmnist_core.toy_models import (
-    GROWTH_WIDTHS, MAX_LAYERS, MAX_UNITS, LiveRun, capped_epochs, grid_probabilities, linear_accuracy, pca_2d,
-    train_growth, unit_lines, unit_maps, uses_surrogate,
-)
+from fmnist_core.packed import GROWTH_WIDTHS, capped_epochs, train_growth
+from fmnist_core.plane import grid_probabilities, linear_accuracy, pca_2d, unit_lines, unit_maps
+from fmnist_core.toy_net import MAX_LAYERS, MAX_UNITS, uses_surrogate
+from fmnist_core.toy_run import ToyRun
 from ui import boundary_figures as bf
 from ui.common import bind_url, device, ensure_router, show_url_notes, write_url
 
@@ -122,7 +122,7 @@ except ValueError as e:
 run_key = (S["dataset"], S["noise"], S["points"], S["test"], S["seed"], hidden, S["act"], S["opt"], S["lr"],
            batch, lecture, str(device()))
 if st.session_state.get(RUN_KEY) != run_key or RUN not in st.session_state:
-    st.session_state[RUN] = LiveRun.create(data.to(device()), hidden, S["act"], S["opt"], float(S["lr"]), batch,
+    st.session_state[RUN] = ToyRun.create(data.to(device()), hidden, S["act"], S["opt"], float(S["lr"]), batch,
                                            int(S["seed"]), lecture_lines=lecture, device=device())
     st.session_state[RUN_KEY] = run_key
     st.session_state[RUNNING] = False
@@ -166,7 +166,7 @@ c4.select_slider("Epochs per update", SPEEDS, key=k("speed"),
 
 @st.fragment(run_every=RUN_EVERY if running else None)
 def live_views() -> None:
-    run: LiveRun = st.session_state[RUN]
+    run: ToyRun = st.session_state[RUN]
     is_running = bool(st.session_state.get(RUNNING))
     if is_running:
         run.advance(int(st.session_state[k("speed")]), max_seconds=TRAIN_BUDGET)

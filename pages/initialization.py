@@ -5,12 +5,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import init_diagnostics as diag
+from fmnist_core import init_compare, init_report, init_stats, symmetry
 from fmnist_core import url_state as U
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.optim import OPTIMIZERS
 from fmnist_core.weight_init import INITS
 from ui import init_figures as figs
+from ui import init_text
 from ui import live
 from ui.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
 
@@ -18,7 +19,7 @@ ensure_router()
 
 P = "initialization"
 JOB_KEY = f"{P}_job"
-TOY = diag.toy_names()
+TOY = init_compare.toy_names()
 DATA_LABELS = {"fashion": "Fashion-MNIST (784 pixels)", **{n: f"Toy 2D: {n}" for n in TOY}}
 OPT_LRS = {"momentum": 0.01, "adam": 1e-3}  # the comparison's two optimizers, each at a rate that suits it here
 # The initializers' scale parameters (σ, a, c), with their ranges; the gain is a checkbox (tanh's 5/3 or 1).
@@ -30,8 +31,8 @@ NOISE = 1e-3
 
 SCHEMA = {
     "data": U.Choice("fashion", tuple(DATA_LABELS)),
-    "depth": U.Int(10, 1, diag.MAX_DEPTH),
-    "width": U.Int(256, diag.WIDTHS[0], diag.WIDTHS[-1]),
+    "depth": U.Int(10, 1, init_stats.MAX_DEPTH),
+    "width": U.Int(256, init_stats.WIDTHS[0], init_stats.WIDTHS[-1]),
     "act": U.Choice("tanh", tuple(ACTIVATIONS)),
     "init": U.Choice("standard_normal", tuple(INITS)),
     **{name: U.Float(p.default, p.low, p.high) for name, p in SCALES.items()},
@@ -68,7 +69,7 @@ def _nearest(value, options):
 def _snap_state() -> None:
     """Link values need not sit on a slider's options: move them to the nearest one."""
     s = st.session_state
-    s[f"{P}_width"] = _nearest(int(s[f"{P}_width"]), diag.WIDTHS)
+    s[f"{P}_width"] = _nearest(int(s[f"{P}_width"]), init_stats.WIDTHS)
     for name, p in SCALES.items():
         v = float(s[f"{P}_{name}"])
         s[f"{P}_{name}"] = _nearest(v, log_options(p)) if p.log else round(v, 2)
@@ -97,7 +98,7 @@ def init_params(s=st.session_state) -> dict:
     """Every initializer parameter the page sets (apply_init keeps the ones its initializer uses)."""
     return {**{name: float(s[f"{P}_{name}"]) for name in SCALES},
             # Only tanh: for ReLU, Xavier x sqrt(2) would be He itself, and He is the lesson there.
-            "gain": diag.activation_gain("tanh") if s[f"{P}_gain"] and s[f"{P}_act"] == "tanh" else 1.0,
+            "gain": init_stats.activation_gain("tanh") if s[f"{P}_gain"] and s[f"{P}_act"] == "tanh" else 1.0,
             "noise": NOISE if s[f"{P}_noise"] else 0.0}
 
 
@@ -114,25 +115,25 @@ def init_label(name: str, params: dict) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _toy(name: str) -> diag.DiagData:
-    return diag.toy_data(name)
+def _toy(name: str) -> init_compare.DiagData:
+    return init_compare.toy_data(name)
 
 
-def get_data(name: str) -> diag.DiagData | None:
+def get_data(name: str) -> init_compare.DiagData | None:
     if name != "fashion":
         return _toy(name)
     data = dataset()
-    return None if data is None else diag.fashion_data(data)
+    return None if data is None else init_compare.fashion_data(data)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _report(data_name, depth, width, act, init, params: tuple) -> diag.InitReport:
-    return diag.init_report(get_data(data_name), depth, width, act, init, **dict(params))
+def _report(data_name, depth, width, act, init, params: tuple) -> init_report.InitReport:
+    return init_report.init_report(get_data(data_name), depth, width, act, init, **dict(params))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _symmetry(data_name, depth, width, act, init, params: tuple) -> diag.SymmetryRun:
-    return diag.symmetry_run(get_data(data_name), depth, width, act, init, **dict(params))
+def _symmetry(data_name, depth, width, act, init, params: tuple) -> symmetry.SymmetryRun:
+    return symmetry.symmetry_run(get_data(data_name), depth, width, act, init, **dict(params))
 
 
 # --------------------------------------------------------------------------- settings
@@ -153,8 +154,8 @@ st.markdown(
 with st.container(border=True):
     c = st.columns([1.3, 1, 1, 1.1, 1.5, 1.3])
     c[0].selectbox("Data", list(DATA_LABELS), key=f"{P}_data", format_func=DATA_LABELS.get)
-    c[1].slider("Hidden layers", 1, diag.MAX_DEPTH, key=f"{P}_depth")
-    c[2].select_slider("Units per layer", diag.WIDTHS, key=f"{P}_width")
+    c[1].slider("Hidden layers", 1, init_stats.MAX_DEPTH, key=f"{P}_depth")
+    c[2].select_slider("Units per layer", init_stats.WIDTHS, key=f"{P}_width")
     c[3].selectbox("Activation", list(ACTIVATIONS), key=f"{P}_act", format_func=lambda n: ACTIVATIONS[n].label)
     c[4].selectbox("Initializer", list(INITS), key=f"{P}_init", format_func=lambda n: INITS[n].label)
     init = st.session_state[f"{P}_init"]
@@ -245,10 +246,10 @@ def gradients_view() -> None:
     report = _report(*key)
     v = report.verdict
     box = {"healthy": st.success, "zero": st.warning}.get(v.kind, st.error)
-    box(f"**{v.text}**")
+    box(f"**{init_text.gradient_sentence(v)}**")
     left, right = st.columns([1.4, 1])
     with left:
-        st.plotly_chart(figs.gradient_bars(report.grads.weight, v.labels, diag.layer_names(depth),
+        st.plotly_chart(figs.gradient_bars(report.grads.weight, v.labels, init_stats.layer_names(depth),
                                            title=f"Gradient norm per layer at initialization (loss {report.grads.loss:.3g})"),
                         key=f"{P}_fig_grads")
     with right:
@@ -261,8 +262,8 @@ def gradients_view() -> None:
             "gradient **vanishes** on its way to the first layers (they stop learning); above 1 it "
             "**explodes**. Sigmoid's slope is at most 0.25, so sigmoid networks vanish unless the "
             "weights make up for it; saturated tanh units (slope ≈ 0) block the gradient too.\n\n"
-            f"Named relative to the output layer: below 1/{diag.VANISH:g} of it is *vanishing*, above "
-            f"{diag.VANISH:g}× *exploding*. Gradients during training: tab ④."
+            f"Named relative to the output layer: below 1/{init_stats.VANISH:g} of it is *vanishing*, above "
+            f"{init_stats.VANISH:g}× *exploding*. Gradients during training: tab ④."
         )
 
 # --------------------------------------------------------------------------- symmetry
@@ -333,13 +334,13 @@ def train_view() -> None:
     live.elsewhere_notice(JOB_KEY)
     if start:
         opt_name = st.session_state[f"{P}_opt"]
-        cfg = diag.CompareConfig(inits=tuple(chosen), depth=depth, width=width, activation=act,
+        cfg = init_compare.CompareConfig(inits=tuple(chosen), depth=depth, width=width, activation=act,
                                  init_params=tuple(sorted(params.items())), optimizer=opt_name, lr=OPT_LRS[opt_name],
                                  budget=float(secs))
         st.session_state[f"{P}_job_labels"] = [init_label(n, params) for n in chosen]
         st.session_state[f"{P}_job_depth"] = depth
         live.start(JOB_KEY, "init comparison",
-                   lambda job, cfg=cfg, data=data: diag.compare_inits(cfg, data, job.emit, job.control))
+                   lambda job, cfg=cfg, data=data: init_compare.compare_inits(cfg, data, job.emit, job.control))
     live.view(JOB_KEY, comparison_view, idle="Press **Train them** to watch the loss curves side by side.",
               controls_key=f"{P}_ctl")
 
@@ -348,7 +349,7 @@ def comparison_view(job, reader) -> None:
     """The comparison so far: loss curves, a table, gradients and symmetry during training."""
     labels = job_labels()
     jdepth = st.session_state.get(f"{P}_job_depth", depth)
-    runs = diag.comparison_curves(reader.history)
+    runs = init_compare.comparison_curves(reader)
     if not runs:
         return
     names = [labels[i] if i < len(labels) else r.init for i, r in enumerate(runs)]
@@ -374,11 +375,11 @@ def comparison_view(job, reader) -> None:
                             index=len(runs) - 1, key=f"{P}_grad_run")
         r = runs[pick]
         if len(r.grad_steps):
-            st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, diag.layer_names(jdepth),
+            st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, init_stats.layer_names(jdepth),
                                                 title=f"Gradient norm per layer: {names[pick]}"),
                             key=f"{P}_fig_grad_lines")
-            v = diag.name_gradient_flow(r.grad_norms[-1])
-            st.caption(f"Latest step: {v.text}")
+            v = init_stats.name_gradient_flow(r.grad_norms[-1])
+            st.caption(f"Latest step: {init_text.gradient_sentence(v)}")
         else:
             st.caption("No gradient norms yet (a run that diverged at once has none).")
     with right:
@@ -392,13 +393,13 @@ def comparison_view(job, reader) -> None:
                        "(tab ③) stay at 0 while it trains.")
     st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
                "infinite; its curve stops there, marked ✖. Test accuracy: the first "
-               f"{diag.EVAL_SIZE:,} test inputs.")
+               f"{init_compare.EVAL_SIZE:,} test inputs.")
 
 
 def background_view(job, reader) -> None:
     """Above the tabs while tab ④ is closed: keeps the comparison alive (its heartbeat) and says so."""
     if job.active:
-        st.caption(f"⏳ Training in the background ({len(diag.comparison_curves(reader.history))} of "
+        st.caption(f"⏳ Training in the background ({len(init_compare.comparison_curves(reader))} of "
                    f"{len(job_labels())} initializers); tab ④ shows it live.")
 
 

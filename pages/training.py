@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fmnist_core.runs import LiveRun
+from fmnist_core.runs import RunFeed
 from fmnist_core.train import train
 from ui import live
 from ui import training_eval as evaluation
@@ -62,13 +62,13 @@ n_runs = len(st.session_state.get(runs.RUNS_KEY, []))
 tab_live, tab_runs = st.tabs(["📈 Live training", f"🗂️ Runs, comparison & ensembles ({n_runs})"])
 with tab_live:
     if job is not None:
-        live_view.run_header(job, live.reader(JOB_KEY, fold=LiveRun), live.stop_latency(JOB_KEY))
-    live.view(JOB_KEY, live_view.draw, every=POLL_S, show_controls=False, fold=LiveRun)
+        live_view.run_header(job, live.reader(JOB_KEY, fold=RunFeed), live.stop_latency(JOB_KEY))
+    live.view(JOB_KEY, live_view.draw, every=POLL_S, show_controls=False, fold=RunFeed)
     if job is not None:
         st.caption("The **train** curve is measured on the batches the network is learning from (with dropout on); "
                    "the **test** points on 10,000 images it never sees. Train keeps improving while test stalls or "
                    "gets worse: the network is starting to **overfit** (memorize instead of generalize).")
     live.view(JOB_KEY, evaluation.draw, idle=evaluation.idle, every=EVAL_POLL_S, show_controls=False, notices=False,
-              fold=LiveRun)
+              fold=RunFeed)
 with tab_runs:
     runs.runs_view()

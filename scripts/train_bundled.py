@@ -21,7 +21,6 @@ import math
 import os
 import platform
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from fmnist_core import outlines  # noqa: E402
 from fmnist_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from fmnist_core.fashion import load_fashion_mnist, normalize  # noqa: E402
+from fmnist_core.loop import Loop  # noqa: E402
 from fmnist_core.models import build_model, count_parameters  # noqa: E402
 from fmnist_core.train import RECIPES, TrainConfig, config_optimizer, data_normalization, evaluate, lr_at, train  # noqa: E402
 
@@ -67,7 +67,7 @@ class AugmentedBatches(torch.utils.data.Dataset):
 
 def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epochs: float, workers: int,
                       log=print, test_each_epoch: bool = True) -> tuple[torch.nn.Module, tuple[float, float], float]:
-    """The CNN trained on photos + drawings; (model, normalization, seconds)."""
+    """The CNN trained on photos + drawings; (model, normalization, seconds). RuntimeError if it diverges."""
     torch.manual_seed(cfg.seed)
     model = build_model("cnn", dropout=cfg.dropout).to(memory_format=torch.channels_last)
     model.train()
@@ -76,13 +76,19 @@ def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epoch
     per_epoch = math.ceil(len(data.train_images) / cfg.batch_size)
     total = max(1, int(round(epochs * per_epoch)))
     batches = AugmentedBatches(data.train_images, data.train_labels, cfg, aug, total)
-    loader = torch.utils.data.DataLoader(batches, batch_size=None, shuffle=False, num_workers=workers,
-                                         prefetch_factor=4 if workers else None)
-    t0 = time.perf_counter()
+    loader = iter(torch.utils.data.DataLoader(batches, batch_size=None, shuffle=False, num_workers=workers,
+                                              prefetch_factor=4 if workers else None))
+
+    def log_epoch(ev: dict) -> None:
+        log(f"cnn epoch {ev['epoch']:5.2f}  {ev['elapsed']:6.1f}s  "
+            f"train loss {ev['train_loss']:.4f}  test acc (photos) {ev['test_accuracy']:.4f}")
+
+    loop = Loop(total, emit=log_epoch, steps_per_epoch=per_epoch)
     loss_sum, seen = 0.0, 0
-    for step, (xb, yb) in enumerate(loader):
+    for _ in loop.steps():
+        xb, yb = next(loader)
         for gr in opt.param_groups:
-            gr["lr"] = lr_at(cfg, step / total)
+            gr["lr"] = lr_at(cfg, loop.progress())
         x = normalize(xb, *norm).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             logits = model(x)
@@ -91,14 +97,15 @@ def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epoch
         loss.backward()
         opt.step()
         loss_sum, seen = loss_sum + loss.item() * len(yb), seen + len(yb)
-        if test_each_epoch and ((step + 1) % per_epoch == 0 or step + 1 == total):
+        if not loop.after_step(loss_sum):
+            raise RuntimeError(f"the drawing CNN {loop.message}")
+        if test_each_epoch and (loop.step % per_epoch == 0 or loop.step == total):
             ev = evaluate(model, data.test_images, data.test_labels, norm, amp=True, channels_last=True)
             model.train()
-            log(f"cnn epoch {(step + 1) / per_epoch:5.2f}  {time.perf_counter() - t0:6.1f}s  "
-                f"train loss {loss_sum / seen:.4f}  test acc (photos) {ev['accuracy']:.4f}")
+            loop.event("epoch", train_loss=loss_sum / seen, test_accuracy=ev["accuracy"])
             loss_sum, seen = 0.0, 0
     model.eval()
-    return model.to(memory_format=torch.contiguous_format), norm, time.perf_counter() - t0
+    return model.to(memory_format=torch.contiguous_format), norm, loop.elapsed()
 
 
 def file_sha256(path: Path) -> str:

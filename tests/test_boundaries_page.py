@@ -6,7 +6,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from fmnist_core.toy_data import make_dataset
-from fmnist_core.toy_models import PackedMLP, unit_lines, unit_maps
+from fmnist_core.packed import PackedMLP
+from fmnist_core.plane import unit_lines, unit_maps
 from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
 from ui import boundary_figures as bf
 

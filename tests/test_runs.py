@@ -7,8 +7,9 @@ import torch
 
 from fmnist_core import metrics
 from fmnist_core.checkpoint import load_checkpoint
+from fmnist_core.events import EventReader
 from fmnist_core.jobs import JobManager
-from fmnist_core.runs import (HISTORY_COLUMNS, LiveRun, RunRecord, history_csv, history_series, list_saved_runs,
+from fmnist_core.runs import (HISTORY_COLUMNS, RunFeed, RunRecord, history_csv, history_series, list_saved_runs,
                               parse_hidden_sizes, runs_dir, save_run)
 from fmnist_core.train import RECIPES, data_normalization, evaluate, train
 
@@ -98,7 +99,7 @@ def test_ensemble_accuracy_from_members_saved_probabilities(two_runs, fmnist_sma
 def test_live_run_folds_a_real_jobs_events(fmnist_small):
     manager = JobManager(max_running=1, heartbeat_timeout=None)
     job = manager.submit("test", "train", lambda j: train(FAST, fmnist_small, on_event=j.emit, control=j.control))
-    lv, polls = LiveRun(job.id), 0
+    lv, polls = RunFeed(job.id), 0
     while job.active:
         lv.update(job.events(lv.n))
         polls += 1
@@ -111,6 +112,26 @@ def test_live_run_folds_a_real_jobs_events(fmnist_small):
     for k in want:
         np.testing.assert_allclose(got[k], want[k])
     assert len(lv.test_points) == 3 and lv.update([]) is False
+
+
+def test_run_feed_is_the_event_reader_with_the_pages_extras():
+    preds = np.arange(5)
+    evs = [{"kind": "progress", "step": 2, "epoch": 0.5, "elapsed": 0.1, "train_loss": 2.0, "train_accuracy": 0.2},
+           {"kind": "epoch", "step": 4, "epoch": 1.0, "elapsed": 0.2, "train_loss": 1.5, "train_accuracy": 0.4,
+            "test_loss": 1.4, "test_accuracy": 0.5, "predictions": preds, "probabilities": np.ones((5, 10)) / 10},
+           {"kind": "progress", "step": 6, "epoch": 1.5, "elapsed": 0.3, "train_loss": 1.2, "train_accuracy": 0.6}]
+    feed = RunFeed(7)
+    assert isinstance(feed, EventReader) and feed.job_id == 7 and feed.series()["train_loss"].shape == (0,)
+    assert feed.update(evs[:2], now=10.0) and feed.last_seen == 10.0
+    assert feed.n_evals == 1 and feed.predictions is preds and feed.eval_epoch == 1.0
+    feed.update(evs[2:], now=11.0)
+    assert feed.last_progress["step"] == 6 and feed.last_epoch["step"] == 4 and feed.done is None
+    assert [p["test_accuracy"] for p in feed.test_points] == [0.5] and "predictions" not in feed.test_points[0]
+    assert feed.run(0).column("progress", "train_loss").tolist() == [2.0, 1.2]
+    assert feed.update([{"kind": "done", "step": 6, "epoch": 1.5, "elapsed": 0.4, "status": "diverged",
+                         "test_loss": float("nan"), "test_accuracy": float("nan")}])
+    assert feed.done["status"] == "diverged" and len(feed.test_points) == 1  # no NaN point to draw
+    assert feed.series()["test_accuracy"].tolist() == [0.5]
 
 
 @pytest.mark.parametrize("text, sizes", [("256,128,64", (256, 128, 64)), (" 512 , 10 ", (512, 10)),

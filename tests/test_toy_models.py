@@ -7,10 +7,11 @@ from torch import nn
 
 from fmnist_core import activations
 from fmnist_core.toy_data import make_dataset
-from fmnist_core.toy_models import (
-    GROWTH_WIDTHS, LECTURE_XOR_LINES, OPTIMIZERS, LiveRun, PackedMLP, ToyNet, capped_epochs, grid_probabilities,
-    linear_accuracy, pca_2d, plane_grid, train_growth, train_reference, unit_lines, unit_maps,
-)
+from fmnist_core.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS
+from fmnist_core.packed import GROWTH_WIDTHS, PackedMLP, capped_epochs, train_growth
+from fmnist_core.plane import grid_probabilities, linear_accuracy, pca_2d, plane_grid, unit_lines, unit_maps
+from fmnist_core.toy_net import LECTURE_XOR_LINES, ToyNet, train_reference
+from fmnist_core.toy_run import ToyRun
 
 F64 = torch.float64
 
@@ -25,7 +26,7 @@ def assert_packed_equals_alone(net: PackedMLP, data, epochs, optimizer, lr, batc
     for k, hs in enumerate(net.hidden):
         ref = ToyNet(hs, net.activation, seed=seed, dtype=net.dtype)
         train_reference(ref, data.x_train.to(net.dtype), data.y_train.to(net.dtype), epochs, optimizer, lr,
-                        batch_size, seed)
+                        batch_size, seed, **net.hyper)
         for l, lin in enumerate(ref.linears):
             W, b = net.layer(k, l)
             torch.testing.assert_close(W, lin.weight.detach().t(), atol=atol, rtol=0)
@@ -63,6 +64,18 @@ def test_every_registry_activation_packs_exactly(moons, activation):
     assert_packed_equals_alone(net, moons, 25, "adam", 0.02, 64, 5, atol=1e-9)
 
 
+@pytest.mark.parametrize("optimizer, hyper", [("momentum", {"momentum": 0.5}), ("adam", {"beta1": 0.8, "beta2": 0.99})])
+def test_packed_updates_take_the_registry_hyperparameters(moons, optimizer, hyper):
+    """The hand-written updates follow torch.optim with the same non-default hyperparameters."""
+    net = PackedMLP([(w,) for w in (1, 4, 8)], "tanh", seed=3, optimizer=optimizer, lr=0.05, dtype=F64, **hyper)
+    assert net.hyper == hyper
+    net.train_epochs(moons.x_train, moons.y_train, 30, batch_size=50)
+    assert_packed_equals_alone(net, moons, 30, optimizer, 0.05, 50, 3, atol=1e-10)
+    assert net.at(net.snapshot()).hyper == hyper  # a replayed copy keeps them
+    default = PackedMLP([(4,)], "tanh", optimizer=optimizer)
+    assert default.hyper == {p.name: p.default for p in OPTIMIZERS[optimizer].params}  # 0.9; 0.9, 0.999
+
+
 def test_growth_grid_in_float32_matches_alone_closely(moons):
     """The speed setting (float32, 300 Adam epochs): same accuracies, weights to float rounding."""
     g = train_growth(moons, epochs=300, seed=2)
@@ -95,8 +108,8 @@ def registry_with_prelu(monkeypatch):
     reg["prelu_shared"] = dataclasses.replace(base, name="prelu_shared",
                                               build=lambda num_features=None, **_: nn.PReLU(1, 0.1))
     monkeypatch.setattr(activations, "ACTIVATIONS", reg)
-    import fmnist_core.toy_models as tm
-    monkeypatch.setattr(tm, "ACTIVATIONS", reg)
+    import fmnist_core.toy_net as tn
+    monkeypatch.setattr(tn, "ACTIVATIONS", reg)
 
 
 def test_trainable_activation_parameters_pack_per_unit(moons, registry_with_prelu):
@@ -125,7 +138,7 @@ def test_spiral_with_32_tanh_units_reaches_97_percent():
     assert test_acc >= 0.97, test_acc
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", CLASSIC_OPTIMIZERS)
 def test_each_optimizer_lowers_the_loss(moons, optimizer):
     net = PackedMLP([(8,)], "tanh", seed=0, optimizer=optimizer, lr=0.1)
     before = float(net.evaluate(moons.x_train, moons.y_train)[0][0])
@@ -187,7 +200,7 @@ def test_encoding_equals_the_hidden_layer_output(moons):
 
 def test_lecture_lines_collapse_xor_onto_the_corners():
     d = make_dataset("xor", n=400, noise=0.15, seed=0)
-    run = LiveRun.create(d, (2,), "step", lr=0.1, lecture_lines=True)
+    run = ToyRun.create(d, (2,), "step", lr=0.1, lecture_lines=True)
     enc = run.net.hidden_outputs(d.x_train)[0].numpy()
     y = d.y_train.numpy()
     assert {tuple(p) for p in enc[y == 1]} <= {(0.0, 1.0), (1.0, 0.0)}  # red: exactly one unit fires
@@ -225,7 +238,7 @@ def test_grid_orientation_and_unit_maps(moons):
 
 
 def test_live_run_snapshots_and_replay(moons):
-    run = LiveRun.create(moons, (8,), "tanh", lr=0.05, batch_size=0)
+    run = ToyRun.create(moons, (8,), "tanh", lr=0.05, batch_size=0)
     run.max_snapshots = 20
     first_loss = run.metrics()["train_loss"]
     run.advance(100)
@@ -244,10 +257,20 @@ def test_live_run_snapshots_and_replay(moons):
 
 
 def test_live_run_stops_at_its_time_budget(moons):
-    run = LiveRun.create(moons, (64, 64), "tanh", batch_size=1)  # 150 steps per epoch
+    run = ToyRun.create(moons, (64, 64), "tanh", batch_size=1)  # 150 steps per epoch
     done = run.advance(10_000, max_seconds=0.05)
     assert 1 <= done < 10_000 and run.epoch == done
     assert run.advance(2) == 2 and run.epoch == done + 2
+
+
+def test_a_diverging_live_run_stops_and_says_where():
+    d = make_dataset("moons", n=300, noise=0.2, seed=3)
+    run = ToyRun.create(d, (4, 4), "linear", "sgd", lr=1e30)  # the weights overflow in the first epoch
+    assert run.advance(50) == 1 and run.epoch == 1
+    assert run.status == "diverged" and run.message.startswith("diverged at epoch 1, step 1: the loss became")
+    assert run.advance(5) == 0 and run.epoch == 1  # a diverged run trains no further
+    fine = ToyRun.create(d, (4,), "tanh")
+    assert fine.advance(3) == 3 and fine.status == "running" and fine.message == ""
 
 
 def test_capped_epochs():

@@ -9,18 +9,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fmnist_core import init_diagnostics as diag
+from fmnist_core import init_compare, init_report, init_stats, symmetry
 from fmnist_core.models import CNN, MLP
 from fmnist_core.train import TrainControl
-from fmnist_core.weight_init import INIT_PARAMS, INITS, apply_init, resolve_params, weight_std
+from fmnist_core.weight_init import INITS, apply_init, resolve_params, weight_std
 from ui import init_figures as figs
+from ui.init_text import gradient_sentence
 
 RANDOM = [n for n in INITS if n not in ("default", "zeros", "constant")]
 
 
 @pytest.fixture(scope="module")
 def fashion(fmnist):
-    return diag.fashion_data(fmnist)
+    return init_compare.fashion_data(fmnist)
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +30,9 @@ def batch(fashion):
 
 
 def deep_stats(x, activation, init, depth=10, width=256, **params):
-    model = diag.build_deep_mlp(depth, width, activation)
+    model = init_stats.build_deep_mlp(depth, width, activation)
     apply_init(model, init, seed=0, **params)
-    return diag.activation_stats(model, x)
+    return init_stats.activation_stats(model, x)
 
 
 # --------------------------------------------------------------------------- initializers
@@ -112,7 +113,7 @@ def test_bad_parameters_are_refused_with_a_message(kwargs, words):
 
 def test_parameters_of_other_initializers_are_ignored():
     assert resolve_params("he_normal", std=123.0, value=9.0) == {}
-    assert set(resolve_params("normal")) == {p.name for p in INIT_PARAMS["normal"]}
+    assert set(resolve_params("normal")) == {p.name for p in INITS["normal"].params}
 
 
 # --------------------------------------------------------------------------- the lecture's claims
@@ -120,24 +121,33 @@ def test_parameters_of_other_initializers_are_ignored():
 @pytest.mark.parametrize("init, params", [("zeros", {}), ("constant", {"value": 0.1}), ("constant", {"value": -0.05})])
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
 def test_units_stay_identical_after_20_steps_from_a_symmetric_init(fashion, init, params, activation):
-    run = diag.symmetry_run(fashion, 3, 32, activation, init, steps=20, every=5, **params)
+    run = symmetry.symmetry_run(fashion, 3, 32, activation, init, steps=20, every=5, **params)
     assert all(run.identical)
     assert (run.symmetry == 0).all()
     assert (run.distances == 0).all()
     # ...and with the comparison trainer (SGD + momentum), on the page's kind of network
     torch.manual_seed(0)
-    model = diag.build_deep_mlp(3, 32, activation)
+    model = init_stats.build_deep_mlp(3, 32, activation)
     apply_init(model, init, seed=0, **params)
-    diag.train_one(model, fashion, diag.CompareConfig(max_steps=20, budget=60), lambda e: None, TrainControl())
-    for lin, _ in diag.hidden_layers(model):
+    init_compare.train_one(model, fashion, init_compare.CompareConfig(max_steps=20, budget=60), lambda e: None, TrainControl())
+    for lin, _ in init_stats.hidden_layers(model):
         assert (lin.weight == lin.weight[0]).all()
 
 
 def test_a_tiny_noise_parts_the_units(fashion):
-    run = diag.symmetry_run(fashion, 2, 32, "tanh", "zeros", steps=20, every=5, noise=1e-3)
+    run = symmetry.symmetry_run(fashion, 2, 32, "tanh", "zeros", steps=20, every=5, noise=1e-3)
     assert not any(run.identical)
     assert (run.symmetry > 0).all()
     assert run.symmetry[-1, 0] > run.symmetry[0, 0]  # training pulls them further apart
+
+
+def test_a_diverging_symmetry_run_stops_with_finite_curves():
+    run = symmetry.symmetry_run(init_compare.toy_data("xor", n=200), 2, 8, "relu", "he_normal", steps=20, every=5,
+                                lr=1e30)
+    assert run.status == "diverged" and run.message.startswith("diverged at step ")
+    assert np.isfinite(run.loss).all() and len(run.steps) == len(run.symmetry) == len(run.loss) >= 1
+    fine = symmetry.symmetry_run(init_compare.toy_data("xor", n=200), 2, 8, "relu", "he_normal", steps=20, every=5)
+    assert fine.status == "finished" and fine.steps.tolist() == [0, 5, 10, 15, 20]
 
 
 def test_standard_normal_saturates_deep_tanh(batch):
@@ -153,7 +163,7 @@ def test_small_normal_collapses_deep_tanh(batch):
 
 
 def test_xavier_keeps_deep_tanh_within_3x(batch):
-    s = deep_stats(batch[0], "tanh", "xavier_normal", gain=diag.activation_gain("tanh"))
+    s = deep_stats(batch[0], "tanh", "xavier_normal", gain=init_stats.activation_gain("tanh"))
     assert 1 / 3 < s.std[-1] / s.std[0] < 3  # measured 0.82
     assert s.saturated[-1] < 0.1
     # Glorot's gain 1 drifts down: tanh squashes a little at each of the 10 layers (measured 0.32-0.35)
@@ -171,27 +181,27 @@ def test_he_keeps_deep_relu_within_3x(batch, init):
 
 def test_sigmoid_with_standard_normal_vanishes(batch):
     x, y = batch
-    model = diag.build_deep_mlp(10, 16, "sigmoid")
+    model = init_stats.build_deep_mlp(10, 16, "sigmoid")
     apply_init(model, "standard_normal", seed=0)
-    g = diag.gradient_stats(model, x, y).weight
+    g = init_stats.gradient_stats(model, x, y).weight
     assert g[0] / g[-1] < 0.1  # measured 0.011 (seeds 0-2: 0.001-0.011)
-    verdict = diag.name_gradient_flow(g)
+    verdict = init_stats.name_gradient_flow(g)
     assert verdict.labels[0] == "vanishing" and verdict.kind == "vanishing"
-    assert "Vanishing" in verdict.text
+    assert "Vanishing" in gradient_sentence(verdict)
 
 
 def test_standard_normal_tanh_gradients_explode_towards_the_input(batch):
-    model = diag.build_deep_mlp(10, 256, "tanh")
+    model = init_stats.build_deep_mlp(10, 256, "tanh")
     apply_init(model, "standard_normal", seed=0)
-    g = diag.gradient_stats(model, *batch).weight
+    g = init_stats.gradient_stats(model, *batch).weight
     assert g[0] / g[-1] > 1e3
-    assert diag.name_gradient_flow(g).kind == "exploding"
+    assert init_stats.name_gradient_flow(g).kind == "exploding"
 
 
 def test_he_relu_gradients_are_healthy(batch):
-    model = diag.build_deep_mlp(10, 256, "relu")
+    model = init_stats.build_deep_mlp(10, 256, "relu")
     apply_init(model, "he_normal", seed=0)
-    assert diag.name_gradient_flow(diag.gradient_stats(model, *batch).weight).kind == "healthy"
+    assert init_stats.name_gradient_flow(init_stats.gradient_stats(model, *batch).weight).kind == "healthy"
 
 
 # --------------------------------------------------------------------------- diagnostics vs hand computation
@@ -225,44 +235,44 @@ def test_diagnostics_match_a_hand_computation():
     model = tiny_net()
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
     edges = np.linspace(-1, 1, 5)
-    s = diag.activation_stats(model, xt, edges=edges)
+    s = init_stats.activation_stats(model, xt, edges=edges)
     assert s.std[0] == pytest.approx(a.std(ddof=1), rel=1e-5)
     assert s.mean[0] == pytest.approx(a.mean(), abs=1e-6)
     assert s.pre_std[0] == pytest.approx(z.std(ddof=1), rel=1e-5)
     assert s.saturated[0] == pytest.approx((np.abs(a) > 0.99).mean())
-    assert s.flat[0] == pytest.approx((1 - a**2 < diag.FLAT_SLOPE).mean())
+    assert s.flat[0] == pytest.approx((1 - a**2 < init_stats.FLAT_SLOPE).mean())
     np.testing.assert_allclose(s.hist[0], np.histogram(a, edges)[0] / a.size, atol=1e-6)
 
-    g = diag.gradient_stats(model, xt, yt)
+    g = init_stats.gradient_stats(model, xt, yt)
     ce = -np.log(p[np.arange(len(y)), y]).mean()
     assert g.loss == pytest.approx(ce, rel=1e-5)
     np.testing.assert_allclose(g.weight, [np.linalg.norm(dw1), np.linalg.norm(dw2)], rtol=1e-5)
     assert g.activation[0] == pytest.approx(np.linalg.norm(da, axis=1).mean(), rel=1e-5)
     assert model.net[0].weight.grad is None  # the diagnostics leave no gradients behind
 
-    d = diag.unit_distances(model.net[0].weight)
+    d = symmetry.unit_distances(model.net[0].weight)
     assert d[0, 1] == d[1, 0] == pytest.approx(math.sqrt(0.5**2 + 3**2), rel=1e-6)
     assert d[0, 0] == 0
-    assert diag.symmetry(model)[0] == pytest.approx(math.sqrt(9.25), rel=1e-6)
+    assert symmetry.symmetry(model)[0] == pytest.approx(math.sqrt(9.25), rel=1e-6)
 
 
 def test_unit_distances_are_exact_for_identical_units_and_match_cdist():
     w = torch.randn(40, 300, generator=torch.Generator().manual_seed(0))
     w[5] = w[7] = w[9]
-    d = diag.unit_distances(w)
+    d = symmetry.unit_distances(w)
     ref = torch.cdist(w.double(), w.double()).numpy()
     np.testing.assert_allclose(d, ref, rtol=1e-4, atol=1e-3)
     assert d[5, 7] == d[7, 9] == d[5, 9] == 0.0
     same = torch.full((64, 784), 0.1)
-    assert (diag.unit_distances(same) == 0).all()  # the matrix-product formula alone leaves ~1e-3 here
+    assert (symmetry.unit_distances(same) == 0).all()  # the matrix-product formula alone leaves ~1e-3 here
 
 
 def test_variance_gain():
-    assert diag.variance_gain("standard_normal", "tanh", 256, 256) == pytest.approx(256)
-    assert diag.variance_gain("he_normal", "relu", 256, 256) == pytest.approx(1)
-    assert diag.variance_gain("xavier_normal", "tanh", 256, 256) == pytest.approx(1)
-    assert diag.variance_gain("normal", "tanh", 256, 256, std=0.01) == pytest.approx(0.0256)
-    assert diag.recommended_init("relu") == "he_normal" and diag.recommended_init("tanh") == "xavier_normal"
+    assert init_stats.variance_gain("standard_normal", "tanh", 256, 256) == pytest.approx(256)
+    assert init_stats.variance_gain("he_normal", "relu", 256, 256) == pytest.approx(1)
+    assert init_stats.variance_gain("xavier_normal", "tanh", 256, 256) == pytest.approx(1)
+    assert init_stats.variance_gain("normal", "tanh", 256, 256, std=0.01) == pytest.approx(0.0256)
+    assert init_stats.recommended_init("relu") == "he_normal" and init_stats.recommended_init("tanh") == "xavier_normal"
 
 
 @pytest.mark.parametrize("norms, kind, first", [
@@ -274,27 +284,47 @@ def test_variance_gain():
     ([3e11, 2e11, 4e11], "exploding", "exploding"),
 ])
 def test_gradient_flow_is_named(norms, kind, first):
-    v = diag.name_gradient_flow(norms)
+    v = init_stats.name_gradient_flow(norms)
     assert v.kind == kind and v.labels[0] == first
     assert len(v.labels) == len(norms)
 
 
 def test_vanishing_layers_are_named_in_ranges():
-    v = diag.name_gradient_flow([1e-5, 1e-4, 1e-3, 0.5, 1.0, 1.0])
+    v = init_stats.name_gradient_flow([1e-5, 1e-4, 1e-3, 0.5, 1.0, 1.0])
     assert v.labels[:4] == ["vanishing", "vanishing", "vanishing", "healthy"]
-    assert "layers 1-3" in v.text
+    assert "layers 1-3" in gradient_sentence(v)
+
+
+@pytest.mark.parametrize("norms, sentence", [
+    ([1.0, 0.8, 1.2, 1.0], "Healthy: every layer's gradient is within 10x of the output layer's (first/last = 1)."),
+    ([1e-4, 1e-2, 1.0, 1.0], "Vanishing gradients in layers 1-2: the first layer's gradient is 0.0001x the output "
+                             "layer's (1/1e+04)."),
+    ([1e4, 10.0, 1.0, 1.0], "Exploding gradients in layer 1: the first layer's gradient is 1e+04x the output layer's."),
+    ([0.0, 0.0, 0.0], "Zero: no gradient at all reaches layers 1-2 and output: those weights cannot change."),
+    ([1e-8, 1e-8, 1e-8], "Vanishing everywhere: every gradient is below 1e-06, so the weights barely move."),
+    ([3e11, 2e11, 4e11], "Exploding gradients in layers 1-2 and output: norms up to 4e+11 (the activations have "
+                         "blown up, and the gradients with them)."),
+    ([1e-4, 100.0, 1.0], "Vanishing in layer 1, exploding in layer 2."),
+    ([5.0, 1e-4, 1.0, 1e-3, 1.0], "Vanishing gradients in layers 2, 4: the first layer's gradient is 5x the output "
+                                  "layer's (1/0.2)."),
+])
+def test_the_page_words_the_core_numbers(norms, sentence):
+    """The core returns labels and ratios (no prose); ui.init_text words them for the learner."""
+    v = init_stats.name_gradient_flow(norms)
+    assert not any(isinstance(x, str) and " " in x for x in vars(v).values())
+    assert gradient_sentence(v) == sentence
 
 
 # --------------------------------------------------------------------------- comparison training
 
 def test_comparison_trains_each_initializer_in_turn():
-    data = diag.toy_data("spiral", n=400)
-    cfg = diag.CompareConfig(inits=("zeros", "he_normal"), depth=2, width=32, activation="relu",
+    data = init_compare.toy_data("spiral", n=400)
+    cfg = init_compare.CompareConfig(inits=("zeros", "he_normal"), depth=2, width=32, activation="relu",
                              optimizer="adam", lr=1e-2, budget=1.0, batch_size=64)
     events = []
-    out = diag.compare_inits(cfg, data, events.append)
+    out = init_compare.compare_inits(cfg, data, events.append)
     assert [r["status"] for r in out] == ["finished", "finished"]
-    runs = diag.comparison_curves(events)
+    runs = init_compare.comparison_curves(events)
     assert [r.init for r in runs] == ["zeros", "he_normal"]
     zeros, he = runs
     assert he.loss[-1] < he.loss[0] - 0.1  # He learns
@@ -304,16 +334,16 @@ def test_comparison_trains_each_initializer_in_turn():
 
 
 def test_a_diverging_run_is_reported_with_its_step(fashion):
-    cfg = diag.CompareConfig(inits=("normal", "he_normal"), depth=10, width=64, activation="relu",
+    cfg = init_compare.CompareConfig(inits=("normal", "he_normal"), depth=10, width=64, activation="relu",
                              init_params=(("std", 10.0),), budget=1.0, event_every=1)
     events = []
-    out = diag.compare_inits(cfg, fashion, events.append)
+    out = init_compare.compare_inits(cfg, fashion, events.append)
     assert out[0]["status"] == "diverged"
     s = out[0]["step"]
     assert out[0]["message"].startswith(f"diverged at step {s}")
     assert 1 <= s <= 5
     assert out[1]["status"] == "finished"  # the next initializer still runs
-    runs = diag.comparison_curves(events)
+    runs = init_compare.comparison_curves(events)
     assert runs[0].diverged_at == s
     assert np.isfinite(runs[0].loss).all()  # nothing but finite losses is ever drawn
     fig = figs.loss_curves(runs, ["N(0, 10²)", "He"])
@@ -324,35 +354,35 @@ def test_a_diverging_run_is_reported_with_its_step(fashion):
 
 
 def test_stop_ends_the_comparison():
-    data = diag.toy_data("xor", n=200)
+    data = init_compare.toy_data("xor", n=200)
     control = TrainControl()
     control.request_stop()
-    out = diag.compare_inits(diag.CompareConfig(inits=("he_normal", "zeros"), depth=1, width=8), data,
+    out = init_compare.compare_inits(init_compare.CompareConfig(inits=("he_normal", "zeros"), depth=1, width=8), data,
                              control=control)
     assert out == []
 
 
 def test_comparison_refuses_bad_lists():
-    data = diag.toy_data("xor", n=200)
+    data = init_compare.toy_data("xor", n=200)
     with pytest.raises(ValueError, match="1 to 5"):
-        diag.compare_inits(diag.CompareConfig(inits=tuple(RANDOM[:6])), data)
+        init_compare.compare_inits(init_compare.CompareConfig(inits=tuple(RANDOM[:6])), data)
     with pytest.raises(ValueError, match="unknown initializer"):
-        diag.compare_inits(diag.CompareConfig(inits=("he_normal", "nope")), data)
+        init_compare.compare_inits(init_compare.CompareConfig(inits=("he_normal", "nope")), data)
     with pytest.raises(ValueError, match="depth"):
-        diag.build_deep_mlp(11, 8)
+        init_stats.build_deep_mlp(11, 8)
 
 
 # --------------------------------------------------------------------------- figures
 
 def test_init_report_and_figures(fashion):
-    r = diag.init_report(fashion, 10, 256, "tanh", "normal", std=0.01)
+    r = init_report.init_report(fashion, 10, 256, "tanh", "normal", std=0.01)
     assert r.acts.depth == 10 and r.reference_init == "xavier_normal"
     fig = figs.activation_violins(r.acts.hist, r.acts.edges, r.acts.std, r.acts.saturated)
     assert len(fig.data) == 10  # one violin per layer
     assert f"std {r.acts.std[9]:.3g}" in fig.data[9].text
     fig = figs.std_by_depth(r.acts.std, r.reference.std, "Xavier")
     assert fig.layout.yaxis.type == "log"
-    fig = figs.gradient_bars(r.grads.weight, r.verdict.labels, diag.layer_names(10))
+    fig = figs.gradient_bars(r.grads.weight, r.verdict.labels, init_stats.layer_names(10))
     assert fig.layout.yaxis.type == "log"
     assert {t.name for t in fig.data} <= set(figs.VERDICT_COLORS)
 
