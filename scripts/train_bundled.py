@@ -28,14 +28,13 @@ import torch
 import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from fmnist_core import outlines  # noqa: E402
-from fmnist_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from fmnist_core.fashion import load_fashion_mnist, normalize  # noqa: E402
-from fmnist_core.loop import Loop  # noqa: E402
-from fmnist_core.models import build_model, count_parameters  # noqa: E402
-from fmnist_core.train import RECIPES, TrainConfig, config_optimizer, data_normalization, evaluate, lr_at, train  # noqa: E402
+from fmnist_core import outlines
+from fmnist_core.checkpoint import load_checkpoint, save_checkpoint
+from fmnist_core.fashion import load_fashion_mnist, normalize
+from fmnist_core.loop import Loop
+from fmnist_core.models import build_model, count_parameters
+from fmnist_core.train import RECIPES, TrainConfig, config_optimizer, data_normalization, evaluate, lr_at, train
 
 CNN_CONFIG = TrainConfig(model="cnn", lr=5e-3, batch_size=256, dropout=0.25, epochs=16, label_smoothing=0.05,
                          seed=0, eval_every=0)
