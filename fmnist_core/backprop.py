@@ -154,6 +154,16 @@ class Pass:
     def n(self) -> int:
         return len(self.y)
 
+    def values(self, i: int = 0) -> dict[str, float]:
+        """Point i's numbers by name: x1, x2, z1.., a1.., z, y_hat, y, dz1.., da1.., dz, dy_hat."""
+        out = {"x1": float(self.x[i, 0]), "x2": float(self.x[i, 1])}
+        for j in range(self.weights.units):
+            out.update({f"z{j + 1}": float(self.z[i, j]), f"a{j + 1}": float(self.a[i, j]),
+                        f"dz{j + 1}": float(self.dz[i, j]), f"da{j + 1}": float(self.da[i, j])})
+        out.update(z=float(self.z_out[i]), y_hat=float(self.y_hat[i]), y=float(self.y[i]),
+                   dz=float(self.dz_out[i]), dy_hat=float(self.dy_hat[i]))
+        return out
+
     @property
     def grads(self) -> list[Weights]:
         return [Weights(self.dw[i], self.dz[i], self.dv[i], float(self.dz_out[i])) for i in range(self.n)]
