@@ -12,6 +12,7 @@ from fmnist_core.fashion import CLASS_NAMES, NORMALIZATIONS
 from fmnist_core.models import CLASSIC_HIDDEN
 from fmnist_core.runs import (LiveRun, RunRecord, default_name, describe_model, history_csv, history_series,
                               list_saved_runs, parse_hidden_sizes, runs_dir, save_run)
+from fmnist_core.losses import LOSSES, TRAIN_LOSSES
 from fmnist_core.train import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, train
 from fmnist_core.url_state import Choice, Float, Int
 from fmnist_core.weight_init import INITS
@@ -76,6 +77,7 @@ SCHEMA = {
     "dropout": Float(_recipe.dropout, 0.0, 0.8),
     "wd": Float(0.0, DECAYS[0], DECAYS[-1]),
     "norm": Choice(_recipe.normalization, tuple(NORMALIZATIONS)),
+    "loss": Choice("cross_entropy", TRAIN_LOSSES),
     "seed": Int(0, 0, 9999),
 }
 
@@ -139,6 +141,7 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
         epochs=1000 if by_time else int(ss["training_epochs"]),
         time_budget=float(ss["training_budget"]) if by_time else None,
         normalization=ss["training_norm"], weight_decay=float(ss["training_wd"]), seed=int(ss["training_seed"]),
+        loss=ss["training_loss"],
         # A curve point every few steps: several new points per 0.5 s poll whatever the batch size.
         event_every=max(5, min(20, round(4096 / int(ss["training_batch"])))),
     )
@@ -191,6 +194,8 @@ def settings_panel(active: bool) -> None:
             st.select_slider("Learning rate (peak)", LRS, key="training_lr", format_func=lambda v: f"{v:g}")
             st.selectbox("Schedule", list(SCHEDULES), key="training_schedule",
                          format_func=lambda n: _label(SCHEDULES, n))
+            st.selectbox("Loss", TRAIN_LOSSES, key="training_loss", format_func=lambda n: LOSSES[n].label,
+                         help="Cross-entropy, or MSE of the softmax outputs against one-hot targets (page 3).")
         with c3:
             st.markdown("**Data & length**")
             st.select_slider("Batch size", BATCHES, key="training_batch")
