@@ -171,10 +171,11 @@ class Pass:
 
 def forward(weights: Weights, activation: str, x: np.ndarray) -> tuple[np.ndarray, ...]:
     """(z (N, H), a (N, H), z_out (N,), y_hat (N,)) for points x (N, 2)."""
-    z = x @ weights.w + weights.b
-    a = activate(activation, z)
-    z_out = a @ weights.v + weights.c
-    return z, a, z_out, _sigmoid(z_out)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged step's weights: reported, not warned
+        z = x @ weights.w + weights.b
+        a = activate(activation, z)
+        z_out = a @ weights.v + weights.c
+        return z, a, z_out, _sigmoid(z_out)
 
 
 def run_pass(weights: Weights, activation: str, loss: str, x, y) -> Pass:
@@ -254,24 +255,34 @@ class Update:
     after: Pass | None  # None when the new weights are not finite
     new: Weights
     lr: float
-    status: str  # "down" | "up" | "diverged"
+    status: str  # "down" | "up" (the step's points' loss grew: an overshoot) | "diverged" (infinite or NaN)
+    all_before: float = math.nan  # the loss on all the training points given, before and after
+    all_after: float = math.nan
 
     @property
     def loss_after(self) -> float:
         return self.after.loss if self.after is not None else math.inf
 
 
-def update(p: Pass, lr: float) -> Update:
-    """The SGD step on `p`'s points and the batch's loss before and after it."""
+def update(p: Pass, lr: float, x_all=None, y_all=None) -> Update:
+    """The SGD step on `p`'s points, their loss before and after it, and (given) the loss on all points.
+
+    Diverged: the new weights, or the loss after the step on the points or on all points, are not
+    finite (a sigmoid output rounded to exactly 0 or 1 on the wrong side gives log 0 = -inf)."""
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"learning rate must be a positive number, got {lr}")
     new = sgd_step(p.weights, p.mean, lr)
     after = run_pass(new, p.activation, p.loss_name, p.x, p.y) if new.finite() else None
-    if after is None or not math.isfinite(after.loss):
+    all_before = all_after = math.nan
+    if x_all is not None:
+        with np.errstate(all="ignore"):
+            all_before = batch_loss(p.loss_name, forward(p.weights, p.activation, x_all)[3], y_all)
+            all_after = batch_loss(p.loss_name, forward(new, p.activation, x_all)[3], y_all) if after else math.inf
+    if after is None or not math.isfinite(after.loss) or (x_all is not None and not math.isfinite(all_after)):
         status = "diverged"
     else:
         status = "down" if after.loss <= p.loss else "up"
-    return Update(p, after, new, float(lr), status)
+    return Update(p, after, new, float(lr), status, all_before, all_after)
 
 
 def probabilities(weights: Weights, activation: str, extent: float, res: int = 100) -> np.ndarray:

@@ -143,7 +143,7 @@ def stepper() -> None:
     point, pick = int(st.session_state[k("point")]), st.session_state[k("weight")]
     batch = [(point + i) % n for i in range(int(st.session_state[k("mbsize")]))] if S_mb() else [point]
     p = bp.run_pass(weights, act, loss, X[batch], Y[batch])
-    upd = bp.update(p, lr) if stage == "update" else None
+    upd = bp.update(p, lr, X, Y) if stage == "update" else None
     after = upd.new if upd is not None and upd.status != "diverged" else None
     st.session_state[PENDING] = after if after is not None else weights
 
@@ -243,19 +243,25 @@ def view_update(p: bp.Pass, upd: bp.Update, pick) -> None:
                                "lr · dL/dw": [lr * g[nm] for nm in old], "new": list(new.values())}),
                  hide_index=True, height=min(36 * (len(old) + 1), 460))
     a, b, c = st.columns(3)
-    a.metric("Loss before", lf.fmt(p.loss))
+    which = "this point" if p.n == 1 else f"these {p.n} points"
+    a.metric(f"Loss on {which}, before", lf.fmt(p.loss))
     if upd.status == "diverged":
-        b.metric("Loss after", "∞")
+        b.metric("after", "∞" if upd.after is None or not np.isfinite(upd.loss_after) else lf.fmt(upd.loss_after))
         st.error(f"**The step diverged**: with lr = {lr:g} the weights jumped so far that the output saturated "
-                 "(ŷ is exactly 0 or 1 on the wrong side, an infinite loss) or overflowed. Lower the learning rate.")
+                 "(ŷ is exactly 0 or 1 on the wrong side for some training points: an infinite loss) or overflowed. "
+                 "Lower the learning rate.")
+        return
+    b.metric("after", lf.fmt(upd.loss_after), delta=f"{upd.loss_after - p.loss:+.3g}", delta_color="inverse")
+    c.metric("On all training points", lf.fmt(upd.all_after), delta=f"{upd.all_after - upd.all_before:+.3g}",
+             delta_color="inverse", help=f"before the step: {lf.fmt(upd.all_before)}")
+    st.button("✓ Apply the step and take the next one", key=k("apply"), on_click=_apply, type="primary")
+    if upd.status == "up":
+        st.warning(f"**The loss went up**: lr = {lr:g} is so large that the step overshoots the minimum along this "
+                   "gradient. Steps like this make training diverge: try a smaller learning rate.")
     else:
-        b.metric("Loss after", lf.fmt(upd.loss_after), delta=f"{upd.loss_after - p.loss:+.3g}", delta_color="inverse")
-        c.button("✓ Apply the step", key=k("apply"), on_click=_apply, type="primary", width="stretch")
-        if upd.status == "up":
-            st.warning(f"**The loss went up**: lr = {lr:g} is so large that the step overshoots the minimum "
-                       "along this gradient. Try a smaller learning rate.")
-        else:
-            st.caption("The loss on these points went down. Apply the step and take the next one: the boundary moves.")
+        st.caption("The loss on these points went down. Apply the step and take the next one: the boundary moves."
+                   + (" On all training points it rose: a step for a few points can hurt the others (a large lr "
+                      "makes this worse; a mini-batch averages it out)." if upd.all_after > upd.all_before else ""))
 
 
 STAGE_VIEWS = {"forward": view_forward, "loss": view_loss, "backward": view_backward, "update": view_update}

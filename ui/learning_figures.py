@@ -134,7 +134,8 @@ def plane_figure(prob: np.ndarray, extent: float, x: np.ndarray, y: np.ndarray, 
                        hovertemplate="point %{customdata}<br>x₁=%{x:.2f}, x₂=%{y:.2f}<extra></extra>"))
     if len(chosen):
         c = np.asarray(chosen)
-        traces.append(dict(type="scatter", x=x[c, 0], y=x[c, 1], mode="markers", hoverinfo="skip", showlegend=False,
+        traces.append(dict(type="scatter", x=x[c, 0].tolist(), y=x[c, 1].tolist(), mode="markers", hoverinfo="skip",
+                           showlegend=False,
                            marker=dict(color="rgba(0,0,0,0)", size=[22] + [15] * (len(c) - 1),
                                        line=dict(color=PICK, width=[4] + [2.5] * (len(c) - 1)))))
     axis = dict(range=[-extent, extent], zeroline=False, showgrid=False, constrain="domain")
