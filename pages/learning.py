@@ -115,9 +115,10 @@ def _reset() -> None:
 
 def _picked() -> None:
     pts = (st.session_state[k("plane")] or {}).get("selection", {}).get("points", [])
-    if pts:  # the nearest training point to the click
+    if pts:  # the training point clicked (its index rides along as customdata), else the nearest one
+        cd = pts[0].get("customdata")
         d = (X[:, 0] - pts[0]["x"]) ** 2 + (X[:, 1] - pts[0]["y"]) ** 2
-        st.session_state[k("point")] = int(np.argmin(d))
+        st.session_state[k("point")] = int(cd[0] if isinstance(cd, list) else cd) if cd is not None else int(np.argmin(d))
 
 
 @st.fragment

@@ -192,18 +192,22 @@ def test_browser_click_a_point_and_step_through(app_server, page):
     open_page(page, app_server, "learning", "dataset=xor&units=2&act=tanh&lr=1&point=0")
     page.wait_for_selector("text=Stage 1 of 4", timeout=90_000)
     wait_idle(page, 90_000)
-    # Click training point 7 on the plane: find its pixel from plotly's own axes.
+    # Click the training point farthest from the others, at its pixel from plotly's own axes.
     d = make_dataset("xor", 400, 0.2, 0.5, 0)
-    x1, x2 = (float(v) for v in d.x_train[7])
+    xs = d.x_train.numpy()
+    dist = ((xs[:, None] - xs[None]) ** 2).sum(-1) + np.eye(len(xs)) * 1e9
+    target = int(dist.min(1).argmax())
+    x1, x2 = (float(v) for v in xs[target])
     plane = page.locator(".js-plotly-plot").nth(1)
     plane.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     xy = plane.evaluate("""(gd, p) => { const L = gd._fullLayout, r = gd.getBoundingClientRect();
-        return [r.left + L._size.l + L.xaxis.l2p(p[0]), r.top + L._size.t + L.yaxis.l2p(p[1])]; }""", [x1, x2])
+        return [r.left + L.xaxis._offset + L.xaxis.l2p(p[0]), r.top + L.yaxis._offset + L.yaxis.l2p(p[1])]; }""",
+        [x1, x2])
     page.mouse.click(*xy)
-    page.wait_for_function("() => /point=7(&|$)/.test(location.search)", timeout=30_000)
+    page.wait_for_function(f"() => /point={target}(&|$)/.test(location.search)", timeout=30_000)
     wait_idle(page)
-    assert page.get_by_text("Point 7: x1").count() == 1
+    assert page.get_by_text(f"Point {target}: x1").count() == 1
     for stage in ("Loss", "Backward", "Update"):
         page.get_by_role("button", name=re.compile("^Next")).click()
         page.wait_for_selector(f"text=Stage {('Loss', 'Backward', 'Update').index(stage) + 2} of 4 · {stage}",
@@ -217,6 +221,6 @@ def test_browser_click_a_point_and_step_through(app_server, page):
     page.wait_for_selector("text=Stage 1 of 4 · Forward", timeout=30_000)
     wait_idle(page)
     assert page.get_by_text("Steps taken so far: 1").count() == 1
-    assert "stage=forward" in page.url and "point=7" in page.url
+    assert "stage=forward" in page.url and f"point={target}" in page.url
     assert page.locator("[data-testid='stException']").count() == 0
     assert real_console_errors(page) == []
