@@ -221,13 +221,14 @@ def view_backward(p: bp.Pass, upd, pick) -> None:
     g = p.grads[0].named()[pick]
     sym = pick[0] + "_{" + pick[1:] + "}" if len(pick) > 1 else pick
     st.latex(rf"\begin{{aligned}}\frac{{\partial L}}{{\partial {sym}}} &= " + r" \cdot ".join(t.latex for t in terms)
-             + r" \\ &= " + r" \cdot ".join(f"({t.value:.4g})" for t in terms) + rf" \\ &= {g:.4g}\end{{aligned}}")
+             + r" \\ &= " + r" \cdot ".join(f"({t.value + 0.0:.4g})" for t in terms) + rf" \\ &= {g + 0.0:.4g}\end{{aligned}}")
     st.caption(" · ".join(f"{t.symbol}: {t.meaning}" for t in terms))
     if p.n > 1:
         grads = p.grads
         df = pd.DataFrame({f"point {i}": [g_.named()[nm] for nm in p.weights.named()] for i, g_ in
                            zip(range(p.n), grads)}, index=list(p.weights.named()))
-        df["mean = the step"] = list(p.mean.named().values())
+        df["mean (step)"] = list(p.mean.named().values())
+        df = df + 0.0  # no "-0.0000" for a gradient that is exactly zero
         st.markdown("**Each point's gradient, and their mean**: the mini-batch step uses the mean"
                     + (" (for RMSE each column is already scaled by 1/RMSE of the batch)." if loss == "rmse" else "."))
         st.dataframe(df.style.format("{:.4f}"), height=min(36 * (len(df) + 1), 420))

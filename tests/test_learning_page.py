@@ -129,9 +129,9 @@ def test_mini_batch_shows_each_points_gradient_and_their_mean():
     assert not at.exception
     p = _expected({"point": 5, "loss": "mse", "act": "relu"}, mb=6)
     df = at.dataframe[0].value
-    assert list(df.columns) == [f"point {i}" for i in range(6)] + ["mean = the step"]
-    np.testing.assert_allclose(df["mean = the step"], p.mean.vector(), atol=1e-12)
-    np.testing.assert_allclose(df.iloc[:, :6].mean(1), df["mean = the step"], atol=1e-12)
+    assert list(df.columns) == [f"point {i}" for i in range(6)] + ["mean (step)"]
+    np.testing.assert_allclose(df["mean (step)"], p.mean.vector(), atol=1e-12)
+    np.testing.assert_allclose(df.iloc[:, :6].mean(1), df["mean (step)"], atol=1e-12)
     assert len(_chart(at, "plane")["data"][-1]["x"]) == 6  # the batch is ringed
 
 
