@@ -85,3 +85,14 @@ def test_curves_show_cross_entropy_pushing_and_mse_flat_when_confidently_wrong()
     assert c["bce"]["value"][0] == pytest.approx(-np.log(0.001)) == c["cross_entropy"]["value"][0]
     assert c["mse"]["value"][1] == pytest.approx(0.25) and c["rmse"]["value"][1] == pytest.approx(0.5)
     assert set(c) == set(LOSSES)
+
+
+def test_trainer_learns_with_mse_on_the_softmax(fmnist_small):
+    from fmnist_core.train import RECIPES, _parse, train
+
+    cfg = RECIPES["mlp"].with_(loss="mse", epochs=2, eval_every=0, amp=False)
+    result = train(cfg, fmnist_small)
+    assert result.status == "finished" and result.test_accuracy > 0.6  # 6,000 images, 2 epochs
+    assert _parse(["--loss", "mse"]).loss == "mse"
+    with pytest.raises(ValueError, match="unknown loss"):
+        train(cfg.with_(loss="hinge", epochs=1), fmnist_small)
