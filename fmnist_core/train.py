@@ -19,6 +19,7 @@ from torch import nn
 
 from .fashion import FashionMNIST, normalization_stats, normalize
 from .loop import Loop, TrainControl
+from .losses import TRAIN_LOSSES, train_loss
 from .models import CLASSIC_HIDDEN, build_model, count_parameters
 from .optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_lr
 from .weight_init import apply_init
@@ -47,6 +48,7 @@ class TrainConfig:
     time_budget: float | None = None  # seconds; the schedule then follows the clock
     normalization: str = "standard"
     label_smoothing: float = 0.0
+    loss: str = "cross_entropy"  # or "mse": MSE of the softmax outputs against one-hot targets
     seed: int = 0
     event_every: int = 20  # steps between progress events
     eval_every: int = 1  # epochs between test evaluations (0: only at the end)
@@ -220,7 +222,7 @@ def train(
             g["lr"] = lr_at(cfg, loop.progress())
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             logits = model(x)
-        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        loss = train_loss(cfg.loss, logits.float(), y, cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -283,6 +285,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--activation")
     p.add_argument("--dropout", type=float)
     p.add_argument("--normalization", choices=["none", "unit", "standard", "half"])
+    p.add_argument("--loss", choices=list(TRAIN_LOSSES), help="cross_entropy, or mse on the softmax vs one-hot")
     p.add_argument("--time-budget", type=float, help="seconds of training; the schedule follows the clock")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="CPU threads (default: all cores, the CLI runs alone)")
@@ -307,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
         "schedule": args.schedule, "activation": args.activation, "dropout": args.dropout,
-        "normalization": args.normalization, "seed": args.seed,
+        "normalization": args.normalization, "seed": args.seed, "loss": args.loss,
     }.items() if v is not None}
     if args.time_budget:
         # With a budget the schedule follows the clock; the epoch count is only a ceiling.

@@ -12,7 +12,7 @@ st.markdown(
 )
 
 st.subheader("The lecture, in order")
-cols = st.columns(5)
+cols = st.columns(6)
 STEPS = [
     (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
      "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
@@ -20,13 +20,16 @@ STEPS = [
     (":material/scatter_plot:", "2 · Decision boundaries", "pages/boundaries.py",
      "Each hidden unit draws a line. Two units re-encode XOR so that one line separates it; "
      "more units give smoother boundaries, and too many overfit."),
-    (":material/casino:", "3 · Weight initialization", "pages/initialization.py",
+    (":material/school:", "3 · How a network learns", "pages/learning.py",
+     "One training step in slow motion: forward, loss, backpropagation by the chain rule, the "
+     "update; softmax and one-hot targets; which loss to use."),
+    (":material/casino:", "4 · Weight initialization", "pages/initialization.py",
      "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
      "Xavier and He keep the signal alive through depth."),
-    (":material/checkroom:", "4 · Train on Fashion-MNIST", "pages/training.py",
+    (":material/checkroom:", "5 · Train on Fashion-MNIST", "pages/training.py",
      "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
      "matrix, mistakes, optimizers and ensembles."),
-    (":material/draw:", "5 · Draw a garment", "pages/sketch.py",
+    (":material/draw:", "6 · Draw a garment", "pages/sketch.py",
      "Sketch a sneaker and see what the network says, what it looked at, and which training "
      "images it thinks yours resembles."),
 ]

@@ -10,6 +10,7 @@ import streamlit as st
 
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.fashion import NORMALIZATIONS
+from fmnist_core.losses import LOSSES, TRAIN_LOSSES
 from fmnist_core.models import CLASSIC_HIDDEN
 from fmnist_core.optim import OPTIMIZERS, SCHEDULES, labels
 from fmnist_core.runs import parse_hidden_sizes
@@ -66,6 +67,7 @@ SCHEMA = {
     "dropout": Float(_recipe.dropout, 0.0, 0.8),
     "wd": Float(0.0, DECAYS[0], DECAYS[-1]),
     "norm": Choice(_recipe.normalization, tuple(NORMALIZATIONS)),
+    "loss": Choice("cross_entropy", TRAIN_LOSSES),
     "seed": Int(0, 0, 9999),
 }
 
@@ -104,6 +106,7 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
         epochs=1000 if by_time else int(ss["training_epochs"]),
         time_budget=float(ss["training_budget"]) if by_time else None,
         normalization=ss["training_norm"], weight_decay=float(ss["training_wd"]), seed=int(ss["training_seed"]),
+        loss=ss["training_loss"],
         # A curve point every few steps: several new points per 0.5 s poll whatever the batch size.
         event_every=max(5, min(20, round(4096 / int(ss["training_batch"])))),
     )
@@ -155,6 +158,8 @@ def settings_panel(active: bool) -> None:
             st.caption(OPTIMIZER_HELP.get(opt) or OPTIMIZERS[opt].note.capitalize() + ".")
             st.select_slider("Learning rate (peak)", LRS, key="training_lr", format_func=lambda v: f"{v:g}")
             st.selectbox("Schedule", list(SCHEDULES), key="training_schedule", format_func=SCHEDULE_LABELS.get)
+            st.selectbox("Loss", TRAIN_LOSSES, key="training_loss", format_func=lambda n: LOSSES[n].label,
+                         help="Cross-entropy, or MSE of the softmax outputs against one-hot targets (page 3).")
         with c3:
             st.markdown("**Data & length**")
             st.select_slider("Batch size", BATCHES, key="training_batch")
