@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
@@ -24,7 +25,7 @@ from .optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_lr
 from .weight_init import apply_init
 
 __all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "train", "evaluate", "lr_at",
-           "config_optimizer", "data_normalization", "main"]
+           "config_optimizer", "data_normalization", "strict_json", "main"]
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,13 @@ def train(
     on_event: Callable[[dict], Any] | None = None,
     control: TrainControl | None = None,
     model: nn.Module | None = None,
+    watch: Callable[[nn.Module], Any] | None = None,
 ) -> TrainResult:
-    """Train on `data` (on its device); events are plain dicts (see README, 'Trainer events')."""
+    """Train on `data` (on its device); events are plain dicts (see README, 'Trainer events').
+
+    `watch(model)` is called once before the first step, for listeners that read the weights and
+    gradients at each event (the TensorBoard histograms).
+    """
     device = data.device
     torch.manual_seed(cfg.seed)
     emit = on_event
@@ -187,6 +193,8 @@ def train(
     if channels_last:
         model.to(memory_format=torch.channels_last)
     model.train()
+    if watch:
+        watch(model)
     opt = config_optimizer(cfg, model.parameters())
     amp = _amp_enabled(cfg, device)
     norm = data_normalization(data, cfg.normalization)
@@ -289,7 +297,48 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     p.add_argument("--data-dir")
     p.add_argument("--save", help="write a checkpoint here")
+    p.add_argument("--logdir", help="write TensorBoard logs here, e.g. runs/NAME (then: tensorboard --logdir runs)")
     return p.parse_args(argv)
+
+
+def strict_json(value: Any) -> Any:
+    """`value` with NaN/Inf floats replaced by None, so json.dumps writes strict JSON (null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
+class _EpochBar:
+    """A tqdm bar over the epochs (or over the seconds of a time budget), on stderr; the epoch lines
+    go to stdout through tqdm.write so the bar is redrawn below them. Drawn only in a terminal."""
+
+    def __init__(self, cfg: TrainConfig):
+        from tqdm import tqdm
+
+        self.budget = cfg.time_budget
+        total, unit = (self.budget, "s") if self.budget else (cfg.epochs, "epoch")
+        self.bar = tqdm(total=total, unit=unit, desc="training", disable=None, dynamic_ncols=True,
+                        bar_format="{l_bar}{bar}| {n:.1f}/{total:g} {unit} [{elapsed}<{remaining}{postfix}]")
+        self.write = tqdm.write
+
+    def __call__(self, ev: dict) -> None:
+        if ev["kind"] not in ("progress", "epoch"):
+            return
+        if self.bar.n == 0:  # start the bar's clock with the trainer's (model building is not training)
+            self.bar.start_t = time.time() - ev["elapsed"]
+        self.bar.n = min(ev["elapsed"] if self.budget else ev["epoch"], self.bar.total)
+        post = {"loss": f"{ev['train_loss']:.3f}", "acc": f"{ev['train_accuracy']:.3f}"}
+        if "test_accuracy" in ev:
+            post["test acc"] = f"{ev['test_accuracy']:.3f}"
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,13 +370,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
+    bar = _EpochBar(cfg)
+    logger = None
+    if args.logdir:
+        from .tensorboard_log import TensorBoardLogger
+
+        logger = TensorBoardLogger(args.logdir, cfg, data.test_labels)
+
     def on_event(ev: dict) -> None:
         if ev["kind"] == "epoch":
             test = f"  test acc {ev['test_accuracy']:.4f}" if "test_accuracy" in ev else ""
-            print(f"epoch {ev['epoch']:5.2f}  {ev['elapsed']:6.1f}s  lr {ev['lr']:.2e}  "
-                  f"train loss {ev['train_loss']:.4f}  train acc {ev['train_accuracy']:.4f}{test}", flush=True)
+            bar.write(f"epoch {ev['epoch']:5.2f}  {ev['elapsed']:6.1f}s  lr {ev['lr']:.2e}  "
+                      f"train loss {ev['train_loss']:.4f}  train acc {ev['train_accuracy']:.4f}{test}",
+                      file=sys.stdout)
+            sys.stdout.flush()
+        bar(ev)
+        if logger:
+            logger(ev)
 
-    result = train(cfg, data, on_event=on_event)
+    try:
+        result = train(cfg, data, on_event=on_event, watch=logger.watch if logger else None)
+    finally:
+        bar.close()
+        if logger:
+            logger.close()
     if result.status == "diverged":
         print(result.message, file=sys.stderr)
     out = result.summary()
@@ -335,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.save and result.status != "diverged":
         save_checkpoint(args.save, result)
         out["saved"] = args.save
-    print(json.dumps(out))
+    if args.logdir:
+        out["logdir"] = args.logdir
+    print(json.dumps(strict_json(out), allow_nan=False))  # NaN/Inf -> null: jq and JSON.parse read it
     return 0 if result.status != "diverged" else 3
 
 

@@ -153,7 +153,7 @@ def test_windows_line_endings_and_excel_bom_are_accepted(small, tmp_path):
 
 
 def test_both_formats_in_one_directory_the_idx_files_win(small):
-    folder = write_dataset(small / "both")  # IDX files: train pixels are k % 256
+    folder = write_dataset(small / "both", gz=False)  # IDX files: train pixels are k % 256
     write_csv_dataset(folder)  # Kaggle's archive holds both formats side by side
     assert fashion.dataset_format(folder) == "idx"
     data = fashion.load_fashion_mnist("cpu", data_dir=folder)
@@ -162,7 +162,7 @@ def test_both_formats_in_one_directory_the_idx_files_win(small):
 
 
 def test_search_order_is_by_place_then_format(small, monkeypatch):
-    csv_dir, idx_dir = write_csv_dataset(small / "csv"), write_dataset(small / "idx")
+    csv_dir, idx_dir = write_csv_dataset(small / "csv"), write_dataset(small / "idx", gz=False)
     monkeypatch.setenv("FMNIST_DATA_DIR", str(idx_dir))
     assert fashion.locate(csv_dir) == csv_dir  # the directory passed in comes first, whatever its format
     monkeypatch.setenv("FMNIST_DATA_DIR", str(csv_dir))
