@@ -319,18 +319,22 @@ class _EpochBar:
     def __init__(self, cfg: TrainConfig):
         from tqdm import tqdm
 
-        self.budget = cfg.time_budget
-        total, unit = (self.budget, "s") if self.budget else (cfg.epochs, "epoch")
-        self.bar = tqdm(total=total, unit=unit, desc="training", disable=None, dynamic_ncols=True,
-                        bar_format="{l_bar}{bar}| {n:.1f}/{total:g} {unit} [{elapsed}<{remaining}{postfix}]")
-        self.write = tqdm.write
+        self.tqdm, self.cfg, self.bar = tqdm, cfg, None
+
+    def write(self, line: str) -> None:
+        self.tqdm.write(line, file=sys.stdout)
+        sys.stdout.flush()
 
     def __call__(self, ev: dict) -> None:
         if ev["kind"] not in ("progress", "epoch"):
             return
-        if self.bar.n == 0:  # start the bar's clock with the trainer's (model building is not training)
+        budget = self.cfg.time_budget
+        if self.bar is None:  # made at the first event, its clock set to the trainer's
+            total, unit = (budget, "s") if budget else (self.cfg.epochs, "epoch")
+            self.bar = self.tqdm(total=total, unit=unit, desc="training", disable=None, dynamic_ncols=True,
+                                 bar_format="{l_bar}{bar}| {n:.1f}/{total:g} {unit} [{elapsed}<{remaining}{postfix}]")
             self.bar.start_t = time.time() - ev["elapsed"]
-        self.bar.n = min(ev["elapsed"] if self.budget else ev["epoch"], self.bar.total)
+        self.bar.n = min(ev["elapsed"] if budget else ev["epoch"], self.bar.total)
         post = {"loss": f"{ev['train_loss']:.3f}", "acc": f"{ev['train_accuracy']:.3f}"}
         if "test_accuracy" in ev:
             post["test acc"] = f"{ev['test_accuracy']:.3f}"
@@ -338,7 +342,8 @@ class _EpochBar:
         self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,9 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         if ev["kind"] == "epoch":
             test = f"  test acc {ev['test_accuracy']:.4f}" if "test_accuracy" in ev else ""
             bar.write(f"epoch {ev['epoch']:5.2f}  {ev['elapsed']:6.1f}s  lr {ev['lr']:.2e}  "
-                      f"train loss {ev['train_loss']:.4f}  train acc {ev['train_accuracy']:.4f}{test}",
-                      file=sys.stdout)
-            sys.stdout.flush()
+                      f"train loss {ev['train_loss']:.4f}  train acc {ev['train_accuracy']:.4f}{test}")
         bar(ev)
         if logger:
             logger(ev)
