@@ -12,6 +12,7 @@ from fmnist_core.fashion import CLASS_NAMES, NORMALIZATIONS
 from fmnist_core.models import CLASSIC_HIDDEN
 from fmnist_core.runs import (LiveRun, RunRecord, default_name, describe_model, history_csv, history_series,
                               list_saved_runs, parse_hidden_sizes, runs_dir, save_run)
+from fmnist_core.tensorboard_log import run_logs_zip
 from fmnist_core.train import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, train
 from fmnist_core.url_state import Choice, Float, Int
 from fmnist_core.weight_init import INITS
@@ -556,6 +557,11 @@ def runs_view() -> None:
               help="For the 'Draw a garment' page, which lists the saved checkpoints")
     k3.download_button("⬇ History as CSV", history_csv(rec.history), file_name=f"run-{rec.run_id}-history.csv",
                        mime="text/csv", key="training_csv", width="stretch")
+    labels = test_arrays()[1]  # read here: the zip is built on click, in another thread
+    k3.download_button("⬇ TensorBoard (zip)", lambda: run_logs_zip(f"run-{rec.run_id}", rec.history, rec.config,
+                       rec.model, rec.predictions, labels), file_name=f"run-{rec.run_id}-tensorboard.zip",
+                       mime="application/zip", key="training_tb_zip", width="stretch",
+                       help="Unzip into a folder, then run: tensorboard --logdir that-folder")
     note = st.session_state.pop("training_save_note", None)
     if note:
         (st.error if note.startswith("Could not") else st.success)(note)

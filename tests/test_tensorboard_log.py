@@ -119,3 +119,32 @@ def test_finished_run_logs_as_a_zip(logged, fmnist_small, tmp_path):
     assert scalars(logs["test"], "accuracy") == expected(rec.history, ["epoch", "done"], "test_accuracy")
     assert [w.step for w in logs["train"].Histograms("weights/net.0.weight")] == [36]  # the final model only
     assert [i.step for i in logs["test"].Images("confusion_matrix")] == [36]
+
+
+@pytest.mark.browser
+def test_training_page_downloads_a_runs_tensorboard_logs(app_server, page, tmp_path):
+    from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+
+    open_page(page, app_server, "training", "budget=3")
+    page.get_by_role("button", name="Start training").click()
+    runs_tab = page.get_by_role("tab", name="Runs, comparison & ensembles (1)")
+    runs_tab.wait_for(timeout=90_000)  # the run ended and was recorded
+    wait_idle(page)
+    runs_tab.click()
+    button = page.get_by_role("button", name="TensorBoard (zip)")
+    button.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    screenshot(page, "training-runs-tensorboard-button", full_page=False)
+    with page.expect_download(timeout=60_000) as dl:
+        button.click()
+    assert dl.value.suggested_filename == "run-1-tensorboard.zip"
+    path = tmp_path / "logs.zip"
+    dl.value.save_as(path)
+    with zipfile.ZipFile(path) as z:
+        z.extractall(tmp_path / "logs")
+    logs = read(tmp_path / "logs" / "run-1")
+    assert len(logs["train"].Scalars("lr")) >= 3 and logs["train"].Histograms("weights/net.0.weight")
+    assert 0.5 < logs["test"].Scalars("accuracy")[-1].value <= 1
+    assert logs["test"].Images("confusion_matrix")  # the test labels reached the click's thread
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert real_console_errors(page) == []
