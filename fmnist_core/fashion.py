@@ -106,8 +106,8 @@ def locate(data_dir: str | os.PathLike | None = None) -> Path | None:
             raise DatasetError(
                 f"{label} ({directory}) lacks {', '.join(m + '.gz' for m in missing)} "
                 f"(or Kaggle's {' and '.join(CSV_FILES)}). "
-                f"Fix: put the four Fashion-MNIST files (or the two CSV files) there, point it at a folder that has them, "
-                f"or unset it to use the cache, Debian's package or a download."
+                f"Fix: put the four Fashion-MNIST files (or the two CSV files) there, point it at a folder "
+                f"that has them, or unset it to use the cache, Debian's package or a download."
             )
     return None
 
@@ -297,8 +297,8 @@ def load_fashion_mnist(
                 "Fashion-MNIST was not found (looked in "
                 + "; ".join(f"{label}: {p}" for label, p in candidate_dirs(data_dir))
                 + f"). Fix: {DEBIAN_HINT}, or set $FMNIST_DATA_DIR to a folder with the four "
-                "files (or Kaggle's fashion-mnist_train.csv and fashion-mnist_test.csv), or download it (the app's button, or `python -m fmnist_core.fashion "
-                "--download`)."
+                "files (or Kaggle's fashion-mnist_train.csv and fashion-mnist_test.csv), or download it "
+                "(the app's button, or `python -m fmnist_core.fashion --download`)."
             )
         directory = download(progress=progress)
     device = torch.device(device)

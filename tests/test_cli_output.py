@@ -1,4 +1,5 @@
 """The training CLI as a new user meets it: strict JSON last line, a progress bar in a terminal, --logdir."""
+import io
 import json
 import os
 import pty
@@ -7,12 +8,14 @@ import struct
 import subprocess
 import sys
 import termios
-import fcntl
+import fcntl  # noqa: I001
 from pathlib import Path
 
 import pytest
 
 from fmnist_core.train import strict_json
+
+from .test_fashion import _Handler, _serve_small, http_server  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = {"status", "message", "test_accuracy", "test_loss", "train_seconds", "epochs", "steps", "device",
@@ -92,3 +95,29 @@ def test_progress_bar_in_a_terminal_and_tensorboard_logdir(tmp_path):
 def test_no_bar_when_not_in_a_terminal():
     out = cli("--model", "mlp", "--lr", "1000", "--optimizer", "sgd", "--epochs", "1")
     assert "training:" not in out.stderr and "|" not in out.stderr  # logs and pipes stay clean
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_download_draws_one_bar_per_file_in_a_terminal(http_server, tmp_path, monkeypatch, capsys):
+    from fmnist_core import fashion
+
+    _, url = http_server
+    _Handler.files = _serve_small(monkeypatch, tmp_path)
+    monkeypatch.setattr(fashion, "FILES", {n: (s, k, 100 if s == "train" else 10, md5)
+                                           for n, (s, k, _, md5) in fashion.FILES.items()})
+    monkeypatch.setenv("FMNIST_MIRROR", url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("FMNIST_DATA_DIR", raising=False)
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", tmp_path / "no-debian")
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert fashion.main(["--download"]) == 0
+    bars = [re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s) for s in re.split(r"[\r\n]+", term.getvalue())]
+    for name, body in _Handler.files.items():
+        size = f"{len(body)}/{len(body)}" if len(body) >= 100 else f"{len(body)}.0/{len(body)}.0"
+        assert [s for s in bars if s.startswith(f"{name.removesuffix('.gz')}: 100%") and size in s], bars
+    assert "OK: 100 train + 10 test images" in capsys.readouterr().out
