@@ -380,7 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.logdir:
         from .tensorboard_log import TensorBoardLogger
 
-        logger = TensorBoardLogger(args.logdir, cfg, data.test_labels)
+        try:
+            logger = TensorBoardLogger(args.logdir, cfg, data.test_labels)
+        except (ImportError, OSError) as e:
+            print(f"error: cannot write TensorBoard logs to {args.logdir} ({e}). Fix: choose a folder you can "
+                  f"write to; the logs need the tensorboard package (pip install -r requirements.txt).",
+                  file=sys.stderr)
+            return 2
 
     def on_event(ev: dict) -> None:
         if ev["kind"] == "epoch":
