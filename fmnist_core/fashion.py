@@ -355,28 +355,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=None)
     args = p.parse_args(argv)
 
-    bars: dict = {}
+    from .terminal import DownloadBars
 
-    def show(name, done, total):
-        # One bar per file (tqdm draws nothing when stderr is not a terminal: logs stay clean).
-        from tqdm import tqdm
-
-        bar = bars.get(name)
-        if bar is None:
-            bar = bars[name] = tqdm(total=total or None, desc=name, unit="B", unit_scale=True,
-                                    unit_divisor=1024, disable=None, leave=True)
-        bar.update(done - bar.n)
-        if total and done >= total:
-            bar.close()
-
+    show = DownloadBars()
     try:
         data = load_fashion_mnist("cpu", args.data_dir, args.download, show)
     except DatasetError as e:
         print(f"error: {e}")
         return 1
     finally:
-        for bar in bars.values():
-            bar.close()
+        show.close()
     print(f"OK: {len(data.train_labels)} train + {len(data.test_labels)} test images from {data.source}")
     return 0
 

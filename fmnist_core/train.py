@@ -9,7 +9,6 @@ import argparse
 import json
 import math
 import sys
-import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
@@ -25,7 +24,7 @@ from .optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_lr
 from .weight_init import apply_init
 
 __all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "train", "evaluate", "lr_at",
-           "config_optimizer", "data_normalization", "strict_json", "main"]
+           "config_optimizer", "data_normalization", "main"]
 
 
 @dataclass(frozen=True)
@@ -301,55 +300,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def strict_json(value: Any) -> Any:
-    """`value` with NaN/Inf floats replaced by None, so json.dumps writes strict JSON (null)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    return value
-
-
-class _EpochBar:
-    """A tqdm bar over the epochs (or over the seconds of a time budget), on stderr; the epoch lines
-    go to stdout through tqdm.write so the bar is redrawn below them. Drawn only in a terminal."""
-
-    def __init__(self, cfg: TrainConfig):
-        from tqdm import tqdm
-
-        self.tqdm, self.cfg, self.bar = tqdm, cfg, None
-
-    def write(self, line: str) -> None:
-        self.tqdm.write(line, file=sys.stdout)
-        sys.stdout.flush()
-
-    def __call__(self, ev: dict) -> None:
-        if ev["kind"] not in ("progress", "epoch"):
-            return
-        budget = self.cfg.time_budget
-        if self.bar is None:  # made at the first event, its clock set to the trainer's
-            total, unit = (budget, "s") if budget else (self.cfg.epochs, "epoch")
-            self.bar = self.tqdm(total=total, unit=unit, desc="training", disable=None, dynamic_ncols=True,
-                                 bar_format="{l_bar}{bar}| {n:.1f}/{total:g} {unit} [{elapsed}<{remaining}{postfix}]")
-            self.bar.start_t = time.time() - ev["elapsed"]
-        self.bar.n = min(ev["elapsed"] if budget else ev["epoch"], self.bar.total)
-        post = {"loss": f"{ev['train_loss']:.3f}", "acc": f"{ev['train_accuracy']:.3f}"}
-        if "test_accuracy" in ev:
-            post["test acc"] = f"{ev['test_accuracy']:.3f}"
-        self.bar.set_postfix(post, refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     from .checkpoint import save_checkpoint
     from .device import get_device, set_threads, tune_allocator
     from .fashion import DatasetError, load_fashion_mnist
+    from .terminal import EpochBar, strict_json
 
     args = _parse(argv)
     tune_allocator()
@@ -375,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    bar = _EpochBar(cfg)
+    bar = EpochBar(cfg.epochs, cfg.time_budget)
     logger = None
     if args.logdir:
         from .tensorboard_log import TensorBoardLogger

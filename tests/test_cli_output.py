@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fmnist_core.train import strict_json
+from fmnist_core.terminal import strict_json
 
 from .test_fashion import _Handler, _serve_small, http_server  # noqa: F401  (a fixture)
 
