@@ -1,8 +1,14 @@
-"""Fashion-MNIST: find, download, verify, parse and load the four IDX files.
+"""Fashion-MNIST: find, download, verify, parse and load the four IDX files (or Kaggle's two CSVs).
 
 Search order: a directory passed in, $FMNIST_DATA_DIR, the per-user cache directory, Debian's
 `dataset-fashion-mnist` package (/usr/share/datasets/fashion-mnist). Otherwise download into the
 cache from the official address, checking each file's official MD5 and writing atomically.
+
+Each directory may hold the four official IDX files (.gz or raw) or Kaggle's `fashion-mnist_train.csv`
+and `fashion-mnist_test.csv` (parsed once, then cached as uint8 arrays: see fashion_csv.py). When a
+directory holds both, as Kaggle's archive does, the IDX files win: they are the official bytes (their
+headers state magic number and count, downloads are MD5-checked) and load in well under a second
+without a parse cache; the CSV files are a re-encoding of the same images.
 """
 from __future__ import annotations
 
@@ -37,6 +43,8 @@ FILES = {
     "t10k-labels-idx1-ubyte": ("test", "labels", 10000, "bb300cfdad3c16e7a12a480ee83cd310"),
 }
 IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}  # ubyte data, 3 or 1 dimensions
+# Kaggle's CSV files: name -> (split, expected count of images)
+CSV_FILES = {"fashion-mnist_train.csv": ("train", 60000), "fashion-mnist_test.csv": ("test", 10000)}
 
 ProgressFn = Callable[[str, int, int], None]  # (file name, bytes done, bytes total or 0)
 
@@ -58,8 +66,17 @@ def _file_in(directory: Path, name: str) -> Path | None:
     return None
 
 
+def dataset_format(directory: Path) -> str | None:
+    """"idx" when all four IDX files are there (they win, see the module doc), "csv" for both CSV files."""
+    if all(_file_in(directory, name) for name in FILES):
+        return "idx"
+    if all((directory / name).is_file() for name in CSV_FILES):
+        return "csv"
+    return None
+
+
 def _complete(directory: Path) -> bool:
-    return all(_file_in(directory, name) for name in FILES)
+    return dataset_format(directory) is not None
 
 
 def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
@@ -87,9 +104,10 @@ def locate(data_dir: str | os.PathLike | None = None) -> Path | None:
         if label in ("the directory passed in", "$FMNIST_DATA_DIR"):
             missing = [n for n in FILES if not _file_in(directory, n)]
             raise DatasetError(
-                f"{label} ({directory}) lacks {', '.join(m + '.gz' for m in missing)}. "
-                f"Fix: put the four Fashion-MNIST files there, point it at a folder that has them, "
-                f"or unset it to use the cache, Debian's package or a download."
+                f"{label} ({directory}) lacks {', '.join(m + '.gz' for m in missing)} "
+                f"(or Kaggle's {' and '.join(CSV_FILES)}). "
+                f"Fix: put the four Fashion-MNIST files (or the two CSV files) there, point it at a folder "
+                f"that has them, or unset it to use the cache, Debian's package or a download."
             )
     return None
 
@@ -102,7 +120,8 @@ def status(data_dir: str | os.PathLike | None = None) -> tuple[Path | None, str]
         return None, str(e)
     if found is None:
         return None, "Fashion-MNIST not found on this machine."
-    return found, f"Fashion-MNIST files in {found}"
+    kind = "Kaggle CSV files" if dataset_format(found) == "csv" else "files"
+    return found, f"Fashion-MNIST {kind} in {found}"
 
 
 # --------------------------------------------------------------------------- parsing
@@ -245,8 +264,14 @@ class FashionMNIST:
 
 
 def read_arrays(directory: Path) -> dict[str, np.ndarray]:
-    """The four arrays, validated, keyed 'train_images', 'train_labels', ..."""
+    """The four arrays, validated, keyed 'train_images', 'train_labels', ... (IDX files, else the CSVs)."""
     out = {}
+    if dataset_format(directory) == "csv":
+        from .fashion_csv import load_csv
+
+        for name, (split, count) in CSV_FILES.items():
+            out[f"{split}_images"], out[f"{split}_labels"] = load_csv(directory / name, count)
+        return out
     for name, (split, kind, count, _) in FILES.items():
         path = _file_in(directory, name)
         if path is None:
@@ -272,8 +297,8 @@ def load_fashion_mnist(
                 "Fashion-MNIST was not found (looked in "
                 + "; ".join(f"{label}: {p}" for label, p in candidate_dirs(data_dir))
                 + f"). Fix: {DEBIAN_HINT}, or set $FMNIST_DATA_DIR to a folder with the four "
-                "files, or download it (the app's button, or `python -m fmnist_core.fashion "
-                "--download`)."
+                "files (or Kaggle's fashion-mnist_train.csv and fashion-mnist_test.csv), or download it "
+                "(the app's button, or `python -m fmnist_core.fashion --download`)."
             )
         directory = download(progress=progress)
     device = torch.device(device)
@@ -330,16 +355,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=None)
     args = p.parse_args(argv)
 
-    def show(name, done, total):
-        if total:
-            print(f"\r{name}: {done * 100 // total:3d}%", end="", flush=True)
+    from .terminal import DownloadBars
 
+    show = DownloadBars()
     try:
         data = load_fashion_mnist("cpu", args.data_dir, args.download, show)
     except DatasetError as e:
         print(f"error: {e}")
         return 1
-    print(f"\nOK: {len(data.train_labels)} train + {len(data.test_labels)} test images from {data.source}")
+    finally:
+        show.close()
+    print(f"OK: {len(data.train_labels)} train + {len(data.test_labels)} test images from {data.source}")
     return 0
 
 

@@ -176,8 +176,13 @@ def train(
     on_event: Callable[[dict], Any] | None = None,
     control: TrainControl | None = None,
     model: nn.Module | None = None,
+    watch: Callable[[nn.Module], Any] | None = None,
 ) -> TrainResult:
-    """Train on `data` (on its device); events are plain dicts (see README, 'Trainer events')."""
+    """Train on `data` (on its device); events are plain dicts (see README, 'Trainer events').
+
+    `watch(model)` is called once before the first step, for listeners that read the weights and
+    gradients at each event (the TensorBoard histograms).
+    """
     device = data.device
     torch.manual_seed(cfg.seed)
     emit = on_event
@@ -189,6 +194,8 @@ def train(
     if channels_last:
         model.to(memory_format=torch.channels_last)
     model.train()
+    if watch:
+        watch(model)
     opt = config_optimizer(cfg, model.parameters())
     amp = _amp_enabled(cfg, device)
     norm = data_normalization(data, cfg.normalization)
@@ -292,6 +299,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     p.add_argument("--data-dir")
     p.add_argument("--save", help="write a checkpoint here")
+    p.add_argument("--logdir", help="write TensorBoard logs here, e.g. runs/NAME (then: tensorboard --logdir runs)")
     return p.parse_args(argv)
 
 
@@ -299,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import save_checkpoint
     from .device import get_device, set_threads, tune_allocator
     from .fashion import DatasetError, load_fashion_mnist
+    from .terminal import EpochBar, strict_json
 
     args = _parse(argv)
     tune_allocator()
@@ -324,13 +333,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
+    bar = EpochBar(cfg.epochs, cfg.time_budget)
+    logger = None
+    if args.logdir:
+        from .tensorboard_log import TensorBoardLogger
+
+        try:
+            logger = TensorBoardLogger(args.logdir, cfg, data.test_labels)
+        except (ImportError, OSError) as e:
+            print(f"error: cannot write TensorBoard logs to {args.logdir} ({e}). Fix: choose a folder you can "
+                  f"write to; the logs need the tensorboard package (pip install -r requirements.txt).",
+                  file=sys.stderr)
+            return 2
+
     def on_event(ev: dict) -> None:
         if ev["kind"] == "epoch":
             test = f"  test acc {ev['test_accuracy']:.4f}" if "test_accuracy" in ev else ""
-            print(f"epoch {ev['epoch']:5.2f}  {ev['elapsed']:6.1f}s  lr {ev['lr']:.2e}  "
-                  f"train loss {ev['train_loss']:.4f}  train acc {ev['train_accuracy']:.4f}{test}", flush=True)
+            bar.write(f"epoch {ev['epoch']:5.2f}  {ev['elapsed']:6.1f}s  lr {ev['lr']:.2e}  "
+                      f"train loss {ev['train_loss']:.4f}  train acc {ev['train_accuracy']:.4f}{test}")
+        bar(ev)
+        if logger:
+            logger(ev)
 
-    result = train(cfg, data, on_event=on_event)
+    try:
+        result = train(cfg, data, on_event=on_event, watch=logger.watch if logger else None)
+    finally:
+        bar.close()
+        if logger:
+            logger.close()
     if result.status == "diverged":
         print(result.message, file=sys.stderr)
     out = result.summary()
@@ -338,7 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.save and result.status != "diverged":
         save_checkpoint(args.save, result)
         out["saved"] = args.save
-    print(json.dumps(out))
+    if args.logdir:
+        out["logdir"] = args.logdir
+    print(json.dumps(strict_json(out), allow_nan=False))  # NaN/Inf -> null: jq and JSON.parse read it
     return 0 if result.status != "diverged" else 3
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from fmnist_core import metrics
 from fmnist_core.fashion import CLASS_NAMES
 from fmnist_core.runs import RunRecord, default_name, history_csv, history_series, list_saved_runs, runs_dir, save_run
+from fmnist_core.tensorboard_log import run_logs_zip
 
 from . import training_figures as figs
 from .common import test_arrays
@@ -79,6 +80,11 @@ def runs_view() -> None:
               help="For the 'Draw a garment' page, which lists the saved checkpoints")
     k3.download_button("⬇ History as CSV", history_csv(rec.history), file_name=f"run-{rec.run_id}-history.csv",
                        mime="text/csv", key="training_csv", width="stretch")
+    labels = test_arrays()[1]  # read here: the zip is built on click, in another thread
+    k3.download_button("⬇ TensorBoard (zip)", lambda: run_logs_zip(f"run-{rec.run_id}", rec.history, rec.config,
+                       rec.model, rec.predictions, labels), file_name=f"run-{rec.run_id}-tensorboard.zip",
+                       mime="application/zip", key="training_tb_zip", width="stretch",
+                       help="Unzip into a folder, then run: tensorboard --logdir that-folder")
     note = st.session_state.pop("training_save_note", None)
     if note:
         (st.error if note.startswith("Could not") else st.success)(note)
