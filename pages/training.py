@@ -10,7 +10,7 @@ from fmnist_core import metrics
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.fashion import CLASS_NAMES, NORMALIZATIONS
 from fmnist_core.models import CLASSIC_HIDDEN
-from fmnist_core.runs import (LiveRun, RunRecord, default_name, describe_model, history_csv, history_series,
+from fmnist_core.runs import (LiveRun, RunRecord, describe_model, history_csv, history_series,
                               list_saved_runs, parse_hidden_sizes, runs_dir, save_run)
 from fmnist_core.train import OPTIMIZERS, RECIPES, SCHEDULES, TrainConfig, train
 from fmnist_core.url_state import Choice, Float, Int
@@ -20,7 +20,7 @@ try:
     from fmnist_core.weight_init import INIT_PARAMS
 except ImportError:  # an older registry without parameters
     INIT_PARAMS = {}
-from ui import live
+from ui import live, persist
 from ui import training_figures as figs
 from ui.common import bind_url, dataset, device, ensure_router, require_dataset, show_url_notes, write_url
 
@@ -224,7 +224,8 @@ def _start(data) -> None:
     cfg, error = config_from_state()
     if cfg is None:
         return
-    job = live.start(JOB_KEY, "training", lambda job: train(cfg, data, on_event=job.emit, control=job.control))
+    job = live.start(JOB_KEY, "training", lambda job: train(cfg, data, on_event=job.emit, control=job.control),
+                     keep=cfg)
     if job is not None:
         st.session_state[LIVE_KEY] = LiveRun(job.id)
         st.session_state["training_job_cfg"] = cfg
@@ -246,20 +247,8 @@ def _reset() -> None:
 
 
 def record_if_ended(job) -> RunRecord | None:
-    """Keep an ended job's result as a run of this session (once)."""
-    if job is None or job.active or job.result is None:
-        return None
-    runs: list[RunRecord] = st.session_state.setdefault(RUNS_KEY, [])
-    if any(r.run_id == job.id for r in runs):
-        return None
-    number = len(runs) + 1 + st.session_state.get("training_dropped", 0)
-    rec = RunRecord.from_result(job.result, run_id=job.id, name=default_name(number, job.result.config))
-    runs.append(rec)
-    if len(runs) > MAX_RUNS:
-        old = runs.pop(0)
-        st.session_state["training_dropped"] = st.session_state.get("training_dropped", 0) + 1
-        st.toast(f"Kept the last {MAX_RUNS} runs; forgot {old.name}.")
-    return rec
+    """Keep an ended job's result as a run of this browser (once; stored by ui.persist)."""
+    return persist.record_ended(job, RUNS_KEY, MAX_RUNS)
 
 
 # --------------------------------------------------------------------------- live view
@@ -515,7 +504,7 @@ def idle_view() -> None:
 def runs_view() -> None:
     runs: list[RunRecord] = st.session_state.get(RUNS_KEY, [])
     if not runs:
-        st.info("Every run that ends is kept here for this session, with its settings: train a few with different "
+        st.info("Every run that ends is kept here for this browser, with its settings: train a few with different "
                 "optimizers, learning rates or normalizations and compare their curves.")
         saved_list()
         return
@@ -654,7 +643,9 @@ data = require_dataset()
 seed_settings()
 cfg, cfg_error = config_from_state()
 
-job = live.current(JOB_KEY)
+job = live.current(JOB_KEY)  # after a reload: this browser's running job, reattached
+if job is not None and job.meta.get("config") is not None:
+    st.session_state["training_job_cfg"] = job.meta["config"]
 other = live.active_elsewhere(JOB_KEY)
 active = bool(job and job.active)
 b1, b2, b3, b4 = st.columns(4)
@@ -672,6 +663,7 @@ b4.button("↺ Reset", key="training_btn_reset", width="stretch", disabled=job i
 if other is not None:
     st.warning(f"This browser session is already training on another page ({other.label}); stop it there first.")
 settings_panel(active)
+persist.sync_runs(RUNS_KEY, job)  # this browser's stored runs: after a reload, a restart, or from another tab
 record_if_ended(job)
 st.session_state["training_polling"] = active
 

@@ -18,6 +18,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
+# Tests keep each browser's runs in the artifacts folder, not in the repository's runs/ (a server
+# started by a test inherits it); tests that need their own store set FMNIST_DATA_STORE themselves.
+os.environ.setdefault("FMNIST_DATA_STORE", str(ARTIFACTS / "store"))
 torch.set_num_threads(1)  # tests run beside other processes; one thread is steadier
 
 
