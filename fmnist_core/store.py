@@ -389,10 +389,11 @@ class Store:
                 if not RUN_KEY_RE.match(key):
                     continue
                 try:
+                    # A running job's snapshot (ours or another replica's) is rewritten every few seconds.
+                    if now - path.stat().st_mtime < 3 * self.limits.snapshot_s:
+                        continue
                     snap = _read_json(path)
-                    mine = snap.get("boot") == BOOT
-                    # Another live replica sharing the store rewrites its snapshots every few seconds.
-                    if mine or now - path.stat().st_mtime < 3 * self.limits.snapshot_s:
+                    if snap.get("boot") == BOOT:
                         continue
                     events = [e for e in snap.get("events", []) if isinstance(e, dict)]
                     cfg = TrainConfig.from_dict(snap["config"])

@@ -662,8 +662,8 @@ b4.button("↺ Reset", key="training_btn_reset", width="stretch", disabled=job i
           help="Stop and clear the live view; ended runs stay in the Runs tab.")
 if other is not None:
     st.warning(f"This browser session is already training on another page ({other.label}); stop it there first.")
-settings_panel(active)
 persist.sync_runs(RUNS_KEY, job)  # this browser's stored runs: after a reload, a restart, or from another tab
+settings_panel(active)
 record_if_ended(job)
 st.session_state["training_polling"] = active
 

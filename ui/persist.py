@@ -30,8 +30,9 @@ def _held(runs_key: str) -> dict:
     return st.session_state.setdefault(f"{runs_key}__store", {})
 
 
-def sync_runs(runs_key: str, job=None) -> list[RunRecord]:
-    """Bring this browser's stored runs into `st.session_state[runs_key]` (new ones in, removed ones out)."""
+def sync_runs(runs_key: str, job=None, notice: bool = True) -> list[RunRecord]:
+    """Bring this browser's stored runs into `st.session_state[runs_key]` (new ones in, removed ones out);
+    with `notice`, say so when the newest was interrupted by a server restart."""
     runs: list[RunRecord] = st.session_state.setdefault(runs_key, [])
     store = get_store()
     try:
@@ -61,7 +62,7 @@ def sync_runs(runs_key: str, job=None) -> list[RunRecord]:
         st.toast(f"{skipped} stored run{'s' if skipped > 1 else ''} could not be read back and "
                  f"{'were' if skipped > 1 else 'was'} skipped.", icon="⚠️")
     runs.sort(key=lambda r: r.created)
-    if runs and runs[-1].status == "interrupted" and not (job is not None and job.active):
+    if notice and runs and runs[-1].status == "interrupted" and not (job is not None and job.active):
         last = runs[-1]
         st.warning(f"⚠️ **{last.name}** was {INTERRUPTED} after {last.train_seconds:.0f} s "
                    f"(epoch {last.epochs:.1f}). Its curves up to then are kept in the **Runs** tab; "
@@ -77,7 +78,7 @@ def record_ended(job, runs_key: str, max_runs: int) -> RunRecord | None:
     if stored is not None:
         if stored.key in _held(runs_key):
             return None
-        sync_runs(runs_key, job)
+        sync_runs(runs_key, job, notice=False)  # may run in a button callback: no page elements
         return stored.record
     # Not stored (a full disk, or a job started without keep=): kept for this session only.
     ss = st.session_state
