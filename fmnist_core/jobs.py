@@ -118,7 +118,8 @@ class JobManager:
         with self._lock:
             for j in self._queue + self._running:
                 if j.owner == owner:
-                    raise RuntimeError("This session already has a job running or queued; stop it first.")
+                    raise RuntimeError("This browser already has a job running or queued (perhaps in another tab); "
+                                       "stop it first.")
             job = Job(self, owner, label, target, key, meta)
             self._queue.append(job)
             self._pump()

@@ -1,5 +1,6 @@
 """The browser id: made on the server, kept in the browser's cookie only, read back on every visit;
 anything but our exact token format is ignored."""
+import threading
 import time
 
 import pytest
@@ -75,13 +76,15 @@ def test_the_session_adopts_the_id_the_browser_already_has(monkeypatch):
 
 def test_no_adoption_while_this_session_has_a_running_job(monkeypatch, cookies):
     mine = cookies[identity.COOKIE] = new_browser_id()
-    job = get_manager().submit(mine, "wait", lambda job: time.sleep(0.5))
+    release = threading.Event()
+    job = get_manager().submit(mine, "wait", lambda job: release.wait(60))  # queued or running: active
     try:
         monkeypatch.setattr(identity, "_cookie_keeper", lambda **kw: {"id": new_browser_id()})
         assert run_app().session_state["_identity_browser_id"] == mine  # the job keeps its owner
     finally:
+        release.set()
         job.stop()
-        job.wait(5)
+        job.wait(10)
 
 
 @pytest.mark.browser

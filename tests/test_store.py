@@ -15,8 +15,8 @@ import torch
 from fmnist_core import store as store_mod
 from fmnist_core.jobs import JobManager
 from fmnist_core.runs import RunRecord, history_series
-from fmnist_core.store import (BOOT, ID_RE, INTERRUPTED, Limits, Store, journaled, new_browser_id, new_run_key,
-                               valid_id)
+from fmnist_core.journal import journaled
+from fmnist_core.store import BOOT, ID_RE, INTERRUPTED, Limits, Store, new_browser_id, new_run_key, valid_id
 from fmnist_core.train import RECIPES, train
 
 TINY = RECIPES["mlp"].with_(hidden=(32,), epochs=1, batch_size=1024, event_every=2)

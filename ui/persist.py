@@ -13,7 +13,8 @@ from typing import Any, Callable
 import streamlit as st
 
 from fmnist_core.runs import RunRecord, default_name
-from fmnist_core.store import INTERRUPTED, get_store, journaled
+from fmnist_core.journal import journaled
+from fmnist_core.store import INTERRUPTED, get_store
 
 from .identity import browser_id
 
