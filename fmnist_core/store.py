@@ -318,21 +318,10 @@ class Store:
             self._last_housekeeping = now
             sized: list[tuple[str, str, str, int]] = []  # (key, browser, path, bytes): keys sort by time
             for bid in self.browsers():
-                bdir = self.browser_dir(bid)
-                for key in self._keys_no_recover(bid):
-                    if int(key[:13]) / 1000 < cutoff:
-                        out.append(self._evict(bid, key, "expired"))
-                    else:
-                        size = sum(p.stat().st_size for p in (bdir / "runs" / key).iterdir() if p.is_file())
-                        sized.append((key, bid, str(bdir), size))
-                for p in [bdir / "progress.json", bdir / "counter.json", *(bdir / "active").glob("*.json")]:
-                    if p.exists() and p.stat().st_mtime < cutoff:
-                        p.unlink(missing_ok=True)
-                for sub in (bdir / "runs", bdir / "active", bdir):
-                    try:
-                        sub.rmdir()  # only when empty
-                    except OSError:
-                        pass
+                try:  # another process (a replica, a `clear`) may remove files meanwhile
+                    self._expire_browser(bid, cutoff, out, sized)
+                except OSError as e:
+                    log.warning("store: housekeeping skipped browser %s…: %s", bid[:6], e)
             total = sum(s[3] for s in sized)
             for key, bid, _, size in sorted(sized):
                 if total <= self.limits.total_bytes:
@@ -340,6 +329,27 @@ class Store:
                 out.append(self._evict(bid, key, "total size limit"))
                 total -= size
         return out
+
+    def _expire_browser(self, bid: str, cutoff: float, out: list, sized: list) -> None:
+        bdir = self.browser_dir(bid)
+        for key in self._keys_no_recover(bid):
+            if int(key[:13]) / 1000 < cutoff:
+                out.append(self._evict(bid, key, "expired"))
+            else:
+                size = sum(p.stat().st_size for p in (bdir / "runs" / key).iterdir() if p.is_file())
+                sized.append((key, bid, str(bdir), size))
+        for tmp in (bdir / "runs").glob(".new-*"):  # left by a process that died while storing a run
+            if tmp.stat().st_mtime < time.time() - 3600:
+                shutil.rmtree(tmp, ignore_errors=True)
+        active = bdir / "active"
+        for p in [bdir / "progress.json", bdir / "counter.json", *active.glob("*.json"), *active.glob("*.unreadable")]:
+            if p.exists() and p.stat().st_mtime < cutoff:
+                p.unlink(missing_ok=True)
+        for sub in (bdir / "runs", active, bdir):
+            try:
+                sub.rmdir()  # only when empty
+            except OSError:
+                pass
 
     def maybe_housekeep(self, every_s: float = 600.0) -> list[Evicted]:
         return self.housekeep() if time.time() - self._last_housekeeping > every_s else []
