@@ -4,6 +4,7 @@ import torch
 
 from fmnist_core.device import set_threads, tune_allocator
 from ui.common import sidebar_status
+from ui.identity import keep_cookie
 
 st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide")
 
@@ -31,4 +32,5 @@ PAGES = [
 ]
 nav = st.navigation(PAGES)
 sidebar_status()
+keep_cookie()  # this browser's id in its cookie: its runs and running job survive a reload
 nav.run()

@@ -37,9 +37,11 @@ def default_max_running() -> int:
 class Job:
     _ids = itertools.count(1)
 
-    def __init__(self, manager: "JobManager", owner: str, label: str, target: Callable[["Job"], Any]):
+    def __init__(self, manager: "JobManager", owner: str, label: str, target: Callable[["Job"], Any],
+                 key: str | None = None, meta: dict | None = None):
         self.id = next(Job._ids)
         self.manager, self.owner, self.label, self.target = manager, owner, label, target
+        self.key, self.meta = key, dict(meta or {})  # the page's job key (a reload finds the job by it); page data
         self.control = TrainControl(heartbeat_timeout=manager.heartbeat_timeout)
         self.state = "queued"  # queued | running | done | failed | cancelled
         self.result: Any = None
@@ -110,13 +112,15 @@ class JobManager:
         self._running: list[Job] = []
         self._reaper: threading.Thread | None = None
 
-    def submit(self, owner: str, label: str, target: Callable[[Job], Any]) -> Job:
-        """Queue `target(job)`; an owner (a browser session) has at most one active job."""
+    def submit(self, owner: str, label: str, target: Callable[[Job], Any], key: str | None = None,
+               meta: dict | None = None) -> Job:
+        """Queue `target(job)`; an owner (a browser) has at most one active job."""
         with self._lock:
             for j in self._queue + self._running:
                 if j.owner == owner:
-                    raise RuntimeError("This session already has a job running or queued; stop it first.")
-            job = Job(self, owner, label, target)
+                    raise RuntimeError("This browser already has a job running or queued (perhaps in another tab); "
+                                       "stop it first.")
+            job = Job(self, owner, label, target, key, meta)
             self._queue.append(job)
             self._pump()
             self._ensure_reaper()

@@ -9,7 +9,7 @@ import streamlit as st
 
 from fmnist_core.runs import RunFeed
 from fmnist_core.train import train
-from ui import live
+from ui import live, persist
 from ui import training_eval as evaluation
 from ui import training_live as live_view
 from ui import training_runs as runs
@@ -26,7 +26,8 @@ def _start(data) -> None:
     cfg, error = config_from_state()
     if cfg is None:
         return
-    job = live.start(JOB_KEY, "training", lambda job: train(cfg, data, on_event=job.emit, control=job.control))
+    job = live.start(JOB_KEY, "training", lambda job: train(cfg, data, on_event=job.emit, control=job.control),
+                     keep=cfg)  # stored for this browser: a reload or a server restart loses nothing
     if job is not None:
         st.session_state[live_view.CFG_KEY] = cfg
         st.session_state.pop("training_cell_clicked", None)
@@ -53,8 +54,11 @@ cfg, _ = config_from_state()
 
 live.control_row(JOB_KEY, "▶ Start training", _start, (data,), prefix="training_btn", disabled=cfg is None,
                  on_reset=_reset, reset_help="Stop and clear the live view; ended runs stay in the Runs tab.")
-job = live.current(JOB_KEY)
+job = live.current(JOB_KEY)  # after a reload: this browser's running job, reattached
+if job is not None and job.meta.get("config") is not None:
+    st.session_state[live_view.CFG_KEY] = job.meta["config"]
 active = bool(job and job.active)
+persist.sync_runs(runs.RUNS_KEY, job)  # this browser's stored runs: after a reload, a restart, or from another tab
 settings_panel(active)
 runs.record_if_ended(job)
 

@@ -8,6 +8,9 @@ import torch
 
 from bench.st_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer  # noqa: F401 (ROOT: for tests)
 
+# Tests keep each browser's runs in the artifacts folder, not in the repository's runs/ (a server
+# started by a test inherits it); tests that need their own store set FMNIST_DATA_STORE themselves.
+os.environ.setdefault("FMNIST_DATA_STORE", str(ARTIFACTS / "store"))
 torch.set_num_threads(1)  # tests run beside other processes; one thread is steadier
 
 

@@ -27,24 +27,33 @@ import streamlit as st
 from fmnist_core.events import EventReader
 from fmnist_core.jobs import Job, get_manager
 
-from .common import session_id
+from .identity import browser_id
 
 POLL_SECONDS = 0.5  # 2 Hz: what a browser redraws smoothly beside a training thread
 
 
 def current(key: str) -> Job | None:
-    return st.session_state.get(key)
+    """This page's job: the session's own, else (after a reload, or in another tab) this browser's
+    active job started under `key`, which the page then reattaches to."""
+    job = st.session_state.get(key)
+    if job is None or not job.active:
+        mine = next((j for j in get_manager().jobs_of(browser_id())
+                     if j.key == key and not j.control.should_stop()), None)  # not one being stopped (Reset)
+        if mine is not None and mine is not job:
+            st.session_state[key] = job = mine
+            st.session_state.pop(f"{key}__reader", None)
+    return job
 
 
 def busy() -> bool:
-    """True while this browser session has a job queued or running (on any page)."""
-    return bool(get_manager().jobs_of(session_id()))
+    """True while this browser has a job queued or running (on any page, in any tab)."""
+    return bool(get_manager().jobs_of(browser_id()))
 
 
 def active_elsewhere(key: str) -> Job | None:
     """This session's active job started from another page (not under `key`), if any."""
     mine = current(key)
-    for j in get_manager().jobs_of(session_id()):
+    for j in get_manager().jobs_of(browser_id()):
         if j is not mine:
             return j
     return None
@@ -55,10 +64,18 @@ def running(key: str) -> bool:
     return job is not None and job.active
 
 
-def start(key: str, label: str, target: Callable[[Job], Any]) -> Job | None:
-    """Submit `target(job)` for this session; shows an error instead if one is already active."""
+def start(key: str, label: str, target: Callable[[Job], Any], keep: Any = None) -> Job | None:
+    """Submit `target(job)` for this browser; shows an error instead if one is already active.
+
+    `keep` (the run's settings, e.g. a TrainConfig): snapshot the job's events while it runs and store
+    its TrainResult for this browser (ui.persist), so that a reload or a server restart loses nothing.
+    """
+    if keep is not None:
+        from . import persist
+
+        target = persist.keep(key, keep, target)
     try:
-        job = get_manager().submit(session_id(), label, target)
+        job = get_manager().submit(browser_id(), label, target, key=key, meta={"config": keep})
     except RuntimeError as e:
         st.error(str(e))
         return None

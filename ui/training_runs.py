@@ -9,9 +9,10 @@ import streamlit as st
 
 from fmnist_core import metrics
 from fmnist_core.fashion import CLASS_NAMES
-from fmnist_core.runs import RunRecord, default_name, history_csv, history_series, list_saved_runs, runs_dir, save_run
+from fmnist_core.runs import RunRecord, history_csv, history_series, list_saved_runs, runs_dir, save_run
 from fmnist_core.tensorboard_log import run_logs_zip
 
+from . import persist
 from . import training_figures as figs
 from .common import test_arrays
 
@@ -20,26 +21,14 @@ MAX_RUNS = 8  # each kept run holds its model and 10,000 x 10 probabilities
 
 
 def record_if_ended(job) -> RunRecord | None:
-    """Keep an ended job's result as a run of this session (once)."""
-    if job is None or job.active or job.result is None:
-        return None
-    runs: list[RunRecord] = st.session_state.setdefault(RUNS_KEY, [])
-    if any(r.run_id == job.id for r in runs):
-        return None
-    number = len(runs) + 1 + st.session_state.get("training_dropped", 0)
-    rec = RunRecord.from_result(job.result, run_id=job.id, name=default_name(number, job.result.config))
-    runs.append(rec)
-    if len(runs) > MAX_RUNS:
-        old = runs.pop(0)
-        st.session_state["training_dropped"] = st.session_state.get("training_dropped", 0) + 1
-        st.toast(f"Kept the last {MAX_RUNS} runs; forgot {old.name}.")
-    return rec
+    """Keep an ended job's result as a run of this browser (once; stored by ui.persist)."""
+    return persist.record_ended(job, RUNS_KEY, MAX_RUNS)
 
 
 def runs_view() -> None:
     runs: list[RunRecord] = st.session_state.get(RUNS_KEY, [])
     if not runs:
-        st.info("Every run that ends is kept here for this session, with its settings: train a few with different "
+        st.info("Every run that ends is kept here for this browser, with its settings: train a few with different "
                 "optimizers, learning rates or normalizations and compare their curves.")
         saved_list()
         return
