@@ -26,7 +26,8 @@ PAGES = [
     st.Page("pages/boundaries.py", title="2 · Decision boundaries", icon=":material/scatter_plot:"),
     st.Page("pages/initialization.py", title="3 · Weight initialization", icon=":material/casino:"),
     st.Page("pages/training.py", title="4 · Train on Fashion-MNIST", icon=":material/checkroom:"),
-    st.Page("pages/sketch.py", title="5 · Draw a garment", icon=":material/draw:"),
+    st.Page("pages/layers.py", title="5 · What each layer learns", icon=":material/layers:"),
+    st.Page("pages/sketch.py", title="6 · Draw a garment", icon=":material/draw:"),
 ]
 nav = st.navigation(PAGES)
 sidebar_status()

@@ -12,7 +12,7 @@ st.markdown(
 )
 
 st.subheader("The lecture, in order")
-cols = st.columns(5)
+cols = st.columns(6)
 STEPS = [
     (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
      "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
@@ -26,7 +26,10 @@ STEPS = [
     (":material/checkroom:", "4 · Train on Fashion-MNIST", "pages/training.py",
      "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
      "matrix, mistakes, optimizers and ensembles."),
-    (":material/draw:", "5 · Draw a garment", "pages/sketch.py",
+    (":material/layers:", "5 · What each layer learns", "pages/layers.py",
+     "Open a trained MLP and CNN: first-layer weights, each unit's favourite images, feature maps, "
+     "how separable each layer is, and a map of the feature space."),
+    (":material/draw:", "6 · Draw a garment", "pages/sketch.py",
      "Sketch a sneaker and see what the network says, what it looked at, and which training "
      "images it thinks yours resembles."),
 ]
