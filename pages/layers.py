@@ -24,8 +24,8 @@ ensure_router()
 P = "layers"
 PROBE_JOB, TSNE_JOB = "layers_probe_job", "layers_tsne_job"
 DRAWING = "sketch_input28"  # the drawing page keeps its last 28x28 model input here
-VIEWS = {"weights": "① First-layer weights", "units": "② Top images per unit", "maps": "③ Feature maps",
-         "probe": "④ How separable is each layer", "space": "⑤ Map of the feature space"}
+VIEWS = {"weights": "① Weights", "units": "② Top images", "maps": "③ Feature maps", "probe": "④ Separability",
+         "space": "⑤ Feature space"}
 LAYER_KEYS = tuple(f"hidden{i}" for i in range(1, 7)) + ("conv1", "conv2", "fc")
 NO_CONV = ("**This model has no convolutions**, so it has no feature maps: an MLP flattens the image into 784 "
            "numbers and each first-layer unit looks at all of them at once. Choose the CNN to see maps.")
@@ -101,9 +101,9 @@ def bank(path: str, digest: str) -> ex.FeatureBank:
 # --------------------------------------------------------------------------- settings
 
 st.title("🧅 What each layer learns")
-st.markdown("Depth builds a **hierarchy**: the first layer responds to strokes and edges, later layers combine "
-            "them into parts, the last into whole garments, and each layer re-encodes the images so that the "
-            "classes become easier to separate. Here you can check that on real, trained networks.")
+st.markdown("Depth builds a **hierarchy**: the first layer responds to strokes and edges, later layers to parts, "
+            "the last to whole garments, and each layer re-encodes the images so that the classes become easier to "
+            "separate. Check it on real, trained networks.")
 data = require_dataset()
 choices = model_choices()
 if not choices:
@@ -117,9 +117,10 @@ SCHEMA = {"model": us.Choice(choices[0].key, tuple(by_key)), "view": us.Choice("
 show_url_notes(bind_url(P, SCHEMA))
 if st.session_state["layers_model"] not in by_key:
     st.session_state["layers_model"] = choices[0].key
-c1, c2 = st.columns([0.35, 0.65])
+c1, c2 = st.columns([0.45, 0.55], vertical_alignment="bottom")
 c1.selectbox("Model", list(by_key), key="layers_model", format_func=lambda k: by_key[k].label)
-c2.segmented_control("View", list(VIEWS), key="layers_view", format_func=VIEWS.get, required=True)
+st.segmented_control("View", list(VIEWS), key="layers_view", format_func=VIEWS.get, required=True,
+                     label_visibility="collapsed")
 chosen = by_key[st.session_state["layers_model"]]
 try:
     digest = digest_of(str(chosen.path), chosen.path.stat().st_mtime)
@@ -128,6 +129,9 @@ except (CheckpointError, OSError) as e:
     st.error(f"The model **{chosen.label}** cannot be used: {e}")
     st.stop()
 norm = tuple(meta["normalization"])
+acc = (meta.get("metrics") or {}).get("test_accuracy")
+c2.caption(f"{meta['architecture'].upper()} · {meta['activation']}"
+           + (f" · {acc:.1%} on the 10,000 test images" if acc is not None else ""))
 layers = L.model_layers(model)
 conv = L.is_convolutional(model)
 if st.session_state["layers_layer"] not in [lay.key for lay in layers]:
@@ -184,11 +188,10 @@ elif view == "units":
     s = stats[lay.key]
     rf = L.receptive_fields(model).get(lay.key)
     pure, cls = L.purity(s.top_idx, data.test_labels)
-    cols = st.columns(len(layers))
-    for col, other in zip(cols, layers):
-        col.metric(f"{other.label}: top images of one class", f"{L.purity(stats[other.key].top_idx, data.test_labels)[0].mean():.0%}",
-                   help="For each unit, the share of its 9 top images that belong to its most common class; "
-                        "the mean over the layer's units.")
+    st.caption("**How often a unit's 9 top images are of one class** (mean over the layer's units): it grows with "
+               "depth as units turn from strokes into garments.")
+    for col, other in zip(st.columns(len(layers)), layers):
+        col.metric(other.label, f"{L.purity(stats[other.key].top_idx, data.test_labels)[0].mean():.0%}")
     order = L.ordered(s.importance)[:st.session_state["layers_units"]]
     grid = st.columns(6)
     for i, u in enumerate(order):
@@ -221,8 +224,9 @@ elif view == "maps":
         if st.session_state["layers_input"] not in opts:
             st.session_state["layers_input"] = "test"
         c1, c2 = st.columns([0.5, 0.5])
-        c1.radio("Input", opts, key="layers_input", horizontal=True,
-                 format_func={"test": "a test image", "drawing": "your drawing (page 6)"}.get)
+        if drawing is not None:
+            c1.radio("Input", opts, key="layers_input", horizontal=True,
+                     format_func={"test": "a test image", "drawing": "your drawing (page 6)"}.get)
         if st.session_state["layers_input"] == "test":
             c2.number_input("Test image (0–9,999)", 0, 9999, key="layers_image", step=1)
             img = data.test_images[st.session_state["layers_image"]].cpu().numpy()
@@ -230,7 +234,7 @@ elif view == "maps":
         else:
             img, name = np.asarray(drawing, np.uint8), "your drawing"
         if drawing is None:
-            c2.caption("Draw something on page 6 to see your own drawing go through the layers.")
+            c1.caption("Draw something on page 6 to see your own drawing go through the layers.")
         maps = L.feature_maps(model, img, norm)
         probs = ex.probabilities(model, img, norm)
         left, right = st.columns([0.2, 0.8], gap="medium")
@@ -242,8 +246,9 @@ elif view == "maps":
                 m = maps[lay.key]
                 order = L.ordered(stats[lay.key].importance)
                 st.markdown(f"**{lay.label}**: {m.shape[0]} maps of {m.shape[1]}×{m.shape[2]}, most important first")
-                st.plotly_chart(lf.maps_figure(m, order, [f"channel {c}" for c in order], cols=16,
-                                               height=60 * -(-m.shape[0] // 16) + 10),
+                per_row = 16 if m.shape[-1] < 20 else 8
+                st.plotly_chart(lf.maps_figure(m, order, [f"channel {c}" for c in order], cols=per_row,
+                                               height=650 // per_row * -(-m.shape[0] // per_row) + 10),
                                 key=f"layers_maps_{lay.key}", **CHART)
         render_note("Feature maps")
         st.markdown("A **feature map** is one channel's response at every position: bright where its pattern is "
@@ -272,7 +277,7 @@ elif view == "probe":
             gain = results[-1].test_accuracy - results[0].test_accuracy
             st.markdown(f"From raw pixels ({results[0].test_accuracy:.1%}) to the last hidden layer "
                         f"({results[-1].test_accuracy:.1%}): **{gain * 100:+.1f} points** for the same linear "
-                        f"classifier. The network itself reaches {meta.get('metrics', {}).get('test_accuracy', float('nan')):.1%}.")
+                        "classifier" + (f"; the network itself reaches {acc:.1%}." if acc is not None else "."))
         else:
             if live.start_button(PROBE_JOB, "Measure each layer (about 20–60 s, once per model)", type="primary"):
                 tr, ytr, te, yte = data.train_images, data.train_labels, data.test_images, data.test_labels
@@ -351,7 +356,7 @@ else:
                                  ("Raw pixels (784 numbers per image)", f"Last hidden layer ({md['features'].shape[1]} numbers)")):
             with col:
                 ev = st.plotly_chart(lf.map_figure(coords[k], md["labels"], md["idx"], title,
-                                                   None if stars is None else stars[k]),
+                                                   None if stars is None else stars[k], legend=k == "features"),
                                      key=f"layers_map_{k}", on_select="rerun", selection_mode="points", **CHART)
                 pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
                 if pts and pts[0].get("customdata") is not None:

@@ -82,7 +82,7 @@ def test_feature_maps_on_cnn_and_a_sentence_on_mlp():
     at.selectbox(key="layers_model").set_value("cnn").run()
     at.number_input(key="layers_image").set_value(42).run()
     assert not at.exception
-    assert arr(chart(at, "layers_maps_conv1")["data"][0]["z"]).shape == (2 * 28 + 1, 16 * 28 + 15)
+    assert arr(chart(at, "layers_maps_conv1")["data"][0]["z"]).shape == (4 * 28 + 3, 8 * 28 + 7)  # 32 maps, 8 a row
     assert arr(chart(at, "layers_maps_conv2")["data"][0]["z"]).shape == (4 * 14 + 3, 16 * 14 + 15)
     assert any("test image #42" in c.value for c in at.caption)
     assert at.query_params["image"] == "42"
@@ -170,7 +170,7 @@ def test_bad_links_are_corrected():
 @pytest.mark.browser
 def test_browser_screenshot(app_server, page):
     open_page(page, app_server, "layers", "model=cnn&view=units&layer=conv1&units=12", timeout=120_000)
-    page.get_by_text("top images of one class").first.wait_for(timeout=120_000)
+    page.get_by_text("top images are of one class").first.wait_for(timeout=120_000)
     wait_idle(page, 120_000)
     screenshot(page, "layers-units-cnn", full_page=False)
     open_page(page, app_server, "layers", "model=cnn&view=maps&image=3", timeout=120_000)

@@ -69,8 +69,9 @@ def input_figure(image: np.ndarray, height: int = 200) -> go.Figure:
 
 
 def unit_tile(images: np.ndarray, size: int = 84) -> np.ndarray:
-    """uint8 picture of a unit's top images or patches (k, h, w) as a 3-wide grid, each ~`size` px."""
-    imgs = np.asarray(images, np.uint8)
+    """uint8 picture of a unit's top images or patches (k, h, w) as a 3-wide grid, each ~`size` px, dark on
+    white as in the original photos (black gutters then keep small patches apart)."""
+    imgs = 255 - np.asarray(images, np.uint8)
     scale = max(1, round(size / imgs.shape[-1]))
     return picture_mosaic(imgs, cols=3, pad=1, scale=scale)
 
@@ -94,7 +95,8 @@ def probe_figure(labels: Sequence[str], test_acc: Sequence[float], train_acc: Se
 
 
 def map_figure(coords: np.ndarray, labels: np.ndarray, index: np.ndarray, title: str,
-               extra: np.ndarray | None = None, extra_name: str = "your drawing", height: int = 430) -> go.Figure:
+               extra: np.ndarray | None = None, extra_name: str = "your drawing", height: int = 430,
+               legend: bool = True) -> go.Figure:
     """Points (N, 2) coloured by class; hover names the class and test image; `extra` (2,) as a star."""
     c = np.asarray(coords)
     y = np.asarray(labels)
@@ -111,7 +113,7 @@ def map_figure(coords: np.ndarray, labels: np.ndarray, index: np.ndarray, title:
                         marker=dict(symbol="star", size=24, color="gold", line=dict(color="black", width=2)),
                         hovertemplate=f"{extra_name}<extra></extra>")
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=36, b=0), title=dict(text=title, x=0, font=dict(size=16)),
-                      legend=dict(itemsizing="constant"), plot_bgcolor="white")
+                      legend=dict(itemsizing="constant"), showlegend=legend, plot_bgcolor="white")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
