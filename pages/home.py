@@ -12,7 +12,6 @@ st.markdown(
 )
 
 st.subheader("The lecture, in order")
-cols = st.columns(6)
 STEPS = [
     (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
      "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
@@ -33,7 +32,7 @@ STEPS = [
      "Sketch a sneaker and see what the network says, what it looked at, and which training "
      "images it thinks yours resembles."),
 ]
-for col, (icon, title, path, text) in zip(cols, STEPS):
+for col, (icon, title, path, text) in zip(st.columns(3) + st.columns(3), STEPS):  # two rows: readable projected
     with col:
         with st.container(border=True):
             st.markdown(f"### {icon}\n**{title}**")

@@ -154,11 +154,11 @@ if view == "weights":
     w = L.first_layer_weights(model)
     first = layers[0]
     order = L.ordered(stats[first.key].importance)
-    n = len(order) if conv else min(len(order), 64)
+    n = min(len(order), 32)  # 8 a row: large enough to read on a projector
     labels = [f"{'channel' if conv else 'unit'} {u} · rank {r + 1}" for r, u in enumerate(order[:n])]
     left, right = st.columns([0.68, 0.32], gap="large")
     with left:
-        st.plotly_chart(lf.weights_figure(w, order[:n], labels, cols=16, height=190 if conv else 330),
+        st.plotly_chart(lf.weights_figure(w, order[:n], labels, cols=8, height=70 * -(-n // 8) + 10),
                         key="layers_weights", **CHART)
         render_note("Weights")
     with right:

@@ -51,14 +51,14 @@ def wait_for(job, seconds: float = 120) -> None:
 def test_weights_for_mlp_and_cnn():
     at = open_layers({"model": "mlp", "view": "weights"})
     z = arr(chart(at, "layers_weights")["data"][0]["z"])
-    assert z.shape == (4 * 28 + 3 * 2, 16 * 28 + 15 * 2)  # 64 units as 28x28 images, 16 a row
+    assert z.shape == (4 * 28 + 3 * 2, 8 * 28 + 7 * 2)  # the 32 most important units as 28x28 images, 8 a row
     assert np.nanmax(np.abs(z)) == pytest.approx(1.0)  # each scaled to its own largest weight
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "784 weights" in text and "Importance" in text
     at.selectbox(key="layers_model").set_value("cnn").run()
     assert not at.exception
     z = arr(chart(at, "layers_weights")["data"][0]["z"])
-    assert z.shape == (2 * 3 + 1, 16 * 3 + 15)  # 32 filters of 3x3
+    assert z.shape == (4 * 3 + 3, 8 * 3 + 7)  # 32 filters of 3x3
     assert at.query_params["model"] == "cnn" and at.query_params["view"] == "weights"
 
 
@@ -154,7 +154,7 @@ def test_a_saved_run_is_offered_and_shown(own_runs_dir, fmnist_small):
     assert len(at.get("image")) == 12
     at.session_state["layers_view"] = "weights"
     at.run()
-    assert arr(chart(at, "layers_weights")["data"][0]["z"]).shape[1] == 16 * 28 + 15 * 2  # 24 units: 16 a row
+    assert arr(chart(at, "layers_weights")["data"][0]["z"]).shape == (3 * 28 + 2 * 2, 8 * 28 + 7 * 2)  # 24 units
     at.session_state["layers_view"] = "maps"
     at.run()
     assert any("no convolutions" in i.value for i in at.info)
