@@ -136,15 +136,17 @@ def test_receptive_fields_bound_what_a_position_sees(cnn):
     model, _ = cnn
     rfs = L.receptive_fields(model)
     assert rfs == {"conv1": (3, 1, -1), "conv2": (8, 2, -3)}
-    x = torch.randn(1, 1, 28, 28, requires_grad=True)
+    x = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(0), requires_grad=True)
     for key, (size, stride, start) in rfs.items():
-        r, c = 5, 6
         with torch.enable_grad():
             hooks = {}
             lay = next(lay for lay in L.model_layers(model) if lay.key == key)
             h = lay.module.register_forward_hook(lambda _m, _i, out: hooks.__setitem__("out", out))
             model(x)
             h.remove()
+            out = hooks["out"][0].sum(0)  # (H, W)
+            r, c = 5, 6
+            assert out[r, c] > 0  # some channel fires there, so the gradient shows what it sees
             (g,) = torch.autograd.grad(hooks["out"][0, :, r, c].sum(), x)
         rows, cols = np.nonzero(g[0, 0].numpy())
         r0, c0 = start + stride * r, start + stride * c
