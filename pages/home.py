@@ -12,7 +12,6 @@ st.markdown(
 )
 
 st.subheader("The lecture, in order")
-cols = st.columns(6)
 STEPS = [
     (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
      "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
@@ -26,14 +25,17 @@ STEPS = [
     (":material/casino:", "4 · Weight initialization", "pages/initialization.py",
      "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
      "Xavier and He keep the signal alive through depth."),
-    (":material/checkroom:", "5 · Train on Fashion-MNIST", "pages/training.py",
+    (":material/checkroom:", "6 · Train on Fashion-MNIST", "pages/training.py",
      "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
      "matrix, mistakes, optimizers and ensembles."),
-    (":material/draw:", "6 · Draw a garment", "pages/sketch.py",
+    (":material/layers:", "7 · What each layer learns", "pages/layers.py",
+     "Open a trained MLP and CNN: first-layer weights, each unit's favourite images, feature maps, "
+     "how separable each layer is, and a map of the feature space."),
+    (":material/draw:", "8 · Draw a garment", "pages/sketch.py",
      "Sketch a sneaker and see what the network says, what it looked at, and which training "
      "images it thinks yours resembles."),
 ]
-for col, (icon, title, path, text) in zip(cols, STEPS):
+for col, (icon, title, path, text) in zip(st.columns(4) + st.columns(4), STEPS):  # two rows: readable projected
     with col:
         with st.container(border=True):
             st.markdown(f"### {icon}\n**{title}**")

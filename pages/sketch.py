@@ -154,6 +154,7 @@ with right:
             st.info(msg, icon="👈")
         st.stop()
 
+st.session_state["sketch_input28"] = pre.image  # the layers page shows it going through the CNN
 data = dataset()
 bank = None
 if data is not None:

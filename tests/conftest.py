@@ -1,6 +1,7 @@
 """Shared fixtures: the real dataset, a live Streamlit server, and a headless chromium page."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
