@@ -21,6 +21,7 @@ try:
 except ImportError:  # an older registry without parameters
     INIT_PARAMS = {}
 from ui import live
+from ui import time_to_accuracy_figure as tta_fig
 from ui import training_figures as figs
 from ui.common import bind_url, dataset, device, ensure_router, require_dataset, show_url_notes, write_url
 
@@ -142,6 +143,10 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
         # A curve point every few steps: several new points per 0.5 s poll whatever the batch size.
         event_every=max(5, min(20, round(4096 / int(ss["training_batch"])))),
     )
+    if model == "cnn":  # the demo CNN of RECIPES["cnn"]: its architecture, label smoothing and mirroring
+        r = RECIPES["cnn"]
+        cfg = cfg.with_(model=r.model, hidden=r.hidden, label_smoothing=r.label_smoothing, flip=r.flip,
+                        tta_flip=r.tta_flip)
     return cfg, None
 
 
@@ -499,6 +504,11 @@ def eval_view() -> None:
     where = f"after epoch {lv.eval_epoch:.0f}" if not lv.done else "of the final network"
     _confusion_section(lv.predictions, labels, where, (job.id, lv.n_evals))
     _predictions_section(lv.predictions, probs, labels, (job.id, lv.n_evals, probs is not None))
+    if lv.done and job.result is not None:  # this run against the benchmark's curve of the same model
+        st.vega_lite_chart(tta_fig.run_chart(lv.series(), job.result.config, RECIPES), key="training_tta_chart",
+                           width="stretch")
+        st.caption("Grey: the same model and budget on the benchmark machine (median of 3 seeds, test time not "
+                   "counted). Here each test evaluation counts in the seconds, and the web server shares the CPU.")
 
 
 def idle_view() -> None:
