@@ -31,6 +31,7 @@ import csv
 import json
 import math
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -185,6 +186,21 @@ def run_all(args, jobs: list[tuple[str, int, float]], out: Path) -> list[dict]:
     base = [sys.executable, str(Path(__file__).resolve()), "--threads", str(args.threads), "--device",
             args.device] + (["--quick"] if args.quick else []) + (["--every", str(args.every)] if args.every else [])
     pending, running, done = list(jobs), {}, {}
+    try:
+        _loop(sets, base, pending, running, done, out)
+    except Interrupted:  # a timeout's SIGTERM: keep what finished, say what did not
+        for proc, job, _ in running.values():
+            proc.kill()
+        print(f"stopped by a signal: {len(done)} of {len(jobs)} jobs finished; the summary has only those",
+              file=sys.stderr, flush=True)
+    return [done[j] for j in jobs if j in done]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _loop(sets, base, pending, running, done, out) -> None:
     while pending or running:
         for cores in sets:
             if pending and cores not in running:
@@ -205,7 +221,6 @@ def run_all(args, jobs: list[tuple[str, int, float]], out: Path) -> list[dict]:
                 r = done[job] = json.loads(path.read_text())
                 print(f"  {job[0]:7s} seed {job[1]}, budget {job[2]:g} s: {r['curve'][-1][1]:.4f} after "
                       f"{r['curve'][-1][0]:.1f} s, {r['epochs']:.2f} epochs (cores {cores})", flush=True)
-    return [done[j] for j in jobs if j in done]
 
 
 def seconds_to(curve: list, target: float) -> float:
@@ -217,7 +232,7 @@ def median_curve(curves: list[list], step: float, budget: float) -> list[list[fl
     out = []
     for i in range(1, int(budget / step + 1e-9) + 2):
         t = min(i * step, budget)
-        accs = [max((a for s, a in c if s <= t + 1e-9), default=None) for c in curves]
+        accs = [([a for s, a in c if s <= t + 1e-9] or [None])[-1] for c in curves]
         accs = [a for a in accs if a is not None]
         if len(accs) == len(curves):
             out.append([round(t, 2), round(statistics.median(accs), 4)])
@@ -270,7 +285,8 @@ def write_reference(path: Path, summaries: dict[float, dict], args) -> None:
 
     runs = [{"budget": b, "seeds": args.seeds, "device": args.device, "threads": args.threads,
              "curves": {m: s["median_curve"] for m, s in summ.items()}} for b, summ in sorted(summaries.items())]
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+               f"load average {os.getloadavg()[0]:.1f} at the end")
     path.write_text(json.dumps({"machine": machine, "command": " ".join(sys.argv), "runs": runs}, indent=None) + "\n")
 
 
@@ -326,14 +342,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(jobs)} jobs ({', '.join(f'{b:g}' for b in budgets)} s) on {args.device}, {args.threads} thread(s) "
           f"each, {len(sets)} at a time on cores {' | '.join(sets)}", flush=True)
     t0 = time.perf_counter()
+
+    def on_term(*_):
+        raise Interrupted()
+
+    signal.signal(signal.SIGTERM, on_term)
     results = run_all(args, jobs, out)
     summaries = {}
     for b in budgets:
         rs = [r for r in results if r["budget"] == b]
+        if not rs:
+            continue
         summaries[b] = summarize(rs, b)
         write_outputs(rs, summaries[b], args, b, out / f"budget-{b:g}" if len(budgets) > 1 else out)
     print(f"\nall jobs done in {time.perf_counter() - t0:.0f} s wall")
-    for b in reversed(budgets):
+    for b in reversed(sorted(summaries)):
         report(summaries[b], models, args, b)
     if args.reference:
         write_reference(Path(args.reference), summaries, args)

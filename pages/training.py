@@ -507,7 +507,7 @@ def eval_view() -> None:
     if lv.done and job.result is not None:  # this run against the benchmark's curve of the same model
         st.vega_lite_chart(tta_fig.run_chart(lv.series(), job.result.config, RECIPES), key="training_tta_chart",
                            width="stretch")
-        st.caption("Grey: the same model and budget on the benchmark machine (median of 3 seeds, test time not "
+        st.caption("Grey: the same model on the benchmark machine (`bench/time_to_accuracy.py`, test time not "
                    "counted). Here each test evaluation counts in the seconds, and the web server shares the CPU.")
 
 

@@ -55,7 +55,7 @@ def chart(run: Sequence[tuple[float, float]], reference: dict | None, run_label:
         rows += [dict(x=float(t), y=float(a), curve=reference["label"]) for t, a in reference["curve"]]
     labels = [run_label] + ([reference["label"]] if reference else [])
     ys = [r["y"] for r in rows] or [0.5]
-    low = max(0.0, min(min(ys), 0.95) - 0.01)
+    low, high = max(0.0, min(min(ys), 0.95) - 0.02), min(1.0, max(ys) + 0.02)
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title, "height": height, "data": {"values": rows},
@@ -63,11 +63,10 @@ def chart(run: Sequence[tuple[float, float]], reference: dict | None, run_label:
         "encoding": {
             "x": {"field": "x", "type": "quantitative", "title": "seconds of training", "scale": {"zero": True}},
             "y": {"field": "y", "type": "quantitative", "title": "test accuracy",
-                  "axis": {"format": ".0%"}, "scale": {"domain": [round(low, 2), 1.0 if max(ys) > 0.97 else
-                                                                  round(max(ys) + 0.01, 2)]}},
+                  "axis": {"format": ".0%"}, "scale": {"domain": [round(low, 2), round(high, 2)]}},
             "color": {"field": "curve", "type": "nominal", "title": None,
                       "scale": {"domain": labels, "range": [RUN_COLOR, REF_COLOR][:len(labels)]},
-                      "legend": {"orient": "bottom"}},
+                      "legend": {"orient": "bottom", "labelLimit": 0}},
             "strokeDash": {"field": "curve", "type": "nominal", "legend": None,
                            "scale": {"domain": labels, "range": [[1, 0], [4, 3]][:len(labels)]}},
             "tooltip": [{"field": "curve", "type": "nominal"},
