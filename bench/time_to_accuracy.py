@@ -127,9 +127,9 @@ def run_keras(data, budget: float, seed: int, every: float) -> tuple[list, dict]
         opt.step()
         if not loop.after_step(loss.detach() if device.type == "cpu" else None):
             break
-        if loop.step % 20 == 0:
+        if loop.elapsed() >= snaps.next:
             if device.type == "cuda":
-                torch.cuda.synchronize()
+                torch.cuda.synchronize()  # the clock then includes the queued GPU work
             snaps.maybe(loop.elapsed())
     seconds = loop.elapsed()
     snaps.items.append((seconds, {k: v.detach().clone() for k, v in model.state_dict().items()}))

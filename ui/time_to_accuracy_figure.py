@@ -43,8 +43,9 @@ def pick_reference(refs: dict, key: str | None, budget: float | None) -> dict | 
         best = min(runs, key=lambda r: abs(float(r["budget"]) - float(budget)))
     else:
         best = max(runs, key=lambda r: float(r["budget"]))
+    seeds = best.get("seeds", "?")
     return {"budget": best["budget"], "machine": refs.get("machine", ""), "curve": best["curves"][key],
-            "label": f"reference: {best['budget']:g} s budget, median of {best.get('seeds', '?')} seeds"}
+            "label": f"reference: {best['budget']:g} s budget, median of {seeds} seed{'s' if seeds != 1 else ''}"}
 
 
 def chart(run: Sequence[tuple[float, float]], reference: dict | None, run_label: str = "this run",
