@@ -93,8 +93,8 @@ class RunRecord:
 
 
 def describe_model(cfg: TrainConfig) -> str:
-    if cfg.model == "cnn":
-        return "CNN"
+    if cfg.model != "mlp":  # "cnn_v2" (the demo CNN), "cnn_v1" or "cnn" (the first one)
+        return "CNN" if cfg.model == "cnn_v2" else "CNN v1"
     return "MLP " + "-".join(str(h) for h in cfg.hidden)
 
 

@@ -15,7 +15,7 @@ from fmnist_core.checkpoint import CheckpointError, load_checkpoint, save_checkp
 from fmnist_core.device import get_device
 from fmnist_core.fashion import FashionMNIST
 from fmnist_core.jobs import JobManager
-from fmnist_core.models import CNN, MLP, build_model, count_parameters
+from fmnist_core.models import CNN, MLP, FastCNN, build_model, count_parameters
 from fmnist_core.train import RECIPES, TrainConfig, TrainControl, evaluate, lr_at, train
 from tests.conftest import ROOT
 
@@ -131,6 +131,74 @@ def test_every_optimizer_learns(fmnist_small, opt):
 def test_cnn_learns(fmnist_small):
     res = train(RECIPES["cnn"].with_(epochs=1, batch_size=128, eval_every=0), fmnist_small)
     assert res.test_accuracy > 0.6
+
+
+def test_cnn_v2_shapes_channels_last_and_names():
+    x = torch.randn(4, 1, 28, 28)
+    model = build_model("cnn_v2", (8, 16, 32)).eval()
+    assert isinstance(model, FastCNN) and model(x).shape == (4, 10) and model.features(x).shape == (4, 32 * 4 * 4)
+    fast = build_model("cnn_v2", (8, 16, 32)).eval()
+    fast.load_state_dict(model.state_dict())
+    fast.to(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast(x.contiguous(memory_format=torch.channels_last)), model(x))
+    # "cnn" in older checkpoints and configs is the first CNN, as is "cnn_v1".
+    assert type(build_model("cnn")) is CNN and type(build_model("cnn_v1")) is CNN
+    assert RECIPES["cnn"].model == "cnn_v2" and RECIPES["cnn_v1"].model == "cnn_v1"
+    with pytest.raises(ValueError, match="cnn_v2"):
+        build_model("resnet")
+
+
+def test_bundled_cnn_still_loads():
+    model, meta = load_checkpoint(ROOT / "assets" / "cnn.pt")
+    assert meta["architecture"] == "cnn" and type(model) is CNN
+
+
+def test_new_cnn_recipe_learns_within_its_budget(fmnist_small):
+    events = []
+    res = train(RECIPES["cnn"].with_(epochs=1000, time_budget=3.0, event_every=5), fmnist_small,
+                on_event=events.append)
+    losses = [e["train_loss"] for e in events if e["kind"] == "progress"]
+    assert res.status == "budget" and 2.9 < res.train_seconds < 3.8  # one step past the budget at most
+    assert len(losses) >= 2 and losses[-1] < 0.8 * losses[0]
+    assert res.test_accuracy > 0.6
+
+
+def test_flip_augmentation_and_test_time_flip(fmnist_small):
+    model = build_model("cnn_v2", (8, 16, 32)).eval()
+    images, labels = fmnist_small.test_images[:64], fmnist_small.test_labels[:64]
+    ev = evaluate(model, images, labels, (72.9, 90.0), tta_flip=True)
+    x = (images.float().unsqueeze(1) - 72.9) / 90.0
+    with torch.no_grad():
+        expected = torch.softmax((model(x) + model(x.flip(3))) / 2, 1)
+    torch.testing.assert_close(torch.from_numpy(ev["probabilities"]), expected, atol=1e-5, rtol=1e-4)
+    plain = evaluate(model, images, labels, (72.9, 90.0))
+    assert not torch.allclose(torch.from_numpy(plain["probabilities"]), expected)
+    # With flip on, training sees mirrored images: same seed, different weights than without.
+    cfg = RECIPES["cnn"].with_(hidden=(8, 16, 32), epochs=1, eval_every=0)
+    a = train(cfg, fmnist_small).model.state_dict()
+    b = train(cfg.with_(flip=False), fmnist_small).model.state_dict()
+    c = train(cfg, fmnist_small).model.state_dict()
+    assert not torch.equal(a["out.weight"], b["out.weight"]) and torch.equal(a["out.weight"], c["out.weight"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (bench/device_check.sh runs it on a GPU)")
+def test_new_cnn_recipe_on_cuda(fmnist_small, tmp_path):
+    data = fmnist_small.to("cuda")
+    res = train(RECIPES["cnn"].with_(epochs=1000, time_budget=3.0), data)
+    assert res.device.startswith("cuda") and res.status == "budget" and res.test_accuracy > 0.8
+    model, meta = load_checkpoint(save_checkpoint(tmp_path / "gpu.pt", res))  # saved as CPU tensors
+    again = evaluate(model, fmnist_small.test_images, fmnist_small.test_labels, tuple(meta["normalization"]),
+                     tta_flip=True)
+    assert again["accuracy"] == pytest.approx(res.test_accuracy, abs=5e-3)
+
+
+def test_checkpoint_round_trip_cnn_v2(fmnist_small, tmp_path):
+    res = train(RECIPES["cnn"].with_(hidden=(8, 16, 32), epochs=1, eval_every=0), fmnist_small)
+    model, meta = load_checkpoint(save_checkpoint(tmp_path / "v2.pt", res))
+    assert meta["architecture"] == "cnn_v2" and meta["hidden"] == [8, 16, 32] and type(model) is FastCNN
+    again = evaluate(model, fmnist_small.test_images, fmnist_small.test_labels, tuple(meta["normalization"]),
+                     tta_flip=True)
+    assert again["accuracy"] == pytest.approx(res.test_accuracy, abs=5e-3)  # bf16 autocast vs fp32
 
 
 def test_checkpoint_round_trip(fmnist_small, tmp_path):

@@ -18,7 +18,7 @@ from fmnist_core.train import RECIPES, TrainConfig
 from fmnist_core.url_state import Choice, Float, Int
 from fmnist_core.weight_init import INITS
 
-from .common import bind_url, device, show_url_notes, write_url
+from .common import bind_url, show_url_notes, write_url
 
 P = "training"
 MODELS = {"classic": "Classic MLP 784-256-128-64-10", "mlp": "MLP with my hidden sizes", "cnn": "Small CNN"}
@@ -110,6 +110,10 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
         # A curve point every few steps: several new points per 0.5 s poll whatever the batch size.
         event_every=max(5, min(20, round(4096 / int(ss["training_batch"])))),
     )
+    if model == "cnn":  # the demo CNN of RECIPES["cnn"]: its architecture, label smoothing and mirroring
+        r = RECIPES["cnn"]
+        cfg = cfg.with_(model=r.model, hidden=r.hidden, label_smoothing=r.label_smoothing, flip=r.flip,
+                        tta_flip=r.tta_flip)
     return cfg, None
 
 
@@ -180,6 +184,4 @@ def settings_panel(active: bool) -> None:
         cfg, error = config_from_state()
         if error:
             st.error(error)
-        elif cfg.model == "cnn" and device().type == "cpu" and cfg.time_budget and cfg.time_budget < 90:
-            st.caption("ℹ️ On a CPU the CNN needs about 2 minutes to pass 91%: try a 120 s budget.")
     write_url(P, SCHEMA)

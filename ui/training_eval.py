@@ -11,7 +11,9 @@ import streamlit as st
 
 from fmnist_core import metrics
 from fmnist_core.fashion import CLASS_NAMES
+from fmnist_core.train import RECIPES
 
+from . import time_to_accuracy_figure as tta_fig
 from . import training_figures as figs
 from .common import cached, device, test_arrays
 from .training_live import FIGURES
@@ -54,6 +56,11 @@ def draw(job, lv) -> None:
     where = f"after epoch {lv.eval_epoch:.0f}" if not lv.done else "of the final network"
     _confusion_section(lv.predictions, labels, where, (job.id, lv.n_evals))
     _predictions_section(lv.predictions, probs, labels, (job.id, lv.n_evals, probs is not None))
+    if lv.done and job.result is not None:  # this run against the benchmark's curve of the same model
+        st.vega_lite_chart(tta_fig.run_chart(lv.series(), job.result.config, RECIPES), key="training_tta_chart",
+                           width="stretch")
+        st.caption("Grey: the same model on the benchmark machine (`bench/time_to_accuracy.py`, test time not "
+                   "counted). Here each test evaluation counts in the seconds, and the web server shares the CPU.")
 
 
 def _confusion_section(preds: np.ndarray, labels: np.ndarray, where: str, version) -> None:
