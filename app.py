@@ -25,8 +25,9 @@ PAGES = [
     st.Page("pages/activations.py", title="1 · Neurons & activations", icon=":material/bolt:"),
     st.Page("pages/boundaries.py", title="2 · Decision boundaries", icon=":material/scatter_plot:"),
     st.Page("pages/initialization.py", title="3 · Weight initialization", icon=":material/casino:"),
-    st.Page("pages/training.py", title="4 · Train on Fashion-MNIST", icon=":material/checkroom:"),
-    st.Page("pages/sketch.py", title="5 · Draw a garment", icon=":material/draw:"),
+    st.Page("pages/optimizers.py", title="4 · Optimizers", icon=":material/sports_score:"),
+    st.Page("pages/training.py", title="5 · Train on Fashion-MNIST", icon=":material/checkroom:"),
+    st.Page("pages/sketch.py", title="6 · Draw a garment", icon=":material/draw:"),
 ]
 nav = st.navigation(PAGES)
 sidebar_status()

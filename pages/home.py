@@ -12,7 +12,7 @@ st.markdown(
 )
 
 st.subheader("The lecture, in order")
-cols = st.columns(5)
+cols = st.columns(6)
 STEPS = [
     (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
      "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
@@ -23,10 +23,13 @@ STEPS = [
     (":material/casino:", "3 · Weight initialization", "pages/initialization.py",
      "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
      "Xavier and He keep the signal alive through depth."),
-    (":material/checkroom:", "4 · Train on Fashion-MNIST", "pages/training.py",
+    (":material/sports_score:", "4 · Optimizers", "pages/optimizers.py",
+     "SGD, momentum, Adagrad, RMSprop and Adam race on loss surfaces from the same start: zig-zags, "
+     "divergence, mini-batch noise, and the same race on Fashion-MNIST."),
+    (":material/checkroom:", "5 · Train on Fashion-MNIST", "pages/training.py",
      "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
      "matrix, mistakes, optimizers and ensembles."),
-    (":material/draw:", "5 · Draw a garment", "pages/sketch.py",
+    (":material/draw:", "6 · Draw a garment", "pages/sketch.py",
      "Sketch a sneaker and see what the network says, what it looked at, and which training "
      "images it thinks yours resembles."),
 ]

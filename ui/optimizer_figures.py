@@ -1,0 +1,194 @@
+"""Figures for the optimizer race: pure functions, arrays in, a plotly Figure out.
+
+The race plays in the browser: the paths are computed once on the server and sent as plotly frames
+(float32 arrays travel as binary), so Play and the step slider redraw without a server round trip.
+Each frame restyles only the moving traces (the paths drawn so far and their heads); the contours
+stay put, which is what lets a browser show 10+ frames a second beside a training thread.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+COLORS = {"sgd": "#1f77b4", "momentum": "#ff7f0e", "nesterov": "#8c564b", "adagrad": "#2ca02c",
+          "rmsprop": "#9467bd", "adam": "#d62728"}
+EXTRA_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+MAX_FRAMES = 60  # frames of the animation; a path longer than this moves several steps a frame
+MAX_PATH_POINTS = 120  # points per drawn path (thinned evenly, the head always exact)
+FRAME_MS = 60  # ~16 frames a second when the browser keeps up
+CLICK_RES = 31  # the invisible grid of clickable points that picks a start
+
+
+def display_values(z: np.ndarray, floor: float) -> np.ndarray:
+    """log10(1 + loss - floor): contours that show a banana's floor as well as its walls."""
+    return np.log10(1.0 + np.maximum(np.asarray(z, dtype=np.float64) - floor, 0.0))
+
+
+def floor_of(z: np.ndarray, paths: Sequence) -> float:
+    """The lowest loss seen on the grid or on any path."""
+    lows = [float(np.nanmin(z))] + [float(np.min(p.loss)) for p in paths if len(p.loss)]
+    return min(lows)
+
+
+def _color(name: str, i: int) -> str:
+    return COLORS.get(name, EXTRA_COLORS[i % len(EXTRA_COLORS)])
+
+
+def _thin_upto(n: int, k: int) -> np.ndarray:
+    """Indices 0..k thinned to about MAX_PATH_POINTS, always including k."""
+    stride = max(1, int(np.ceil((n - 1) / MAX_PATH_POINTS)))
+    idx = np.arange(0, k + 1, stride)
+    return idx if idx[-1] == k else np.append(idx, k)
+
+
+def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, labels: Sequence[str],
+                start: tuple[float, float], minima: Sequence[tuple[float, float]] = (), title: str = "",
+                clickable: bool = True, height: int = 470, loss_title: str = "loss − lowest loss seen") -> go.Figure:
+    """Contours with each path (left), loss against step (right), animated with Play and a step slider.
+
+    `paths` have .name, .xy (S+1, 2), .loss (S+1,), .status, .message; `z` is loss[i, j] at (xs[j], ys[i]).
+    """
+    floor = floor_of(z, paths)
+    span = float(np.nanmax(z) - floor)
+    eps = 1e-9 + 1e-7 * max(span, 1.0)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.09,
+                        subplot_titles=(title or "the loss surface (contours) and each optimizer's path",
+                                        "loss against step (log scale)"))
+    fig.add_trace(go.Contour(
+        x=xs, y=ys, z=display_values(z, floor).astype(np.float32), customdata=np.asarray(z, np.float32),
+        colorscale="YlGnBu", reversescale=True, ncontours=24, showscale=False, line=dict(width=0.6, color="white"),
+        hovertemplate="x %{x:.2f}, y %{y:.2f}<br>loss %{customdata:.4g}<extra></extra>", name="loss"), 1, 1)
+    if clickable:  # plotly reports clicks on points, not on contours: a faint grid of points to click
+        gx, gy = np.meshgrid(np.linspace(xs[0], xs[-1], CLICK_RES), np.linspace(ys[0], ys[-1], CLICK_RES))
+        fig.add_trace(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
+                                 marker=dict(size=9, color="rgba(0,0,0,0.0)"), hoverinfo="none",
+                                 showlegend=False, name="click to start here"), 1, 1)
+    if len(minima):
+        m = np.asarray(minima, dtype=float)
+        fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="minimum",
+                                 marker=dict(symbol="star", size=15, color="gold", line=dict(color="black", width=1)),
+                                 hovertemplate="minimum (%{x:.2f}, %{y:.2f})<extra></extra>"), 1, 1)
+    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+                             marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)),
+                             hovertemplate="start (%{x:.2f}, %{y:.2f})<extra></extra>"), 1, 1)
+    steps = max((p.xy.shape[0] - 1 for p in paths), default=0)
+    n_frames = max(1, min(MAX_FRAMES, steps))
+    frame_steps = np.unique(np.round(np.linspace(0, steps, n_frames + 1)).astype(int))
+    # Static loss curves (right), drawn whole: the moving marker shows where each path is.
+    for i, (p, lab) in enumerate(zip(paths, labels)):
+        idx = _thin_upto(len(p.loss), len(p.loss) - 1)
+        fig.add_trace(go.Scatter(x=idx.astype(np.float32), y=(p.loss[idx] - floor + eps).astype(np.float32),
+                                 mode="lines", line=dict(color=_color(p.name, i), width=2), name=lab,
+                                 legendgroup=lab, showlegend=False,
+                                 hovertemplate=f"{lab}<br>step %{{x}}<br>loss above lowest %{{y:.3g}}<extra></extra>"),
+                      1, 2)
+    moving = len(fig.data)
+
+    def frame_traces(k: int) -> list[go.Scatter]:
+        out, hx, hy, hc, lx, ly = [], [], [], [], [], []
+        for i, (p, lab) in enumerate(zip(paths, labels)):
+            kk = min(k, len(p.loss) - 1)
+            idx = _thin_upto(len(p.loss), kk)
+            out.append(go.Scatter(x=p.xy[idx, 0], y=p.xy[idx, 1]))
+            hx.append(p.xy[kk, 0]), hy.append(p.xy[kk, 1]), hc.append(_color(p.name, i))
+            lx.append(kk), ly.append(p.loss[kk] - floor + eps)
+        out.append(go.Scatter(x=np.float32(hx), y=np.float32(hy), marker=dict(color=hc)))
+        out.append(go.Scatter(x=np.float32(lx), y=np.float32(ly), marker=dict(color=hc)))
+        return out
+
+    last = frame_traces(steps)
+    for i, (p, lab) in enumerate(zip(paths, labels)):
+        name = lab if p.status != "diverged" else f"{lab} ✖ diverged at step {p.diverged_at}"
+        fig.add_trace(go.Scatter(x=last[i].x, y=last[i].y, mode="lines", name=name, legendgroup=lab,
+                                 line=dict(color=_color(p.name, i), width=2.5),
+                                 hovertemplate=f"{lab}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"), 1, 1)
+    fig.add_trace(go.Scatter(x=last[-2].x, y=last[-2].y, mode="markers", showlegend=False, hoverinfo="skip",
+                             marker=dict(size=11, color=last[-2].marker.color, line=dict(color="white", width=1.5))),
+                  1, 1)
+    fig.add_trace(go.Scatter(x=last[-1].x, y=last[-1].y, mode="markers", showlegend=False, hoverinfo="skip",
+                             marker=dict(size=9, color=last[-1].marker.color)), 1, 2)
+    traces = list(range(moving, len(fig.data)))
+    fig.frames = [go.Frame(name=str(int(k)), data=frame_traces(int(k)), traces=traces) for k in frame_steps]
+    quick = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
+        legend=dict(orientation="h", y=-0.13, x=0, font=dict(size=13)), hovermode="closest",
+        clickmode="event+select", dragmode=False, font=dict(size=13),
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.32, xanchor="left", yanchor="top",
+                          showactive=False, pad=dict(t=0, r=6), buttons=[
+                              dict(label="▶ Play", method="animate",
+                                   args=[None, dict(frame=dict(duration=FRAME_MS, redraw=False), fromcurrent=False,
+                                                    mode="immediate", transition=dict(duration=0))]),
+                              dict(label="⏸ Pause", method="animate", args=[[None], quick])])],
+        sliders=[dict(active=len(frame_steps) - 1, x=0.16, y=-0.28, len=0.84, xanchor="left", yanchor="top",
+                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=14, color="#222")),
+                      ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)"),
+                      steps=[dict(method="animate", label=str(int(k)), args=[[str(int(k))], quick])
+                             for k in frame_steps])],
+    )
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], row=1, col=1, title_text="x", showgrid=False)
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], row=1, col=1, title_text="y", showgrid=False)
+    top = max([float(np.max(p.loss)) - floor + eps for p in paths if len(p.loss)] + [eps * 10])
+    fig.update_xaxes(range=[0, max(steps, 1)], row=1, col=2, title_text="step", gridcolor="#eee")
+    fig.update_yaxes(type="log", range=[np.log10(eps) - 0.2, np.log10(top) + 0.3], row=1, col=2,
+                     title_text=loss_title, gridcolor="#eee", exponentformat="power")
+    fig.update_layout(height=height + 110)
+    return fig
+
+
+def surface_3d(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, labels: Sequence[str],
+               height: int = 520) -> go.Figure:
+    """The same surface in 3D (log10(1 + loss − lowest)), each path drawn on it."""
+    floor = floor_of(z, paths)
+    fig = go.Figure(go.Surface(x=xs, y=ys, z=display_values(z, floor), colorscale="YlGnBu", reversescale=True,
+                               showscale=False, opacity=0.9, name="loss",
+                               hovertemplate="x %{x:.2f}, y %{y:.2f}<extra></extra>"))
+    zmax = float(display_values(z, floor).max())
+    for i, (p, lab) in enumerate(zip(paths, labels)):
+        idx = _thin_upto(len(p.loss), len(p.loss) - 1)
+        inside = ((p.xy[idx, 0] >= xs[0]) & (p.xy[idx, 0] <= xs[-1]) & (p.xy[idx, 1] >= ys[0]) & (p.xy[idx, 1] <= ys[-1]))
+        idx = idx[inside]
+        fig.add_trace(go.Scatter3d(x=p.xy[idx, 0], y=p.xy[idx, 1], z=display_values(p.loss[idx], floor) + 0.01 * zmax,
+                                   mode="lines", name=lab, line=dict(color=_color(p.name, i), width=6)))
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h"),
+                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="log₁₀(1 + loss − lowest)",
+                                 camera=dict(eye=dict(x=1.4, y=-1.6, z=1.1))))
+    return fig
+
+
+def direction_fans(noise, max_arrows: int = 60, height: int = 330) -> go.Figure:
+    """One panel per batch size: sampled mini-batch gradient directions (grey) around the true one (red)."""
+    bs = list(noise.batch_sizes)
+    titles = [f"{'1 example' if b == 1 else f'batch of {b}'}: mean cos {np.mean(noise.cosines[b]):.2f}" for b in bs]
+    fig = make_subplots(rows=1, cols=len(bs), subplot_titles=titles, horizontal_spacing=0.04)
+    t = noise.true_direction
+    for c, b in enumerate(bs, start=1):
+        d = noise.directions[b][:max_arrows]
+        xx = np.stack([np.zeros(len(d)), d[:, 0], np.full(len(d), np.nan)], 1).ravel()
+        yy = np.stack([np.zeros(len(d)), d[:, 1], np.full(len(d), np.nan)], 1).ravel()
+        fig.add_trace(go.Scatter(x=xx, y=yy, mode="lines", line=dict(color="rgba(90,90,90,0.45)", width=1.5),
+                                 name="a mini-batch's gradient", showlegend=c == 1, hoverinfo="skip"), 1, c)
+        fig.add_trace(go.Scatter(x=[0, t[0]], y=[0, t[1]], mode="lines+markers", name="the true (full-batch) gradient",
+                                 line=dict(color="#d62728", width=4), marker=dict(size=[0, 10]), showlegend=c == 1,
+                                 hoverinfo="skip"), 1, c)
+        fig.update_xaxes(range=[-1.15, 1.15], visible=False, row=1, col=c)
+        fig.update_yaxes(range=[-1.15, 1.15], visible=False, scaleanchor=f"x{c if c > 1 else ''}", row=1, col=c)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=-0.05), font=dict(size=13))
+    return fig
+
+
+def cosine_boxes(noise, height: int = 300) -> go.Figure:
+    """Cosine of each sampled mini-batch gradient with the true gradient, per batch size."""
+    fig = go.Figure()
+    for b in noise.batch_sizes:
+        fig.add_trace(go.Box(y=noise.cosines[b], name=f"batch {b}", boxpoints="all", jitter=0.4, pointpos=0,
+                             marker=dict(size=3, opacity=0.5), line=dict(width=2)))
+    fig.add_hline(y=1.0, line=dict(color="#d62728", dash="dot"), annotation_text="the true direction (cos 1)")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False, plot_bgcolor="white",
+                      yaxis=dict(title="cosine with the true gradient", range=[-1.05, 1.1], gridcolor="#eee"),
+                      font=dict(size=13))
+    return fig
