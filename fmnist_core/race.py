@@ -2,7 +2,7 @@
 the classic MLP on Fashion-MNIST with each optimizer in turn.
 
 Every step is the real `torch.optim` optimizer from `optim.make_optimizer`, stepping through the
-one `Loop` (stop, divergence: a path whose loss stops being a finite float32 ends "diverged at step
+one `Loop` (stop, divergence: a path whose loss leaves float32's range ends "diverged at step
 S" and is kept only up to its last finite point, never drawn as noise).
 
 Measured (bench/optimizer_race.py, 2-core CPU under load): six optimizers x 500 steps in ~0.1 s,
@@ -32,7 +32,7 @@ class Path:
 
     name: str
     lr: float
-    xy: np.ndarray  # (S + 1, 2) float32
+    xy: np.ndarray  # (S + 1, 2)
     loss: np.ndarray  # (S + 1,) float64
     status: str  # finished | diverged | stopped
     message: str
@@ -59,29 +59,33 @@ def lr_for(name: str, lr: float, lr_adaptive: float) -> float:
 
 def run_path(surface: Surface, name: str, start: Sequence[float], steps: int = 500, lr: float = 0.1,
              control: TrainControl | None = None, **hyper: float) -> Path:
-    """`steps` steps of optimizer `name` on `surface` from `start`, gradients set by hand each step."""
+    """`steps` steps of optimizer `name` on `surface` from `start`, gradients set by hand each step.
+
+    The weights are float64, as the plain floats the surface computes in, so that the path is the
+    one a textbook autograd loop takes (tests/test_race.py); a loss past float32's range counts as
+    infinite, as it would be in a network's float32.
+    """
     check_optimizer(name)
     steps = int(min(max(steps, 1), MAX_STEPS))
     t0 = time.perf_counter()
-    p = torch.tensor([float(start[0]), float(start[1])], dtype=torch.float32, requires_grad=True)
+    p = torch.tensor([float(start[0]), float(start[1])], dtype=torch.float64, requires_grad=True)
     opt = make_optimizer(name, [p], lr, **hyper)
     for group in opt.param_groups:  # the single-tensor code a CPU tensor gets anyway, without the per-step check
         group["foreach"] = False
     p.grad = torch.zeros_like(p)
     w, g = p.detach().numpy(), p.grad.numpy()  # views: the optimizer updates p in place
-    xy = np.empty((steps + 1, 2), np.float32)
+    xy = np.empty((steps + 1, 2))
     loss = np.empty(steps + 1)
     f, gx, gy = surface.value_and_grad(float(w[0]), float(w[1]))
     xy[0], loss[0] = w, f
     loop = Loop(steps, control)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for _ in loop.steps():
-            g[0], g[1] = gx, gy
-            opt.step()
-            f, gx, gy = surface.value_and_grad(float(w[0]), float(w[1]))
-            if not loop.after_step(f if abs(f) <= F32_MAX else math.inf):
-                break
-            xy[loop.step], loss[loop.step] = w, f
+    for _ in loop.steps():
+        g[0], g[1] = gx, gy
+        opt.step()
+        f, gx, gy = surface.value_and_grad(float(w[0]), float(w[1]))
+        if not loop.after_step(f if abs(f) <= F32_MAX else math.inf):
+            break
+        xy[loop.step], loss[loop.step] = w, f
     n = loop.step if loop.status == "diverged" else loop.step + 1  # keep the finite points only
     return Path(name, float(lr), xy[:n].copy(), loss[:n].copy(), loop.status, loop.message,
                 time.perf_counter() - t0)

@@ -118,7 +118,7 @@ SURFACES: dict[str, SurfaceSpec] = {
         (KAPPA,), "A long, narrow valley: steep across (y), nearly flat along (x); κ is how much steeper."),
     "rosenbrock": SurfaceSpec(
         "rosenbrock", "Rosenbrock's banana", _rosen_f, _rosen_g, (-2.0, 2.0), (-1.0, 3.0), (-1.5, 2.5), ((1.0, 1.0),),
-        {"small": (2e-4, 0.005), "good": (1.5e-3, 0.1), "oscillating": (2.5e-3, 0.5), "diverging": (3.5e-3, 2.0)},
+        {"small": (2e-4, 0.005), "good": (1e-3, 0.1), "oscillating": (2.5e-3, 0.5), "diverging": (3.5e-3, 2.0)},
         (), "A curved, flat-bottomed valley (a banana): easy to fall into, slow to follow to (1, 1)."),
     "saddle": SurfaceSpec(
         "saddle", "Saddle point", _saddle_f, _saddle_g, (-2.5, 2.5), (-2.5, 2.5), (-2.2, 0.001),
