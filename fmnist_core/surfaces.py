@@ -113,8 +113,8 @@ class SurfaceSpec:
 
 SURFACES: dict[str, SurfaceSpec] = {
     "valley": SurfaceSpec(
-        "valley", "Elongated valley", _valley_f, _valley_g, (-4.0, 4.0), (-2.0, 2.0), (-3.5, 1.5), ((0.0, 0.0),),
-        {"small": (0.05, 0.005), "good": (0.9, 0.1), "oscillating": (1.8, 0.6), "diverging": (2.5, 2.0)},
+        "valley", "Elongated valley", _valley_f, _valley_g, (-3.0, 3.0), (-3.0, 3.0), (-2.8, 2.2), ((0.0, 0.0),),
+        {"small": (0.05, 0.005), "good": (0.3, 0.1), "oscillating": (1.8, 0.6), "diverging": (2.5, 2.0)},
         (KAPPA,), "A long, narrow valley: steep across (y), nearly flat along (x); κ is how much steeper."),
     "rosenbrock": SurfaceSpec(
         "rosenbrock", "Rosenbrock's banana", _rosen_f, _rosen_g, (-2.0, 2.0), (-1.0, 3.0), (-1.5, 2.5), ((1.0, 1.0),),

@@ -87,6 +87,7 @@ def on_surface() -> None:
     """A new surface starts from its own start point with its good learning rates."""
     _, _, (x0, y0) = surface_box(st.session_state[f"{P}_surface"])
     st.session_state[f"{P}_x0"], st.session_state[f"{P}_y0"] = x0, y0
+    st.session_state[f"{P}_surface_seen"] = st.session_state[f"{P}_surface"]
     set_preset("good")
 
 
@@ -106,6 +107,13 @@ def tidy_state() -> None:
     if points and points != s.get(f"{P}_applied_click"):
         s[f"{P}_applied_click"] = points
         s[f"{P}_x0"], s[f"{P}_y0"] = float(points[0]["x"]), float(points[0]["y"])
+    if s.get(f"{P}_surface_seen") != s[f"{P}_surface"]:  # a link naming a surface: its own start and η
+        s[f"{P}_surface_seen"] = s[f"{P}_surface"]
+        _, _, start = surface_box(s[f"{P}_surface"])
+        lrs = S.lr_preset(s[f"{P}_surface"], "good")
+        for k, v in (("x0", start[0]), ("y0", start[1]), ("lr", lrs[0]), ("lra", lrs[1])):
+            if k not in st.query_params:
+                s[f"{P}_{k}"] = v
     (xl, xh), (yl, yh), _ = surface_box(s[f"{P}_surface"])
     s[f"{P}_x0"] = round(min(max(float(s[f"{P}_x0"]), xl), xh), 3)
     s[f"{P}_y0"] = round(min(max(float(s[f"{P}_y0"]), yl), yh), 3)
@@ -141,7 +149,7 @@ def hyper_sliders(names: list[str]) -> None:
 
 def race_view() -> None:
     s = st.session_state
-    left, right = st.columns([1, 2.7], gap="medium")
+    left, right = st.columns([1, 3.2], gap="medium")
     with left:
         bound(st.selectbox, "surface", "Loss surface", list(SURFACE_LABELS), format_func=SURFACE_LABELS.get,
               after=on_surface)
@@ -161,11 +169,6 @@ def race_view() -> None:
                           format_func=lambda i: toy().names[i])
             else:
                 bound(st.number_input, "dseed", "Random directions' seed", min_value=0, max_value=999, step=1)
-        bound(st.multiselect, "opts", "Optimizers", list(OPTIMIZERS), format_func=lambda n: OPTIMIZERS[n].label)
-        st.caption("Learning-rate presets for this surface:")
-        cols = st.columns(2)
-        for i, (k, lab) in enumerate(PRESET_LABELS.items()):
-            cols[i % 2].button(lab, key=f"{P}_preset_{k}", on_click=set_preset, args=(k,), width="stretch")
         bound(st.select_slider, "lr", f"{LR.title} η: SGD, momentum, Nesterov", LR_OPTIONS,
               format_func=lambda v: f"{v:g}")
         bound(st.select_slider, "lra", f"{LR.title} η: Adagrad, RMSprop, Adam", LR_OPTIONS,
@@ -177,11 +180,14 @@ def race_view() -> None:
         c1, c2 = st.columns(2)
         (xl, xh), (yl, yh), _ = surface_box(name)
         with c1:
-            bound(st.number_input, "x0", "start x", min_value=float(xl), max_value=float(xh), step=0.1, format="%.2f")
+            bound(st.number_input, "x0", "start x", min_value=float(xl), max_value=float(xh), step=0.1, format="%.3f")
         with c2:
-            bound(st.number_input, "y0", "start y", min_value=float(yl), max_value=float(yh), step=0.1, format="%.2f")
+            bound(st.number_input, "y0", "start y", min_value=float(yl), max_value=float(yh), step=0.1, format="%.3f")
         bound(st.toggle, "show3d", "3D view")
     with right:
+        bound(st.pills, "opts", "Racers (click to add or remove)", list(OPTIMIZERS), selection_mode="multi",
+              format_func=lambda n: OPTIMIZERS[n].label)
+        names = [n for n in OPTIMIZERS if n in s[f"{P}_opts"]]
         if not names:
             st.warning("Pick at least one optimizer.")
             return
@@ -190,6 +196,10 @@ def race_view() -> None:
         if name == "network" and s[f"{P}_dirs"] == "weights" and s[f"{P}_wi"] == s[f"{P}_wj"]:
             st.warning("Pick two different weights for x and y.")
             return
+        cols = st.columns([1.25, 1, 1, 1, 1], vertical_alignment="center")
+        cols[0].markdown("**Learning rate presets:**")
+        for c, (k, lab) in zip(cols[1:], PRESET_LABELS.items()):
+            c.button(lab, key=f"{P}_preset_{k}", on_click=set_preset, args=(k,), width="stretch")
         surf = surface(*key)
         xs, ys, z = grid(key)
         hyper = tuple((p.name, float(s[f"{P}_{p.name}"])) for p in HYPER)
@@ -199,7 +209,7 @@ def race_view() -> None:
         ordered = [paths[n] for n in names]
         labels = [f"{OPTIMIZERS[n].label} (η {paths[n].lr:g})" for n in names]
         fig = figs.race_figure(xs, ys, z, ordered, labels, start, surf.minima,
-                               title=f"{surf.label}: click the map to start there")
+                               title="x   (click the map to start there)")
         st.plotly_chart(fig, key=f"{P}_race_fig", on_select="rerun", selection_mode=("points",),
                         config={"displayModeBar": False})
         for n in names:
@@ -262,7 +272,7 @@ def batch_view() -> None:
     runs = cached_batches(start, float(s[f"{P}_mblr"]), int(s[f"{P}_mbsteps"]))
     xs, ys, z = cached_logistic_grid()
     fig = figs.race_figure(xs, ys, z, [r.path for r in runs], [r.path.name for r in runs], start,
-                           title="SGD with each batch size, same η, same number of steps", clickable=False)
+                           title="weight w₁", ylabel="weight w₂", clickable=False)
     st.plotly_chart(fig, key=f"{P}_batch_fig", config={"displayModeBar": False})
     rows = [{"batch size": r.batch_size,
              "steps to reach the target": r.steps_to_target if r.steps_to_target is not None else "not reached",
@@ -355,9 +365,8 @@ def on_tab() -> None:
 
 
 st.title("🏁 Optimizers: who gets down first?")
-st.markdown("Gradient descent says *step against the gradient*; optimizers differ in **how far** and **in which "
-            "direction exactly**. Each path below is a real `torch.optim` optimizer, stepped on the same loss "
-            "from the same start.")
+st.caption("Gradient descent says *step against the gradient*; optimizers differ in **how far** and **in which "
+           "direction exactly**. Every path here is a real `torch.optim` optimizer on the same loss, from the same start.")
 show_url_notes(bind_url(P, SCHEMA))
 tidy_state()
 if st.session_state.get(f"{P}_tab") != TABS[st.session_state[f"{P}_view"]]:

@@ -46,7 +46,7 @@ def _thin_upto(n: int, k: int) -> np.ndarray:
 
 def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, labels: Sequence[str],
                 start: tuple[float, float], minima: Sequence[tuple[float, float]] = (), title: str = "",
-                clickable: bool = True, height: int = 470, loss_title: str = "loss − lowest loss seen") -> go.Figure:
+                clickable: bool = True, height: int = 500, ylabel: str = "y", loss_title: str = "loss above the lowest seen (log)") -> go.Figure:
     """Contours with each path (left), loss against step (right), animated with Play and a step slider.
 
     `paths` have .name, .xy (S+1, 2), .loss (S+1,), .status, .message; `z` is loss[i, j] at (xs[j], ys[i]).
@@ -54,9 +54,7 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, 
     floor = floor_of(z, paths)
     span = float(np.nanmax(z) - floor)
     eps = 1e-9 + 1e-7 * max(span, 1.0)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.09,
-                        subplot_titles=(title or "the loss surface (contours) and each optimizer's path",
-                                        "loss against step (log scale)"))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.13)
     fig.add_trace(go.Contour(
         x=xs, y=ys, z=display_values(z, floor).astype(np.float32), customdata=np.asarray(z, np.float32),
         colorscale="YlGnBu", reversescale=True, ncontours=24, showscale=False, line=dict(width=0.6, color="white"),
@@ -114,28 +112,30 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, 
     fig.frames = [go.Frame(name=str(int(k)), data=frame_traces(int(k)), traces=traces) for k in frame_steps]
     quick = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
-        legend=dict(orientation="h", y=-0.13, x=0, font=dict(size=13)), hovermode="closest",
+        height=height, margin=dict(l=10, r=10, t=78, b=10), plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, font=dict(size=13)), hovermode="closest",
         clickmode="event+select", dragmode=False, font=dict(size=13),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.32, xanchor="left", yanchor="top",
-                          showactive=False, pad=dict(t=0, r=6), buttons=[
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=1.02, xanchor="left", yanchor="bottom",
+                          showactive=False, pad=dict(t=0, r=6, b=8), font=dict(size=14), buttons=[
                               dict(label="▶ Play", method="animate",
                                    args=[None, dict(frame=dict(duration=FRAME_MS, redraw=False), fromcurrent=False,
                                                     mode="immediate", transition=dict(duration=0))]),
                               dict(label="⏸ Pause", method="animate", args=[[None], quick])])],
-        sliders=[dict(active=len(frame_steps) - 1, x=0.16, y=-0.28, len=0.84, xanchor="left", yanchor="top",
-                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=14, color="#222")),
+        sliders=[dict(active=len(frame_steps) - 1, x=0.2, y=1.02, len=0.8, xanchor="left", yanchor="bottom",
+                      pad=dict(t=0, b=0), currentvalue=dict(prefix="step ", xanchor="left", offset=4,
+                                                            font=dict(size=15, color="#222")),
                       ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)"),
                       steps=[dict(method="animate", label=str(int(k)), args=[[str(int(k))], quick])
                              for k in frame_steps])],
     )
-    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], row=1, col=1, title_text="x", showgrid=False)
-    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], row=1, col=1, title_text="y", showgrid=False)
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], row=1, col=1, title_text=title or "x", showgrid=False,
+                     constrain="domain")
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], row=1, col=1, title_text=ylabel, showgrid=False,
+                     scaleanchor="x", scaleratio=1, constrain="domain")  # true shapes: a long valley looks long
     top = max([float(np.max(p.loss)) - floor + eps for p in paths if len(p.loss)] + [eps * 10])
     fig.update_xaxes(range=[0, max(steps, 1)], row=1, col=2, title_text="step", gridcolor="#eee")
     fig.update_yaxes(type="log", range=[np.log10(eps) - 0.2, np.log10(top) + 0.3], row=1, col=2,
                      title_text=loss_title, gridcolor="#eee", exponentformat="power")
-    fig.update_layout(height=height + 110)
     return fig
 
 
