@@ -149,8 +149,8 @@ def test_race_plays_in_the_browser(app_server, page):
     fps, polls = visible_fps(page, STEP_LABEL, seconds=3.0)
     print(f"\nvisible frames per second while playing: {fps:.1f} ({polls} polls)")
     assert fps >= 2  # it plays in the browser (the target, 10/s, is measured and reported, not asserted)
-    page.wait_for_timeout(5000)
-    assert page.locator(STEP_LABEL).first.text_content() == "step 500"  # played to the end
+    page.wait_for_function(f"() => document.querySelector(\"{STEP_LABEL}\")?.textContent === 'step 500'",
+                           timeout=60_000)  # it plays to the end
     assert real_console_errors(page) == []
 
 
@@ -158,13 +158,15 @@ def test_race_plays_in_the_browser(app_server, page):
 def test_clicking_the_map_moves_the_start(app_server, page):
     open_page(page, app_server, "optimizers", query="surface=valley&steps=100", timeout=180_000)
     page.wait_for_selector(".updatemenu-button", timeout=120_000)
-    box = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first.bounding_box()
-    # The valley's box is x -4..4, y -2..2: three quarters across and a quarter up is about (2, -1).
+    drag = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first  # the map's plot area
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    # The valley's box is -3..3 both ways: three quarters across and a quarter up is (1.5, -1.5).
     page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"])
     page.wait_for_timeout(500)
     wait_idle(page, 120_000)
-    page.wait_for_function("() => new URL(location).searchParams.get('x0') !== '-3.5'", timeout=60_000)
+    page.wait_for_function("() => new URL(location).searchParams.get('x0') !== '-2.8'", timeout=60_000)
     x0 = float(page.evaluate("() => new URL(location).searchParams.get('x0')"))
     y0 = float(page.evaluate("() => new URL(location).searchParams.get('y0')"))
-    assert abs(x0 - 2.0) < 0.5 and abs(y0 + 1.0) < 0.5, (x0, y0)
+    assert abs(x0 - 1.5) < 0.3 and abs(y0 + 1.5) < 0.3, (x0, y0)
     screenshot(page, "optimizers-clicked-start", full_page=False)

@@ -7,24 +7,55 @@ stay put, which is what lets a browser show 10+ frames a second beside a trainin
 """
 from __future__ import annotations
 
+import base64
+import io
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 COLORS = {"sgd": "#1f77b4", "momentum": "#ff7f0e", "nesterov": "#8c564b", "adagrad": "#2ca02c",
           "rmsprop": "#9467bd", "adam": "#d62728"}
 EXTRA_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-MAX_FRAMES = 60  # frames of the animation; a path longer than this moves several steps a frame
-MAX_PATH_POINTS = 120  # points per drawn path (thinned evenly, the head always exact)
-FRAME_MS = 60  # ~16 frames a second when the browser keeps up
-CLICK_RES = 31  # the invisible grid of clickable points that picks a start
+MAX_FRAMES = 150  # frames of the animation; a path longer than this moves several steps a frame
+MAX_PATH_POINTS = 200  # points per whole path (thinned evenly, the end always exact)
+TAIL_FRAMES = 12  # a comet's tail: where the path was this many frames ago, up to now
+TAIL_POINTS = 14
+FRAME_MS = 40  # 25 frames a second asked; the browser shows what it keeps up with
+CLICK_RES = 31  # the invisible grid of points that shows the loss on hover and picks a start on a click
 
 
 def display_values(z: np.ndarray, floor: float) -> np.ndarray:
     """log10(1 + loss - floor): contours that show a banana's floor as well as its walls."""
     return np.log10(1.0 + np.maximum(np.asarray(z, dtype=np.float64) - floor, 0.0))
+
+
+def contour_image(values: np.ndarray, levels: int = 24, size: int = 480) -> str:
+    """Filled contours as a PNG data URI: `values` (res, res) (row i at the i-th y, upwards) smoothed
+    to size x size, cut into `levels` bands (dark = low), with a light line where a band ends.
+
+    A picture instead of a contour trace: plotly recomputes every trace on each animation frame, and a
+    contour of 10,000 values made each frame cost a browser ~0.1 s; an image costs nothing to keep.
+    """
+    v = torch.as_tensor(np.asarray(values, dtype=np.float32))[None, None]
+    v = F.interpolate(v, size=(size, size), mode="bilinear", align_corners=True)[0, 0].flip(0).numpy()  # top row first
+    lo, hi = float(v.min()), float(v.max())
+    band = np.clip(((v - lo) / max(hi - lo, 1e-12) * levels).astype(int), 0, levels - 1)
+    palette = np.array([[int(c) for c in col[4:-1].split(",")] for col in
+                        sample_colorscale("YlGnBu", list(1 - (np.arange(levels) + 0.5) / levels))], dtype=np.uint8)
+    rgb = palette[band]
+    edge = np.zeros_like(band, dtype=bool)
+    edge[:-1] |= band[:-1] != band[1:]
+    edge[:, :-1] |= band[:, :-1] != band[:, 1:]
+    rgb[edge] = (0.45 * rgb[edge] + 0.55 * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def floor_of(z: np.ndarray, paths: Sequence) -> float:
@@ -46,70 +77,85 @@ def _thin_upto(n: int, k: int) -> np.ndarray:
 
 def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, labels: Sequence[str],
                 start: tuple[float, float], minima: Sequence[tuple[float, float]] = (), title: str = "",
-                clickable: bool = True, height: int = 500, ylabel: str = "y", loss_title: str = "loss above the lowest seen (log)") -> go.Figure:
+                clickable: bool = True, height: int = 500, ylabel: str = "y",
+                loss_title: str = "loss above the lowest seen (log)") -> go.Figure:
     """Contours with each path (left), loss against step (right), animated with Play and a step slider.
 
-    `paths` have .name, .xy (S+1, 2), .loss (S+1,), .status, .message; `z` is loss[i, j] at (xs[j], ys[i]).
+    `paths` have .name, .xy (S+1, 2), .loss (S+1,), .status, .diverged_at; `z` is loss[i, j] at (xs[j], ys[i]).
+    Few traces on purpose: on every animation frame plotly re-derives every trace's defaults and data
+    (~3 ms a trace in a browser here), so the routes, the comets and the marks are one trace each.
     """
     floor = floor_of(z, paths)
     span = float(np.nanmax(z) - floor)
     eps = 1e-9 + 1e-7 * max(span, 1.0)
+    colors = [_color(p.name, i) for i, p in enumerate(paths)]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.13)
-    fig.add_trace(go.Contour(
-        x=xs, y=ys, z=display_values(z, floor).astype(np.float32), customdata=np.asarray(z, np.float32),
-        colorscale="YlGnBu", reversescale=True, ncontours=24, showscale=False, line=dict(width=0.6, color="white"),
-        hovertemplate="x %{x:.2f}, y %{y:.2f}<br>loss %{customdata:.4g}<extra></extra>", name="loss"), 1, 1)
-    if clickable:  # plotly reports clicks on points, not on contours: a faint grid of points to click
-        gx, gy = np.meshgrid(np.linspace(xs[0], xs[-1], CLICK_RES), np.linspace(ys[0], ys[-1], CLICK_RES))
-        fig.add_trace(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
-                                 marker=dict(size=9, color="rgba(0,0,0,0.0)"), hoverinfo="none",
-                                 showlegend=False, name="click to start here"), 1, 1)
-    if len(minima):
-        m = np.asarray(minima, dtype=float)
-        fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="minimum",
-                                 marker=dict(symbol="star", size=15, color="gold", line=dict(color="black", width=1)),
-                                 hovertemplate="minimum (%{x:.2f}, %{y:.2f})<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
-                             marker=dict(symbol="circle-open", size=16, color="black", line=dict(width=3)),
-                             hovertemplate="start (%{x:.2f}, %{y:.2f})<extra></extra>"), 1, 1)
+    fig.add_layout_image(dict(source=contour_image(display_values(z, floor)), xref="x", yref="y", x=float(xs[0]),
+                              y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
+                              sizing="stretch", layer="below"))
+    # Hover and clicks: plotly reports them on points, so a grid of invisible points carries the loss.
+    gi = np.linspace(0, len(xs) - 1, CLICK_RES).round().astype(int)
+    gj = np.linspace(0, len(ys) - 1, CLICK_RES).round().astype(int)
+    gx, gy = np.meshgrid(xs[gi], ys[gj])
+    fig.add_trace(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
+                             customdata=np.asarray(z)[np.ix_(gj, gi)].ravel().astype(np.float32),
+                             marker=dict(size=9, color="rgba(0,0,0,0)"), showlegend=False, name="loss",
+                             hovertemplate="x %{x:.2f}, y %{y:.2f}<br>loss %{customdata:.4g}<extra></extra>"
+                             + ("<br>click: start here" if clickable else "")), 1, 1)
+    # Each whole route as small dots, in one trace: the comets below run along them.
+    rx, ry, rc = [], [], []
+    for p, c in zip(paths, colors):
+        idx = _thin_upto(len(p.loss), len(p.loss) - 1)
+        rx.append(p.xy[idx, 0])
+        ry.append(p.xy[idx, 1])
+        rc += [c] * len(idx)
+    fig.add_trace(go.Scatter(x=np.concatenate(rx).astype(np.float32), y=np.concatenate(ry).astype(np.float32),
+                             mode="markers", marker=dict(size=3.5, color=rc, opacity=0.65), showlegend=False,
+                             hoverinfo="skip", name="routes"), 1, 1)
+    m = np.asarray([start, *minima], dtype=float)
+    fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", showlegend=False, name="start and minima",
+                             marker=dict(symbol=["circle-open"] + ["star"] * len(minima), size=[18] + [16] * len(minima),
+                                         color=["black"] + ["gold"] * len(minima),
+                                         line=dict(color="black", width=[3] + [1] * len(minima))),
+                             text=["start"] + ["minimum"] * len(minima),
+                             hovertemplate="%{text} (%{x:.2f}, %{y:.2f})<extra></extra>"), 1, 1)
+    # Loss against step (right), each curve whole; a marker shows where each path is.
+    for i, (p, lab) in enumerate(zip(paths, labels)):
+        idx = _thin_upto(len(p.loss), len(p.loss) - 1)
+        name = lab if p.status != "diverged" else f"{lab} ✖ diverged at step {p.diverged_at}"
+        fig.add_trace(go.Scatter(x=idx.astype(np.float32), y=(p.loss[idx] - floor + eps).astype(np.float32),
+                                 mode="lines", line=dict(color=colors[i], width=2.5), name=name,
+                                 hovertemplate=f"{lab}<br>step %{{x}}<br>loss above lowest %{{y:.3g}}<extra></extra>"),
+                      1, 2)
     steps = max((p.xy.shape[0] - 1 for p in paths), default=0)
     n_frames = max(1, min(MAX_FRAMES, steps))
     frame_steps = np.unique(np.round(np.linspace(0, steps, n_frames + 1)).astype(int))
-    # Static loss curves (right), drawn whole: the moving marker shows where each path is.
-    for i, (p, lab) in enumerate(zip(paths, labels)):
-        idx = _thin_upto(len(p.loss), len(p.loss) - 1)
-        fig.add_trace(go.Scatter(x=idx.astype(np.float32), y=(p.loss[idx] - floor + eps).astype(np.float32),
-                                 mode="lines", line=dict(color=_color(p.name, i), width=2), name=lab,
-                                 legendgroup=lab, showlegend=False,
-                                 hovertemplate=f"{lab}<br>step %{{x}}<br>loss above lowest %{{y:.3g}}<extra></extra>"),
-                      1, 2)
-    moving = len(fig.data)
+    grow = np.linspace(4, 9, TAIL_POINTS - 1).tolist() + [14]  # a comet: small dots behind, its head big
 
-    def frame_traces(k: int) -> list[go.Scatter]:
-        out, hx, hy, hc, lx, ly = [], [], [], [], [], []
-        for i, (p, lab) in enumerate(zip(paths, labels)):
-            kk = min(k, len(p.loss) - 1)
-            idx = _thin_upto(len(p.loss), kk)
-            out.append(go.Scatter(x=p.xy[idx, 0], y=p.xy[idx, 1]))
-            hx.append(p.xy[kk, 0]), hy.append(p.xy[kk, 1]), hc.append(_color(p.name, i))
-            lx.append(kk), ly.append(p.loss[kk] - floor + eps)
-        out.append(go.Scatter(x=np.float32(hx), y=np.float32(hy), marker=dict(color=hc)))
-        out.append(go.Scatter(x=np.float32(lx), y=np.float32(ly), marker=dict(color=hc)))
-        return out
+    def frame_data(j: int) -> list[dict]:
+        """The comets (one trace) and the loss markers (one trace) at frame j (step frame_steps[j]): only
+        positions change, so colours and sizes are sent once."""
+        k, k0 = int(frame_steps[j]), int(frame_steps[max(0, j - TAIL_FRAMES)])
+        cx, cy, lx, ly = [], [], [], []
+        for p in paths:
+            kk, kk0 = min(k, len(p.loss) - 1), min(k0, len(p.loss) - 1)
+            idx = np.linspace(kk0, kk, TAIL_POINTS).round().astype(int)  # repeats while the tail is short
+            cx.append(p.xy[idx, 0])
+            cy.append(p.xy[idx, 1])
+            lx.append(kk)
+            ly.append(p.loss[kk] - floor + eps)
+        return [dict(type="scatter", x=np.concatenate(cx).astype(np.float32), y=np.concatenate(cy).astype(np.float32)),
+                dict(type="scatter", x=np.float32(lx), y=np.float32(ly))]
 
-    last = frame_traces(steps)
-    for i, (p, lab) in enumerate(zip(paths, labels)):
-        name = lab if p.status != "diverged" else f"{lab} ✖ diverged at step {p.diverged_at}"
-        fig.add_trace(go.Scatter(x=last[i].x, y=last[i].y, mode="lines", name=name, legendgroup=lab,
-                                 line=dict(color=_color(p.name, i), width=2.5),
-                                 hovertemplate=f"{lab}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=last[-2].x, y=last[-2].y, mode="markers", showlegend=False, hoverinfo="skip",
-                             marker=dict(size=11, color=last[-2].marker.color, line=dict(color="white", width=1.5))),
+    last = frame_data(len(frame_steps) - 1)
+    fig.add_trace(go.Scatter(x=last[0]["x"], y=last[0]["y"], mode="markers", showlegend=False, hoverinfo="skip",
+                             name="comets", marker=dict(color=[c for c in colors for _ in range(TAIL_POINTS)],
+                                                        size=grow * len(paths), line=dict(color="white", width=1))),
                   1, 1)
-    fig.add_trace(go.Scatter(x=last[-1].x, y=last[-1].y, mode="markers", showlegend=False, hoverinfo="skip",
-                             marker=dict(size=9, color=last[-1].marker.color)), 1, 2)
-    traces = list(range(moving, len(fig.data)))
-    fig.frames = [go.Frame(name=str(int(k)), data=frame_traces(int(k)), traces=traces) for k in frame_steps]
+    fig.add_trace(go.Scatter(x=last[1]["x"], y=last[1]["y"], mode="markers", showlegend=False, hoverinfo="skip",
+                             name="now", marker=dict(size=10, color=colors, line=dict(color="white", width=1))), 1, 2)
+    traces = [len(fig.data) - 2, len(fig.data) - 1]
+    fig.frames = [go.Frame(name=str(int(k)), data=frame_data(j), traces=traces) for j, k in enumerate(frame_steps)]
     quick = dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=78, b=10), plot_bgcolor="white",
