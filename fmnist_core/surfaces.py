@@ -71,9 +71,10 @@ def _saddle_g(x, y, m, p):
     return x, -2.0 * y + y * y * y
 
 
-# Two wells in a wide bowl: a shallow one at (-1, 1) and a deeper one at (1.5, -1).
+# Two wells in a wide bowl: a shallow one near (-1, 1) and a deeper one near (1.5, -1); the bowl moves
+# the minima to (-0.915, 0.915) and (1.366, -0.911).
 _WELLS = ((-1.0, 1.0, 1.2, 0.6), (1.5, -1.0, 2.0, 0.8))  # (cx, cy, depth, width)
-_BOWL = 0.08
+_BOWL = 0.15
 
 
 def _two_f(x, y, m, p):
@@ -127,9 +128,9 @@ SURFACES: dict[str, SurfaceSpec] = {
         (), "Uphill along x, downhill along y: (0, 0) is flat but not a minimum; the minima are at y = ±1.41."),
     "two_minima": SurfaceSpec(
         "two_minima", "Two minima", _two_f, _two_g, (-3.0, 3.0), (-3.0, 3.0), (-2.8, 2.6),
-        ((-1.0, 1.0), (1.5, -1.0)),
-        {"small": (0.02, 0.002), "good": (0.3, 0.05), "oscillating": (1.2, 0.5), "diverging": (16.0, 3.0)},
-        (), "A shallow well at (-1, 1) and a deeper one at (1.5, -1): which one a path ends in depends on it."),
+        ((-0.9146, 0.9149), (1.3662, -0.9108)),
+        {"small": (0.005, 0.002), "good": (0.3, 0.05), "oscillating": (1.2, 0.5), "diverging": (9.0, 3.0)},
+        (), "A shallow well at (-0.9, 0.9) and a deeper one at (1.4, -0.9): which one a path ends in depends on it."),
 }
 
 
@@ -173,6 +174,7 @@ class AnalyticSurface(Surface):
         self.spec = spec
         self.name, self.label = spec.name, spec.label
         self.xlim, self.ylim, self.start, self.minima = spec.xlim, spec.ylim, spec.start, spec.minima
+        self.lr_presets = dict(spec.lr_presets)
         self.p = resolve(spec.params, params, spec.name)
 
     def value_and_grad(self, x: float, y: float) -> tuple[float, float, float]:
@@ -198,15 +200,17 @@ def make_surface(name: str, **params: float) -> AnalyticSurface:
 
 
 def lr_preset(name: str, preset: str) -> tuple[float, float]:
-    """(lr for SGD/momentum/Nesterov, lr for Adagrad/RMSprop/Adam) of a surface's preset."""
+    """(lr for SGD/momentum/Nesterov, lr for Adagrad/RMSprop/Adam) of an analytic surface's preset."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
-    return (SLICE_PRESETS if name == "network" else SURFACES[name].lr_presets)[preset]
+    if name not in SURFACES:
+        raise ValueError(f"unknown surface {name!r}; choose from {', '.join(SURFACES)}")
+    return SURFACES[name].lr_presets[preset]
 
 
 # --------------------------------------------------------------------------- a real network's loss
 
-SLICE_PRESETS = {"small": (0.01, 0.001), "good": (0.5, 0.02), "oscillating": (4.0, 0.2), "diverging": (40.0, 2.0)}
+LR_RANGE = (1e-5, 10.0)  # optim.LR's slider range
 
 
 def flat_params(net: nn.Module) -> torch.Tensor:
@@ -243,13 +247,19 @@ def filter_normalized_direction(net: nn.Module, seed: int) -> torch.Tensor:
 
 
 class NetworkSlice(Surface):
-    """The mean BCE loss of a trained 2-input net at theta* + x d1 + y d2, on its training points."""
+    """The mean BCE loss of a trained ToyNet at theta* + x d1 + y d2, on its training points.
+
+    The forward pass is written out over the flat weights (batched over many weight vectors for a
+    grid), not through `functional_call`, which cost ~10 ms a step for a network this small.
+    """
 
     name = "network"
     label = "A real network's loss"
 
     def __init__(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor,
                  span: float = 1.0, what: str = ""):
+        if not (hasattr(net, "linears") and hasattr(net, "acts")) or getattr(net, "surrogate", False):
+            raise ValueError("a slice needs a ToyNet whose activation has a gradient")
         self.net = net
         self.x, self.y = x.to(torch.float32), y.to(torch.float32)
         self.theta = flat_params(net).to(torch.float32)
@@ -258,35 +268,52 @@ class NetworkSlice(Surface):
         self.start = (-0.8 * span, 0.7 * span)
         self.minima = ((0.0, 0.0),)
         self.what = what
-        self._shapes = [(n, p.shape) for n, p in net.named_parameters()]
-        self.loss_at_solution = float(self._loss(self.theta))
+        self._layers = []  # (weight offset, out, in, bias offset) per nn.Linear, in flat_params order
+        o = 0
+        for lin in net.linears:
+            out_f, in_f = lin.weight.shape
+            self._layers.append((o, out_f, in_f, o + out_f * in_f))
+            o += out_f * in_f + out_f
+        self.loss_at_solution = float(self._losses(self.theta[None])[0])
+        self.lr_presets = self._presets(span)
 
-    def _unflat(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
-        out, o = {}, 0
-        for n, shape in self._shapes:
-            k = math.prod(shape)
-            out[n] = theta[o:o + k].view(shape)
-            o += k
-        return out
+    def _losses(self, thetas: torch.Tensor) -> torch.Tensor:
+        """Mean BCE (G,) of the network with each weight vector thetas (G, P) on the N training points."""
+        g = len(thetas)
+        h = self.x.expand(g, -1, -1)  # (G, N, 2)
+        for i, (o, out_f, in_f, ob) in enumerate(self._layers):
+            w = thetas[:, o:o + out_f * in_f].reshape(g, out_f, in_f)
+            h = torch.baddbmm(thetas[:, None, ob:ob + out_f], h, w.transpose(1, 2))  # (G, N, out)
+            if i < len(self.net.acts):
+                h = self.net.acts[i](h)
+        logits = h[..., 0]  # (G, N)
+        return F.binary_cross_entropy_with_logits(logits, self.y.expand_as(logits), reduction="none").mean(1)
 
-    def _loss(self, theta: torch.Tensor) -> torch.Tensor:
-        logits = torch.func.functional_call(self.net, self._unflat(theta), (self.x,))
-        return F.binary_cross_entropy_with_logits(logits, self.y)
+    def _presets(self, span: float) -> dict[str, tuple[float, float]]:
+        """Learning rates from the slice's curvature at the trained weights: SGD is stable below 2/λ."""
+        hess = torch.autograd.functional.hessian(lambda ab: self._losses(self.point(ab[0], ab[1])[None])[0],
+                                                 torch.zeros(2))
+        lam = float(torch.linalg.eigvalsh(0.5 * (hess + hess.T)).abs().max().clamp_min(1e-6))
 
-    def point(self, x: float, y: float) -> torch.Tensor:
+        def fit(v: float) -> float:
+            return float(f"{min(max(v, LR_RANGE[0]), LR_RANGE[1]):.2g}")
+
+        return {"small": (fit(0.05 / lam), fit(0.002 * span)), "good": (fit(1.0 / lam), fit(0.02 * span)),
+                "oscillating": (fit(1.9 / lam), fit(0.2 * span)), "diverging": (fit(4.0 / lam), fit(2.0 * span))}
+
+    def point(self, x, y) -> torch.Tensor:
         """The network's weights (flat) at plane point (x, y)."""
         return self.theta + x * self.d1 + y * self.d2
 
     def torch_value(self, w: torch.Tensor) -> torch.Tensor:
         flat = w.reshape(-1, 2).to(torch.float32)
         thetas = self.theta + flat[:, :1] * self.d1 + flat[:, 1:] * self.d2  # (G, P)
-        vals = [torch.func.vmap(self._loss)(chunk) for chunk in thetas.split(1024)]
-        return torch.cat(vals).reshape(w.shape[:-1])
+        return torch.cat([self._losses(chunk) for chunk in thetas.split(512)]).reshape(w.shape[:-1])
 
     def value_and_grad(self, x: float, y: float) -> tuple[float, float, float]:
         ab = torch.tensor([x, y], dtype=torch.float32, requires_grad=True)
         with torch.enable_grad():
-            loss = self._loss(self.theta + ab[0] * self.d1 + ab[1] * self.d2)
+            loss = self._losses(self.point(ab[0], ab[1])[None])[0]
             (g,) = torch.autograd.grad(loss, ab)
         gx, gy = g.tolist()
         return float(loss.detach()), gx, gy
@@ -321,10 +348,10 @@ def train_toy(dataset: str = "moons", hidden: Sequence[int] = (8,), activation: 
 
 
 def network_slice(toy: TrainedToy, directions: str = "random", seed: int = 0, i: int = 0, j: int = 1,
-                  span: float = 1.0) -> NetworkSlice:
+                  span: float | None = None) -> NetworkSlice:
     """The loss through the trained weights along two random filter-normalized directions
-    (`directions="random"`, span in units of the weights' own norms) or along weights i and j
-    (`directions="weights"`, span in weight units)."""
+    (`directions="random"`, span in units of the weights' own norms, 1 by default) or along weights
+    i and j (`directions="weights"`, span in weight units, 4 by default)."""
     n = len(toy.names)
     if directions == "random":
         d1 = filter_normalized_direction(toy.net, seed)
@@ -338,4 +365,5 @@ def network_slice(toy: TrainedToy, directions: str = "random", seed: int = 0, i:
         what = f"{toy.names[i]} (x) and {toy.names[j]} (y)"
     else:
         raise ValueError(f"directions must be 'random' or 'weights', got {directions!r}")
+    span = span if span is not None else (1.0 if directions == "random" else 4.0)
     return NetworkSlice(toy.net, toy.x, toy.y, d1, d2, span, what)

@@ -26,7 +26,7 @@ SURFACE_LABELS = {**{k: s.label for k, s in S.SURFACES.items()}, "network": "A r
 PRESET_LABELS = {"small": "🐢 too small", "good": "✅ good", "oscillating": "〰️ too large", "diverging": "💥 diverging"}
 # 12 a decade, plus every preset's exact value
 LR_OPTIONS = sorted({float(f"{v:.2g}") for v in np.logspace(np.log10(LR.low), np.log10(LR.high), 73)}
-                    | {v for name in SURFACE_LABELS for k in S.PRESETS for v in S.lr_preset(name, k)})
+                    | {v for name in S.SURFACES for k in S.PRESETS for v in S.lr_preset(name, k)})
 NICE = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999)
 HYPER = (MOMENTUM, BETA1, BETA2, ALPHA)
 TOY = S.train_toy  # the boundary page's small network: 2 -> 8 tanh -> 1 on moons
@@ -71,15 +71,25 @@ def bound(widget, name: str, *args, after=None, **kwargs):
     return widget(*args, key=wkey, on_change=sync, **kwargs)
 
 
+def surface_key(s=st.session_state) -> tuple:
+    return (s[f"{P}_surface"], float(s[f"{P}_kappa"]), s[f"{P}_dirs"], int(s[f"{P}_dseed"]), int(s[f"{P}_wi"]),
+            int(s[f"{P}_wj"]))
+
+
+def current_surface() -> S.Surface:
+    key = surface_key()
+    if key[0] == "network" and key[2] == "weights" and key[4] == key[5]:
+        key = (*key[:5], (key[4] + 1) % len(toy().names))  # the page warns; the box and presets still exist
+    return surface(*key)
+
+
 def surface_box(name: str) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
-    if name == "network":
-        return (-1.0, 1.0), (-1.0, 1.0), (-0.8, 0.7)
-    spec = S.SURFACES[name]
-    return spec.xlim, spec.ylim, spec.start
+    surf = current_surface() if name == "network" else S.make_surface(name)
+    return surf.xlim, surf.ylim, surf.start
 
 
 def set_preset(preset: str) -> None:
-    lr, lra = S.lr_preset(st.session_state[f"{P}_surface"], preset)
+    lr, lra = current_surface().lr_presets[preset]
     st.session_state[f"{P}_lr"], st.session_state[f"{P}_lra"] = nearest(lr, LR_OPTIONS), nearest(lra, LR_OPTIONS)
 
 
@@ -110,7 +120,7 @@ def tidy_state() -> None:
     if s.get(f"{P}_surface_seen") != s[f"{P}_surface"]:  # a link naming a surface: its own start and η
         s[f"{P}_surface_seen"] = s[f"{P}_surface"]
         _, _, start = surface_box(s[f"{P}_surface"])
-        lrs = S.lr_preset(s[f"{P}_surface"], "good")
+        lrs = current_surface().lr_presets["good"]
         for k, v in (("x0", start[0]), ("y0", start[1]), ("lr", lrs[0]), ("lra", lrs[1])):
             if k not in st.query_params:
                 s[f"{P}_{k}"] = v
@@ -128,7 +138,7 @@ def toy() -> S.TrainedToy:
 def surface(name: str, kappa: float, dirs: str, dseed: int, wi: int, wj: int) -> S.Surface:
     if name != "network":
         return S.make_surface(name, kappa=kappa)
-    return S.network_slice(toy(), dirs, dseed, wi, wj, span=1.0)
+    return S.network_slice(toy(), dirs, dseed, wi, wj)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -191,8 +201,7 @@ def race_view() -> None:
         if not names:
             st.warning("Pick at least one optimizer.")
             return
-        key = (name, float(s[f"{P}_kappa"]), s[f"{P}_dirs"], int(s[f"{P}_dseed"]), int(s[f"{P}_wi"]),
-               int(s[f"{P}_wj"]))
+        key = surface_key()
         if name == "network" and s[f"{P}_dirs"] == "weights" and s[f"{P}_wi"] == s[f"{P}_wj"]:
             st.warning("Pick two different weights for x and y.")
             return

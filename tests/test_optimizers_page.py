@@ -66,8 +66,8 @@ def test_surface_link_and_clamped_start():
     assert at.session_state[f"{K}_x0"] == 2.0 and at.session_state[f"{K}_y0"] == -0.5  # inside the banana's box
     spec = race_spec(at)
     assert [n.split(" (η")[0] for n in legend_names(spec)] == ["SGD", "Adam"]  # in the registry's order
-    start = next(t for t in spec["data"] if t.get("name") == "start")
-    assert start["x"] == [2.0] and start["y"] == [-0.5]
+    marks = next(t for t in spec["data"] if t.get("name") == "start and minima")
+    assert marks["x"][0] == 2.0 and marks["y"][0] == -0.5 and marks["text"] == ["start", "minimum"]
     # Picking another surface starts from its own start point with its good learning rates.
     at.selectbox(key=f"{K}_w_surface").select("saddle").run()
     assert (at.session_state[f"{K}_x0"], at.session_state[f"{K}_y0"]) == S.SURFACES["saddle"].start
@@ -80,15 +80,17 @@ def test_a_clicked_point_becomes_the_start():
     at.session_state[f"{K}_race_fig"] = {"selection": {"points": [{"x": 1.25, "y": -0.5, "curve_number": 1}]}}
     at.run()
     assert (at.session_state[f"{K}_x0"], at.session_state[f"{K}_y0"]) == (1.25, -0.5)
-    start = next(t for t in race_spec(at)["data"] if t.get("name") == "start")
-    assert start["x"] == [1.25]
+    marks = next(t for t in race_spec(at)["data"] if t.get("name") == "start and minima")
+    assert (marks["x"][0], marks["y"][0]) == (1.25, -0.5)
 
 
 def test_real_network_slice_and_3d():
     at = run_page(surface="network", dirs="weights", wi="0", wj="24", show3d="1", steps="50")
     assert any("loss" in c.value and "layer 1: w[0,0]" in c.value for c in at.caption)
     kinds = {t["type"] for f in figures(at) for t in f["data"]}
-    assert "surface" in kinds and "contour" in kinds
+    assert "surface" in kinds and "scatter3d" in kinds
+    image = race_spec(at)["layout"]["images"][0]  # the contours, as a picture under the paths
+    assert image["source"].startswith("data:image/png;base64,") and image["sizex"] == 8.0  # weights: ±4
     at2 = run_page(surface="network", dirs="weights", wi="5", wj="5")
     assert any("two different weights" in w.value for w in at2.warning)
 

@@ -1,3 +1,4 @@
+import copy
 import math
 
 import numpy as np
@@ -24,13 +25,15 @@ def test_hand_written_gradients_match_autograd(name, params):
 
 
 def test_minima_are_flat_and_lowest():
-    for name in ("valley", "rosenbrock", "saddle"):
+    for name in ("valley", "rosenbrock", "saddle", "two_minima"):
         s = S.make_surface(name)
         for mx, my in s.minima:
             f, gx, gy = s.value_and_grad(mx, my)
-            assert abs(gx) < 1e-9 and abs(gy) < 1e-9, name
-            xs, ys, z = s.grid(101)
-            assert f <= z.min() + 1e-9, name
+            assert abs(gx) < 1e-3 and abs(gy) < 1e-3, name
+            if name != "two_minima":
+                assert abs(gx) < 1e-9 and abs(gy) < 1e-9, name
+                xs, ys, z = s.grid(101)
+                assert f <= z.min() + 1e-9, name
     s = S.make_surface("two_minima")
     vals = [s.value_and_grad(x, y)[0] for x, y in s.minima]
     assert vals[1] < vals[0] < 0  # the second well is the deeper one
@@ -64,10 +67,12 @@ def test_grid_orientation_and_overflow():
 
 
 def test_presets_order():
-    for name in (*S.SURFACES, "network"):
+    for name in S.SURFACES:
         lrs = [S.lr_preset(name, p) for p in S.PRESETS]
         assert [a for a, _ in lrs] == sorted(a for a, _ in lrs), name
         assert [b for _, b in lrs] == sorted(b for _, b in lrs), name
+    with pytest.raises(ValueError, match="unknown surface"):
+        S.lr_preset("network", "good")  # a slice's presets come from its own curvature
 
 
 # --------------------------------------------------------------------------- a real network's slice
@@ -116,10 +121,12 @@ def test_slice_passes_through_the_trained_weights(toy):
 def test_slice_gradient_is_the_directional_derivative(toy):
     sl = S.network_slice(toy, "random", seed=2)
     a, b = 0.3, -0.2
-    theta = sl.point(a, b).clone().requires_grad_(True)
-    logits = torch.func.functional_call(toy.net, sl._unflat(theta), (toy.x,))
-    (g,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(logits, toy.y), theta)
-    _, gx, gy = sl.value_and_grad(a, b)
+    net = copy.deepcopy(toy.net)  # the plain network, moved to the slice's point: autograd on its own weights
+    torch.nn.utils.vector_to_parameters(sl.point(a, b), net.parameters())
+    loss = F.binary_cross_entropy_with_logits(net(toy.x), toy.y)
+    g = torch.cat([gi.reshape(-1) for gi in torch.autograd.grad(loss, list(net.parameters()))])
+    f, gx, gy = sl.value_and_grad(a, b)
+    assert f == pytest.approx(float(loss.detach()), rel=1e-5)
     assert gx == pytest.approx(float(g @ sl.d1), rel=1e-4, abs=1e-6)
     assert gy == pytest.approx(float(g @ sl.d2), rel=1e-4, abs=1e-6)
 
@@ -134,3 +141,20 @@ def test_slice_along_two_weights(toy):
         S.network_slice(toy, "weights", i=3, j=3)
     with pytest.raises(ValueError, match="directions"):
         S.network_slice(toy, "sideways")
+
+
+def test_presets_fit_the_learning_rate_slider():
+    from fmnist_core.optim import LR
+
+    for name in S.SURFACES:
+        for p in S.PRESETS:
+            assert all(LR.low <= v <= LR.high for v in S.lr_preset(name, p)), (name, p)
+
+
+def test_slice_presets_follow_its_curvature(toy):
+    sl = S.network_slice(toy, "random", seed=0)
+    lrs = [sl.lr_presets[p][0] for p in S.PRESETS]
+    assert lrs == sorted(lrs) and all(1e-5 <= v <= 10 for v in lrs)
+    hess = torch.autograd.functional.hessian(lambda ab: sl.torch_value(ab), torch.zeros(2))
+    lam = float(torch.linalg.eigvalsh(hess).abs().max())
+    assert sl.lr_presets["good"][0] == pytest.approx(1 / lam, rel=0.05)  # SGD's step 1/λ: stable, not timid

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageDraw
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
@@ -35,12 +35,14 @@ def display_values(z: np.ndarray, floor: float) -> np.ndarray:
     return np.log10(1.0 + np.maximum(np.asarray(z, dtype=np.float64) - floor, 0.0))
 
 
-def contour_image(values: np.ndarray, levels: int = 24, size: int = 480) -> str:
+def contour_image(values: np.ndarray, levels: int = 24, size: int = 480, routes: Sequence = (),
+                  box: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)) -> str:
     """Filled contours as a PNG data URI: `values` (res, res) (row i at the i-th y, upwards) smoothed
-    to size x size, cut into `levels` bands (dark = low), with a light line where a band ends.
+    to size x size, cut into `levels` bands (dark = low), with a light line where a band ends; each
+    route (xy (S, 2), colour) drawn on it as a line, in plane units of `box` = (x0, x1, y0, y1).
 
-    A picture instead of a contour trace: plotly recomputes every trace on each animation frame, and a
-    contour of 10,000 values made each frame cost a browser ~0.1 s; an image costs nothing to keep.
+    A picture instead of a contour trace and six line traces: plotly re-derives every trace on each
+    animation frame, and those made each frame cost a browser ~0.1 s; an image costs nothing to keep.
     """
     v = torch.as_tensor(np.asarray(values, dtype=np.float32))[None, None]
     v = F.interpolate(v, size=(size, size), mode="bilinear", align_corners=True)[0, 0].flip(0).numpy()  # top row first
@@ -53,8 +55,20 @@ def contour_image(values: np.ndarray, levels: int = 24, size: int = 480) -> str:
     edge[:-1] |= band[:-1] != band[1:]
     edge[:, :-1] |= band[:, :-1] != band[:, 1:]
     rgb[edge] = (0.45 * rgb[edge] + 0.55 * 255).astype(np.uint8)
+    img = Image.fromarray(rgb, "RGB")
+    if len(routes):
+        big = 2 * size  # drawn at twice the size, then shrunk: smooth lines
+        img = img.resize((big, big), Image.NEAREST)
+        draw = ImageDraw.Draw(img)
+        x0, x1, y0, y1 = box
+        for xy, color in routes:
+            px = (np.asarray(xy[:, 0], float) - x0) / (x1 - x0) * (big - 1)
+            py = (y1 - np.asarray(xy[:, 1], float)) / (y1 - y0) * (big - 1)
+            pts = np.clip(np.stack([px, py], 1), -4 * big, 5 * big)  # a diverging path leaves the picture
+            draw.line([tuple(p) for p in pts], fill=color, width=5, joint="curve")
+        img = img.resize((size, size), Image.LANCZOS)
     buf = io.BytesIO()
-    Image.fromarray(rgb, "RGB").save(buf, format="PNG", optimize=True)
+    img.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -83,14 +97,18 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, 
 
     `paths` have .name, .xy (S+1, 2), .loss (S+1,), .status, .diverged_at; `z` is loss[i, j] at (xs[j], ys[i]).
     Few traces on purpose: on every animation frame plotly re-derives every trace's defaults and data
-    (~3 ms a trace in a browser here), so the routes, the comets and the marks are one trace each.
+    (~3 ms a trace in a browser here), so the contours and the whole routes are a picture, and the
+    comets (each path's last stretch, moving) and the marks are one trace each.
     """
     floor = floor_of(z, paths)
     span = float(np.nanmax(z) - floor)
     eps = 1e-9 + 1e-7 * max(span, 1.0)
     colors = [_color(p.name, i) for i, p in enumerate(paths)]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.13)
-    fig.add_layout_image(dict(source=contour_image(display_values(z, floor)), xref="x", yref="y", x=float(xs[0]),
+    routes = [(p.xy[_thin_upto(len(p.loss), len(p.loss) - 1)], c) for p, c in zip(paths, colors)]
+    picture = contour_image(display_values(z, floor), routes=routes,
+                            box=(float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])))
+    fig.add_layout_image(dict(source=picture, xref="x", yref="y", x=float(xs[0]),
                               y=float(ys[-1]), sizex=float(xs[-1] - xs[0]), sizey=float(ys[-1] - ys[0]),
                               sizing="stretch", layer="below"))
     # Hover and clicks: plotly reports them on points, so a grid of invisible points carries the loss.
@@ -102,18 +120,9 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, 
                              marker=dict(size=9, color="rgba(0,0,0,0)"), showlegend=False, name="loss",
                              hovertemplate="x %{x:.2f}, y %{y:.2f}<br>loss %{customdata:.4g}<extra></extra>"
                              + ("<br>click: start here" if clickable else "")), 1, 1)
-    # Each whole route as small dots, in one trace: the comets below run along them.
-    rx, ry, rc = [], [], []
-    for p, c in zip(paths, colors):
-        idx = _thin_upto(len(p.loss), len(p.loss) - 1)
-        rx.append(p.xy[idx, 0])
-        ry.append(p.xy[idx, 1])
-        rc += [c] * len(idx)
-    fig.add_trace(go.Scatter(x=np.concatenate(rx).astype(np.float32), y=np.concatenate(ry).astype(np.float32),
-                             mode="markers", marker=dict(size=3.5, color=rc, opacity=0.65), showlegend=False,
-                             hoverinfo="skip", name="routes"), 1, 1)
     m = np.asarray([start, *minima], dtype=float)
-    fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", showlegend=False, name="start and minima",
+    fig.add_trace(go.Scatter(x=m[:, 0].tolist(), y=m[:, 1].tolist(), mode="markers", showlegend=False,
+                             name="start and minima",
                              marker=dict(symbol=["circle-open"] + ["star"] * len(minima), size=[18] + [16] * len(minima),
                                          color=["black"] + ["gold"] * len(minima),
                                          line=dict(color="black", width=[3] + [1] * len(minima))),
