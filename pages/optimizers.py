@@ -284,8 +284,8 @@ def batch_view() -> None:
                            title="weight w₁", ylabel="weight w₂", clickable=False)
     st.plotly_chart(fig, key=f"{P}_batch_fig", config={"displayModeBar": False})
     rows = [{"batch size": r.batch_size,
-             "steps to reach the target": r.steps_to_target if r.steps_to_target is not None else "not reached",
-             "examples used": r.examples_to_target if r.steps_to_target is not None else "–",
+             "steps to reach the target": str(r.steps_to_target) if r.steps_to_target is not None else "not reached",
+             "examples used": f"{r.examples_to_target:,}" if r.steps_to_target is not None else "–",
              "seconds (optimizer work)": f"{r.seconds_to_target:.4f}" if r.seconds_to_target is not None else "–",
              "final loss": f"{r.path.loss[-1]:.4f}" if r.path.status != "diverged" else r.path.message}
             for r in runs]
