@@ -105,6 +105,13 @@ def tidy_state() -> None:
     """Link values onto the widgets' options, the start inside the surface's box; a clicked point
     of the map (the chart's selection) becomes the start."""
     s = st.session_state
+    if s.get(f"{P}_surface_seen") != s[f"{P}_surface"]:  # a link naming a surface: its own start and η
+        s[f"{P}_surface_seen"] = s[f"{P}_surface"]
+        _, _, start = surface_box(s[f"{P}_surface"])
+        lrs = current_surface().lr_presets["good"]
+        for k, v in (("x0", start[0]), ("y0", start[1]), ("lr", lrs[0]), ("lra", lrs[1])):
+            if k not in st.query_params:
+                s[f"{P}_{k}"] = v
     for k in ("lr", "lra", "mblr"):
         s[f"{P}_{k}"] = nearest(float(s[f"{P}_{k}"]), LR_OPTIONS)
     for p in HYPER:
@@ -117,13 +124,6 @@ def tidy_state() -> None:
     if points and points != s.get(f"{P}_applied_click"):
         s[f"{P}_applied_click"] = points
         s[f"{P}_x0"], s[f"{P}_y0"] = float(points[0]["x"]), float(points[0]["y"])
-    if s.get(f"{P}_surface_seen") != s[f"{P}_surface"]:  # a link naming a surface: its own start and η
-        s[f"{P}_surface_seen"] = s[f"{P}_surface"]
-        _, _, start = surface_box(s[f"{P}_surface"])
-        lrs = current_surface().lr_presets["good"]
-        for k, v in (("x0", start[0]), ("y0", start[1]), ("lr", lrs[0]), ("lra", lrs[1])):
-            if k not in st.query_params:
-                s[f"{P}_{k}"] = v
     (xl, xh), (yl, yh), _ = surface_box(s[f"{P}_surface"])
     s[f"{P}_x0"] = round(min(max(float(s[f"{P}_x0"]), xl), xh), 3)
     s[f"{P}_y0"] = round(min(max(float(s[f"{P}_y0"]), yl), yh), 3)
@@ -169,7 +169,7 @@ def race_view() -> None:
                   help=S.KAPPA.help)
             s[f"{P}_kappa"] = nearest(float(s[f"{P}_kappa"]), [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0])
         if name == "network":
-            bound(st.radio, "dirs", "Directions", ["random", "weights"], horizontal=True,
+            bound(st.radio, "dirs", "Directions", ["random", "weights"], horizontal=True, after=on_surface,
                   format_func={"random": "2 random (filter-normalized)", "weights": "2 chosen weights"}.get)
             n_w = len(toy().names)
             if s[f"{P}_dirs"] == "weights":

@@ -91,6 +91,10 @@ def test_real_network_slice_and_3d():
     assert "surface" in kinds and "scatter3d" in kinds
     image = race_spec(at)["layout"]["images"][0]  # the contours, as a picture under the paths
     assert image["source"].startswith("data:image/png;base64,") and image["sizex"] == 8.0  # weights: ±4
+    at3 = run_page(surface="network")  # the slice's own start and learning rates, on the sliders' options
+    sl_lr = at3.session_state[f"{K}_lr"]
+    assert at3.select_slider(key=f"{K}_w_lr").value == sl_lr and 0.05 < sl_lr < 5
+    assert (at3.session_state[f"{K}_x0"], at3.session_state[f"{K}_y0"]) == (-0.8, 0.7)
     at2 = run_page(surface="network", dirs="weights", wi="5", wj="5")
     assert any("two different weights" in w.value for w in at2.warning)
 

@@ -2,8 +2,9 @@
 
 The race plays in the browser: the paths are computed once on the server and sent as plotly frames
 (float32 arrays travel as binary), so Play and the step slider redraw without a server round trip.
-Each frame restyles only the moving traces (the paths drawn so far and their heads); the contours
-stay put, which is what lets a browser show 10+ frames a second beside a training thread.
+Plotly re-derives every trace on each frame, so the contours and whole routes are one picture and
+a frame moves just two traces (the comets, the loss markers): ~12-20 visible frames a second in
+headless chromium on a loaded 2-core machine, against 4 with a contour trace and a trace per path.
 """
 from __future__ import annotations
 
