@@ -27,6 +27,7 @@ PAGES = [
     st.Page("pages/boundaries.py", title="2 · Decision boundaries", icon=":material/scatter_plot:"),
     st.Page("pages/learning.py", title="3 · How a network learns", icon=":material/school:"),
     st.Page("pages/initialization.py", title="4 · Weight initialization", icon=":material/casino:"),
+    st.Page("pages/optimizers.py", title="5 · Optimizers", icon=":material/sports_score:"),
     st.Page("pages/training.py", title="6 · Train on Fashion-MNIST", icon=":material/checkroom:"),
     st.Page("pages/layers.py", title="7 · What each layer learns", icon=":material/layers:"),
     st.Page("pages/sketch.py", title="8 · Draw a garment", icon=":material/draw:"),

@@ -25,6 +25,9 @@ STEPS = [
     (":material/casino:", "4 · Weight initialization", "pages/initialization.py",
      "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
      "Xavier and He keep the signal alive through depth."),
+    (":material/sports_score:", "5 · Optimizers", "pages/optimizers.py",
+     "SGD, momentum, Adagrad, RMSprop and Adam race on loss surfaces from the same start: zig-zags, "
+     "divergence, mini-batch noise, and the same race on Fashion-MNIST."),
     (":material/checkroom:", "6 · Train on Fashion-MNIST", "pages/training.py",
      "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
      "matrix, mistakes, optimizers and ensembles."),
