@@ -1,4 +1,4 @@
-"""3 · Weight initialization: symmetry, too small, too large, Xavier and He, measured per layer."""
+"""4 · Weight initialization: symmetry, too small, too large, Xavier and He, measured per layer."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""What each layer learns: weights, top images, feature maps, separability and a map of the feature space."""
+"""7 · What each layer learns: weights, top images, feature maps, separability and a map of the feature space."""
 from __future__ import annotations
 
 import time

@@ -1,4 +1,4 @@
-"""4 · Optimizers: SGD, momentum, Nesterov, Adagrad, RMSprop and Adam race on loss surfaces, on
+"""5 · Optimizers: SGD, momentum, Nesterov, Adagrad, RMSprop and Adam race on loss surfaces, on
 mini-batches of a real problem, and on Fashion-MNIST."""
 from __future__ import annotations
 

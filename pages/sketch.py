@@ -1,4 +1,4 @@
-"""5 · Draw a garment: the network classifies a drawing or a photo, and shows why."""
+"""8 · Draw a garment: the network classifies a drawing or a photo, and shows why."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""4 · Train on Fashion-MNIST: live curves, confusion matrix, mistakes, run comparison and ensembles.
+"""6 · Train on Fashion-MNIST: live curves, confusion matrix, mistakes, run comparison and ensembles.
 
 The views live in ui/: training_controls (settings), training_live (progress and curves),
 training_eval (confusion matrix and answers), training_runs (kept runs, comparison, ensembles).
