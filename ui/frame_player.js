@@ -64,7 +64,7 @@ function fit(cv) {  // canvas pixels = CSS pixels x devicePixelRatio; returns [c
   return [ctx, w, h];
 }
 
-function planeBox(w, h) { const l = 30, b = 24, s = Math.min(w - l - 6, h - b - 6); return { l, t: 6, s }; }
+function planeBox(w, h) { const l = 30, b = 34, s = Math.min(w - l - 8, h - b - 6); return { l, t: 6, s }; }
 
 function planeAxes(ctx, box, ext) {
   ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(box.l, box.t, box.s, box.s);
@@ -74,7 +74,7 @@ function planeAxes(ctx, box, ext) {
     ctx.fillText(String(v), px, box.t + box.s + 3);
     ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(String(v), box.l - 4, py); ctx.textAlign = "center"; ctx.textBaseline = "top";
   }
-  ctx.fillText("x₁", box.l + box.s - 8, box.t + box.s + 3);
+  ctx.font = "13px sans-serif"; ctx.fillText("x₁", box.l + box.s / 2, box.t + box.s + 18);
   ctx.textAlign = "left"; ctx.textBaseline = "top"; ctx.fillText("x₂", 2, box.t);
 }
 
