@@ -44,22 +44,24 @@ def encode(points: Sequence[Point]) -> str:
 
 
 def decode(text: str) -> tuple[list[Point], str | None]:
-    """(points, a note on what was corrected or None); never raises."""
+    """(points, a note on what was corrected, worded to follow "the link was ...", or None); never raises."""
     text = str(text)
     clean = "".join(c for c in text if c in _INDEX)
-    note = "had characters that are not points" if len(clean) != len(text) else None
+    notes = ["partly not points (other characters dropped)"] if len(clean) != len(text) else []
     if len(clean) % 3:
-        clean, note = clean[: len(clean) - len(clean) % 3], "had an incomplete point"
+        clean = clean[: len(clean) - len(clean) % 3]
+        notes.append("cut short inside a point")
     points = []
     for i in range(0, len(clean), 3):
         bits = (_INDEX[clean[i]] << 12) | (_INDEX[clean[i + 1]] << 6) | _INDEX[clean[i + 2]]
-        if bits >> 17:  # a class bit beyond 1: not a point this page wrote
-            note = "had a point that is not red or blue"
+        if bits >> 17:  # a class beyond red and blue: not a point this page wrote
+            notes.append("holding points that are neither red nor blue")
             continue
         points.append((_coord((bits >> 8) & 255), _coord(bits & 255), bits >> 16))
     if len(points) > MAX_POINTS:
-        points, note = points[:MAX_POINTS], f"had more than {MAX_POINTS} points"
-    return points, note
+        points = points[:MAX_POINTS]
+        notes.append(f"longer than {MAX_POINTS} points")
+    return points, "; ".join(dict.fromkeys(notes)) or None
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,7 @@ class PackedMLP:
     def _update(self) -> None:
         self.step_count += 1
         t, lr, g, p = self.step_count, self.lr, self.grad, self.theta
+        denom = None  # an adaptive optimizer's per-parameter scale: its L1 step is scaled alike
         if self.optimizer == "sgd":
             p.add_(g, alpha=-lr)
         elif self.optimizer == "momentum":  # torch.optim.SGD(momentum=beta): buf = g, then beta buf + g
@@ -273,17 +274,19 @@ class PackedMLP:
             p.add_(self._m, alpha=-lr)
         elif self.optimizer == "adagrad":  # torch.optim.Adagrad: sum of squares, eps 1e-10
             self._v.addcmul_(g, g)
-            p.addcdiv_(g, self._v.sqrt().add_(1e-10), value=-lr)
+            denom = self._v.sqrt().add_(1e-10)
+            p.addcdiv_(g, denom, value=-lr)
         else:  # torch.optim.Adam: betas (beta1, beta2), eps 1e-8, bias-corrected
             b1, b2 = self.hyper["beta1"], self.hyper["beta2"]
             self._m.lerp_(g, 1 - b1)
             self._v.mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = self._v.sqrt().div_(math.sqrt(1 - b2 ** t)).add_(1e-8)
             p.addcdiv_(self._m, denom, value=-lr / (1 - b1 ** t))
-        if self.reg.l1:  # the proximal step: weights within lr * l1 of zero become exactly 0
+        if self.reg.l1:  # the proximal step: weights within the threshold of zero become exactly 0
+            thresholds = self._views(lr * self.reg.l1 / denom)[0] if denom is not None else None
             for l in range(self.L + 1):
                 if l not in self.frozen:
-                    soft_threshold_(self.W[l], lr * self.reg.l1)
+                    soft_threshold_(self.W[l], lr * self.reg.l1 if thresholds is None else thresholds[l])
 
     @torch.no_grad()
     def step(self, x: torch.Tensor, y: torch.Tensor) -> None:

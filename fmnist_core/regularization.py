@@ -2,11 +2,13 @@
 
 Each model k minimizes  mean BCE + (l2 / 2) * sum W^2 + l1 * sum |W|  over its weight matrices (not
 the biases, as in TensorFlow Playground). L2 enters the hand-written gradient (l2 * W). L1 is applied
-as a proximal step after each optimizer update, soft-thresholding every weight by lr * l1:
-w <- sign(w) * max(|w| - lr * l1, 0). A weight that would cross zero stops *exactly* at zero and stays
+as a proximal step after each optimizer update, soft-thresholding every weight by its step size times
+l1: w <- sign(w) * max(|w| - t, 0). A weight that would cross zero stops *exactly* at zero and stays
 there until the data's gradient is strong enough to pull it out: this is how L1 switches inputs and
-units off. (For plain SGD this is the exact proximal-gradient step; with momentum, Adagrad or Adam it
-is the same clipped step Playground takes, scaled by the base learning rate.)
+units off. With SGD and momentum t = lr * l1 (for SGD the exact proximal-gradient step, Playground's
+clipped step); Adam and Adagrad divide each weight's step by sqrt(v) + eps, and so is its threshold
+(the proximal step in the optimizer's own metric): otherwise Adam's normalized steps of ~lr would keep
+every weight hopping over zero and L1 would zero almost none.
 
 Dropout zeroes each hidden unit's output with probability p during training (the survivors are
 scaled by 1/(1-p), "inverted dropout", so nothing changes at evaluation, where no unit is dropped).
@@ -54,9 +56,10 @@ def penalty(weights, reg: Regularization) -> torch.Tensor:
     return total
 
 
-def soft_threshold_(w: torch.Tensor, t: float) -> torch.Tensor:
-    """In place: w <- sign(w) * max(|w| - t, 0); weights within t of zero become exactly 0."""
-    if t > 0:
+def soft_threshold_(w: torch.Tensor, t) -> torch.Tensor:
+    """In place: w <- sign(w) * max(|w| - t, 0) (t a number or a tensor like w); weights within t of
+    zero become exactly 0."""
+    if not isinstance(t, (int, float)) or t > 0:
         shrunk = w.abs().sub_(t).clamp_(min=0)
         w.copy_(torch.sign(w).mul_(shrunk))
     return w

@@ -17,38 +17,6 @@ K = "boundaries"
 # --------------------------------------------------------------------------- figure builders
 
 
-def test_boundary_figure_heatmap_and_points():
-    d = make_dataset("moons", n=100, seed=0)
-    prob = np.linspace(0, 1, 400, dtype=np.float32).reshape(20, 20)
-    fig = bf.boundary_figure(prob, d.extent, d.x_train, d.y_train, d.x_test, d.y_test)
-    heat = fig.data[0]
-    assert heat.type == "heatmap" and np.asarray(heat.z).shape == (20, 20)
-    assert (heat.zmin, heat.zmax) == (0, 1) and heat.x[0] == -d.extent and heat.x[-1] == d.extent
-    scat = fig.data[1:]
-    assert len(scat) == 4  # train red/blue, test red/blue
-    red_train = next(t for t in scat if t.name == "train · red")
-    assert red_train.marker.color == bf.RED and len(red_train.x) == int(d.y_train.sum())
-    assert next(t for t in scat if t.name == "test · blue").marker.line.color == "black"
-    assert fig.layout.yaxis.scaleanchor == "x"  # a square plane
-    only_train = bf.boundary_figure(prob, d.extent, d.x_train, d.y_train, discretize=True)
-    assert len(only_train.data) == 3 and set(np.unique(only_train.data[0].z)) == {0.0, 1.0}
-
-
-def test_units_figure_draws_each_line_and_its_arrow():
-    W = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
-    b = np.array([0.0, -0.5, 1.0])  # the third unit has no weights: no line
-    lines = unit_lines(W, b, 2.0)
-    fig = bf.units_figure(lines, 2.0, np.zeros((4, 2)), np.array([0, 1, 0, 1]))
-    arrows = [a for a in fig.layout.annotations if a.showarrow]
-    labels = [a.text for a in fig.layout.annotations if not a.showarrow]
-    assert len(arrows) == 2 and labels == ["<b>h1</b>", "<b>h2</b>"]
-    for a, ln in zip(arrows, [ln for ln in lines if ln]):
-        assert (a.x, a.y, a.ax, a.ay) == (*ln.tip, *ln.base)  # the head sits on the positive side
-    segs = [t for t in fig.data if t.mode == "lines"]
-    xs = [x for t in segs for x in t.x if x is not None]
-    assert len(xs) == 4
-
-
 def test_thumbnails_are_drawn_with_positive_x2_on_top():
     net = PackedMLP([(3,)], "tanh", seed=0)
     net.set_layer(0, 0, [[0.0, 0.0, 1.0], [1.0, -1.0, 0.0]], [0.0, 0.0, 0.0])  # h1 = tanh(x2), h2 = tanh(-x2)
@@ -92,13 +60,6 @@ def test_growth_figures():
     assert "train 90%" in fig.layout.annotations[1].text and "test 85%" in fig.layout.annotations[1].text
     acc = bf.growth_accuracy_figure(widths, [0.6, 0.9, 1.0], [0.55, 0.85, 0.8])
     assert acc.layout.xaxis.type == "log" and list(acc.data[1].y) == pytest.approx([0.55, 0.85, 0.8])
-
-
-def test_loss_figure_marks_the_replayed_epoch():
-    curves = [{"epoch": e, "train_loss": 1 / (e + 1), "test_loss": 1.2 / (e + 1)} for e in range(5)]
-    fig = bf.loss_figure(curves, marker_epoch=2)
-    assert fig.layout.shapes[0].x0 == 2 and list(fig.data[0].x) == [0, 1, 2, 3, 4]
-    assert not bf.loss_figure(curves).layout.shapes
 
 
 # --------------------------------------------------------------------------- the page (AppTest)

@@ -47,7 +47,11 @@ function build(root, st) {
   st.scrub.setAttribute("aria-label", "Replay: show the network as it was at an earlier epoch");
   st.scrubLabel = el("span", "", st.scrubBox);
   st.scrub.addEventListener("input", () => { const f = st.frames[+st.scrub.value]; if (f) show(st, f); });
-  st.scrub.addEventListener("change", () => { const f = st.frames[+st.scrub.value]; if (f && st.setState) st.setState("epoch", f.epoch); });
+  // The server's detailed views follow the replay once the slider rests (each report is a rerun there).
+  st.scrub.addEventListener("change", () => {
+    clearTimeout(st.report);
+    st.report = setTimeout(() => { const f = st.frames[+st.scrub.value]; if (f && st.setState) st.setState("epoch", f.epoch); }, 500);
+  });
   st.cv.boundary.addEventListener("click", ev => {
     if (!st.data || !st.data.clickable || !st.setTrigger) return;
     const p = st.toPlane(ev); if (!p) return;
@@ -280,7 +284,6 @@ function update(st, d) {
     st.scrub.max = Math.max(0, d.frames.length - 1);
     let i = d.frames.length - 1;
     if (d.scrub !== null && d.scrub !== undefined) { const j = d.frames.findIndex(f => f.epoch >= d.scrub); if (j >= 0) i = j; }
-    if (!newRun && st.current && d.seq === st.seq) { const j = d.frames.findIndex(f => f.epoch === st.current.epoch); if (j >= 0) i = j; }
     st.seq = d.seq; st.scrub.value = i;
     if (d.frames[i]) show(st, d.frames[i]);
   }
