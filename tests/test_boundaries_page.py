@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from fmnist_core import own_points as op
 from fmnist_core.toy_data import make_dataset
 from fmnist_core.packed import PackedMLP
-from fmnist_core.plane import unit_lines, unit_maps
+from fmnist_core.plane import unit_maps
 from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
 from ui import boundary_figures as bf
 
