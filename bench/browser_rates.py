@@ -175,6 +175,19 @@ def training_refresh(browser, url: str, seconds: float) -> dict:
     return {"training_refresh_hz": r["label_fps"]}
 
 
+def measure(browser, url: str, quick: bool = False, skip: set[str] = frozenset()) -> dict:
+    """Every rate of the app at `url` in `browser` (a Playwright chromium); `quick`: short samples."""
+    seconds, scrubs, tries, train_s = (3.0, 3, 3, 4.0) if quick else (10.0, 8, 8, 10.0)
+    out = {}
+    if "boundary" not in skip:
+        out.update(boundary(browser, url, seconds, scrubs))
+    if "activation" not in skip:
+        out.update(activation_widget(browser, url, tries))
+    if "training" not in skip:
+        out.update(training_refresh(browser, url, train_s))
+    return out
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="short samples (a test checks that it measures)")
@@ -183,17 +196,10 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    seconds, scrubs, tries, train_s = (3.0, 3, 3, 4.0) if args.quick else (10.0, 8, 8, 10.0)
-    skip = set(filter(None, args.skip.split(",")))
     out = {"root": str(args.root), "quick": args.quick}
     with StreamlitServer(name="browser-rates", root=args.root) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        if "boundary" not in skip:
-            out.update(boundary(browser, server.url, seconds, scrubs))
-        if "activation" not in skip:
-            out.update(activation_widget(browser, server.url, tries))
-        if "training" not in skip:
-            out.update(training_refresh(browser, server.url, train_s))
+        out.update(measure(browser, server.url, args.quick, set(filter(None, args.skip.split(",")))))
         browser.close()
     print(json.dumps(out), flush=True)
     return out

