@@ -115,8 +115,10 @@ function drawBoundary(st, f) {
   ctx.save(); ctx.beginPath(); ctx.rect(box.l, box.t, box.s, box.s); ctx.clip();
   ctx.drawImage(st.img, box.l - half, box.t - half, box.s + 2 * half, box.s + 2 * half); ctx.restore();
   planeAxes(ctx, box, ext);
+  ctx.save(); ctx.beginPath(); ctx.rect(box.l, box.t, box.s, box.s); ctx.clip();  // points beyond the square: cut
   drawPoints(ctx, P, st.train.xy, st.train.y, st.train.n, "white", 1, 4, 1);
   if (st.test && d.show_test) drawPoints(ctx, P, st.test.xy, st.test.y, st.test.n, "black", 1.3, 4, 1);
+  ctx.restore();
   for (const [a, b, c] of d.own) {  // the student's own points: larger, with a thick dark ring
     const [px, py] = P(a, b); ctx.beginPath(); ctx.arc(px, py, 6.5, 0, 2 * Math.PI);
     ctx.fillStyle = c ? st_colors.red : st_colors.blue; ctx.fill(); ctx.lineWidth = 2.5; ctx.strokeStyle = "#111"; ctx.stroke();
@@ -128,11 +130,14 @@ function drawUnits(st, f) {
   const d = st.data, [ctx, w, h] = fit(st.cv.units), box = planeBox(w, h), ext = d.extent;
   const P = (a, b) => [box.l + (a + ext) / (2 * ext) * box.s, box.t + (ext - b) / (2 * ext) * box.s];
   ctx.fillStyle = "white"; ctx.fillRect(box.l, box.t, box.s, box.s);
+  ctx.save(); ctx.beginPath(); ctx.rect(box.l, box.t, box.s, box.s); ctx.clip();
   drawPoints(ctx, P, st.train.xy, st.train.y, st.train.n, null, 0, 3, 0.3);
+  ctx.restore();
   planeAxes(ctx, box, ext);
   if (!f.lines) {
+    ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(box.l + 4, box.t + box.s / 2 - 34, box.s - 8, 68);
     ctx.fillStyle = "#333"; ctx.font = "14px sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
-    const msg = (d.notes.curved || "With these inputs a unit's zero set is a curve:\nsee each unit's square below.").split("\n");
+    const msg = (d.notes.curved || "With these inputs a unit is zero\nalong a curve, not a line: see\neach unit's square in section 2.").split("\n");
     msg.forEach((m, i) => ctx.fillText(m, box.l + box.s / 2, box.t + box.s / 2 + (i - (msg.length - 1) / 2) * 18));
     return;
   }
