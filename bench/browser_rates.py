@@ -116,7 +116,8 @@ def boundary(browser, url: str, seconds: float, scrubs: int) -> dict:
         page.wait_for_timeout(300)
     ok = [t for t in times if t == t]
     out.update(scrub_ms_median=round(statistics.median(ok), 1) if ok else None,
-               scrub_ms_max=round(max(ok), 1) if ok else None, scrub_steps=len(ok))
+               scrub_ms_max=round(max(ok), 1) if ok else None, scrub_steps=len(ok),
+               scrub_ms=[round(t, 1) for t in times])
     page.close()
     return out
 

@@ -25,7 +25,7 @@ ensure_router()
 P = "boundaries"
 RUN, RUN_KEY, RUNNING, REPLAY, SEQ = (f"{P}_run", f"{P}_run_key", f"{P}_running", f"{P}_replay", f"{P}_seq")
 RUN_EVERY = 0.5  # s between batches of frames; the browser plays them in between
-FRAMES_PER_RUN = 10  # 20 frames/s when a batch arrives every 0.5 s
+FRAMES_PER_RUN = 16  # 32 frames/s at most when a batch arrives every 0.5 s; ~15 when the machine is busy
 TRAIN_BUDGET = 0.3  # s of training and frame-making per batch at most (mini-batches of 1 are 100x slower)
 MAX_GROWTH_STEPS = 10_000  # optimizer steps per growth grid: ~1-3 s here; more would block the page
 MAX_EPOCHS = 20_000  # a forgotten tab stops here
