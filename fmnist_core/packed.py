@@ -5,6 +5,10 @@ init, same batches). It computes gradients by hand (no autograd) and updates one
 buffer, because for nets this small the per-step overhead, not the arithmetic, is the cost: 7 widths
 x 1000 full-batch Adam epochs on 500 points take ~0.15 s on one CPU thread (bench/growth_grid.py),
 ~0.25 s per width alone in plain PyTorch. `train_growth` is the growth grid: one net per width.
+
+The inputs may be features of the points (`features.py`: x1^2, sin(x1), ...): the network maps points to
+its features itself, so every caller passes points (N, 2). Regularization (`regularization.py`: L2 in
+the gradient, L1 as a proximal step, dropout on the hidden outputs) can change between steps (`reg`).
 """
 from __future__ import annotations
 
@@ -18,9 +22,11 @@ import torch
 import torch.nn.functional as F
 
 from .activations import make_activation
+from .features import PLAIN, check_features, featurize
 from .optim import CLASSIC_OPTIMIZERS, OPTIMIZERS
 from .params import resolve
 from .plane import grid_probabilities
+from .regularization import Regularization, dropout_masks, soft_threshold_
 from .toy_data import ToyData
 from .toy_net import check_architecture, init_weights, surrogate_grad, uses_surrogate
 
@@ -41,11 +47,13 @@ class PackedMLP:
 
     Parameters live in one flat buffer `theta` (layer l: W (H_{l-1}, H_l) for x @ W, then b (H_l,),
     then the activations' own trainable parameters); the optimizer updates it with a handful of ops.
+    The first layer reads `features` of the points (H_0 = len(features)); `reg` regularizes training.
     """
 
     def __init__(self, hidden: Sequence[Sequence[int]], activation: str = "tanh", seed: int = 0,
                  optimizer: str = "adam", lr: float = 0.03, device: torch.device | str = "cpu",
-                 dtype: torch.dtype = torch.float32, closed_form: bool = True, **hyper: float):
+                 dtype: torch.dtype = torch.float32, closed_form: bool = True,
+                 features: Sequence[str] = PLAIN, reg: Regularization = Regularization(), **hyper: float):
         hidden = [tuple(int(h) for h in hs) for hs in hidden]
         if not hidden:
             raise ValueError("need at least one model")
@@ -59,6 +67,9 @@ class PackedMLP:
         if not (lr > 0 and math.isfinite(lr)):
             raise ValueError(f"learning rate must be a positive number, got {lr}")
         self.hidden, self.activation, self.seed = hidden, activation, int(seed)
+        self.features = check_features(features)
+        self.n_in = len(self.features)
+        self.reg = reg  # may be replaced between steps (a rate changed while training)
         self.optimizer, self.lr = optimizer, float(lr)
         self.hyper = resolve(OPTIMIZERS[optimizer].params, hyper, optimizer)  # momentum, betas: the Params' defaults
         self.device, self.dtype = torch.device(device), dtype
@@ -81,7 +92,7 @@ class PackedMLP:
         self.packable = all(p.numel() == h for ps, h in zip(act_params, self.widths_total) for p in ps)
         self._derivative = _DERIVATIVES.get(activation) if closed_form and not any(ps for ps in act_params) else None
 
-        sizes = [2, *self.widths_total, self.K]
+        sizes = [self.n_in, *self.widths_total, self.K]
         numel = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])) + sum(p.numel() for ps in act_params for p in ps)
         self.theta = torch.zeros(numel, device=self.device, dtype=dtype)
         self.grad = torch.zeros_like(self.theta)
@@ -108,7 +119,7 @@ class PackedMLP:
                 m[r:r + hs[l - 1], c:c + (hs[l] if l < self.L else 1)] = 1
             self.masks.append(m)
         for k, hs in enumerate(hidden):
-            for l, (w, b) in enumerate(init_weights(hs, seed)):
+            for l, (w, b) in enumerate(init_weights(hs, seed, self.n_in)):
                 rows, cols = self._block(k, l)
                 self.W[l][rows, cols] = w.t().to(self.W[l])
                 self.b[l][cols] = b.to(self.b[l])
@@ -117,11 +128,12 @@ class PackedMLP:
         self._m = torch.zeros_like(self.theta)
         self._v = torch.zeros_like(self.theta)
         self._batch_gen = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        self._drop_gen = torch.Generator(device=self.device).manual_seed(self.seed + 2)
 
     # ---- layout
 
     def _views(self, flat: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        sizes = [2, *self.widths_total, self.K]
+        sizes = [self.n_in, *self.widths_total, self.K]
         Ws, bs, o = [], [], 0
         for a, b in zip(sizes[:-1], sizes[1:]):
             Ws.append(flat[o:o + a * b].view(a, b))
@@ -133,7 +145,7 @@ class PackedMLP:
     def _block(self, k: int, l: int) -> tuple[slice, slice]:
         """(rows, columns) of model k's weights in layer l (l = L is the output layer)."""
         hs = self.hidden[k]
-        rows = slice(0, 2) if l == 0 else slice(self.offsets[l - 1][k], self.offsets[l - 1][k] + hs[l - 1])
+        rows = slice(0, self.n_in) if l == 0 else slice(self.offsets[l - 1][k], self.offsets[l - 1][k] + hs[l - 1])
         cols = slice(k, k + 1) if l == self.L else slice(self.offsets[l][k], self.offsets[l][k] + hs[l])
         return rows, cols
 
@@ -158,21 +170,29 @@ class PackedMLP:
 
     # ---- forward
 
-    def _forward(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
-        """(inputs of each layer [x, a_1..a_L], pre-activations [z_1..z_L], logits (N, K))."""
-        ins, zs = [x], []
-        a = x
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The first layer's inputs (N, n_in): the features of points (N, 2)."""
+        return featurize(x.to(self.device, self.dtype), self.features)
+
+    def _forward(self, f: torch.Tensor, masks: list[torch.Tensor] | None = None):
+        """For inputs f (N, n_in): (inputs of each layer [f, a_1..a_L] (after dropout, if `masks`),
+        pre-activations [z_1..z_L], logits (N, K), activations before dropout [f(z_1)..f(z_L)])."""
+        ins, zs, outs = [f], [], []
+        a = f
         for l in range(self.L):
             z = torch.addmm(self.b[l], a, self.W[l])
             a = self.acts[l](z)
             zs.append(z)
+            outs.append(a)
+            if masks is not None:
+                a = a * masks[l]
             ins.append(a)
-        return ins, zs, torch.addmm(self.b[self.L], a, self.W[self.L])
+        return ins, zs, torch.addmm(self.b[self.L], a, self.W[self.L]), outs
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, K) for points (N, 2)."""
-        return self._forward(x.to(self.device, self.dtype))[2]
+        return self._forward(self.inputs(x))[2]
 
     @torch.no_grad()
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
@@ -182,13 +202,13 @@ class PackedMLP:
     @torch.no_grad()
     def hidden_outputs(self, x: torch.Tensor, k: int = 0) -> list[torch.Tensor]:
         """Model k's hidden layers' outputs [(N, h_l)]: its encodings of the points."""
-        ins = self._forward(x.to(self.device, self.dtype))[0]
+        ins = self._forward(self.inputs(x))[0]
         return [ins[l + 1][:, self.units(k, l)] for l in range(self.L)]
 
     @torch.no_grad()
     def pre_activations(self, x: torch.Tensor, k: int = 0) -> list[torch.Tensor]:
         """Model k's hidden layers' pre-activations [(N, h_l)]."""
-        zs = self._forward(x.to(self.device, self.dtype))[1]
+        zs = self._forward(self.inputs(x))[1]
         return [zs[l][:, self.units(k, l)] for l in range(self.L)]
 
     @torch.no_grad()
@@ -201,14 +221,22 @@ class PackedMLP:
 
     # ---- training
 
-    def _backward(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        """Gradients of sum_k mean BCE(model k) into `self.grad`: each model gets its own loss's gradient."""
-        ins, zs, lg = self._forward(x)
-        d = torch.sigmoid(lg).sub_(y.unsqueeze(1)).div_(len(x))  # (B, K) dLoss/dlogits
+    def _backward(self, f: torch.Tensor, y: torch.Tensor, masks: list[torch.Tensor] | None = None) -> None:
+        """Gradients of sum_k (mean BCE + L2 penalty of model k) for inputs f (B, n_in) into `self.grad`:
+        each model gets its own loss's gradient. With dropout, `masks` (one (B, H_l) per hidden layer)
+        or new ones drawn from the network's own generator."""
+        p = self.reg.dropout
+        if masks is None and p > 0:
+            masks = dropout_masks([(len(f), h) for h in self.widths_total], p, self._drop_gen, self.device,
+                                  self.dtype)
+        ins, zs, lg, outs = self._forward(f, masks)
+        d = torch.sigmoid(lg).sub_(y.unsqueeze(1)).div_(len(f))  # (B, K) dLoss/dlogits
         L = self.L
         for l in range(L, -1, -1):
             torch.mm(ins[l].t(), d, out=self.gW[l])
             torch.sum(d, 0, out=self.gb[l])
+            if self.reg.l2:  # d/dW (l2/2) W^2; entries outside the blocks are 0 and stay masked
+                self.gW[l].add_(self.W[l], alpha=self.reg.l2)
             if self.masks[l] is not None:
                 self.gW[l].mul_(self.masks[l])
             if l in self.frozen:
@@ -217,7 +245,9 @@ class PackedMLP:
             if l == 0:
                 break
             da = torch.mm(d, self.W[l].t())  # (B, H_{l-1}) dLoss/da
-            d = self._through_activation(l - 1, zs[l - 1], ins[l], da)
+            if masks is not None:
+                da.mul_(masks[l - 1])
+            d = self._through_activation(l - 1, zs[l - 1], outs[l - 1], da)
 
     def _through_activation(self, l: int, z: torch.Tensor, a: torch.Tensor, da: torch.Tensor) -> torch.Tensor:
         if self.surrogate:
@@ -236,6 +266,7 @@ class PackedMLP:
     def _update(self) -> None:
         self.step_count += 1
         t, lr, g, p = self.step_count, self.lr, self.grad, self.theta
+        denom = None  # an adaptive optimizer's per-parameter scale: its L1 step is scaled alike
         if self.optimizer == "sgd":
             p.add_(g, alpha=-lr)
         elif self.optimizer == "momentum":  # torch.optim.SGD(momentum=beta): buf = g, then beta buf + g
@@ -243,24 +274,30 @@ class PackedMLP:
             p.add_(self._m, alpha=-lr)
         elif self.optimizer == "adagrad":  # torch.optim.Adagrad: sum of squares, eps 1e-10
             self._v.addcmul_(g, g)
-            p.addcdiv_(g, self._v.sqrt().add_(1e-10), value=-lr)
+            denom = self._v.sqrt().add_(1e-10)
+            p.addcdiv_(g, denom, value=-lr)
         else:  # torch.optim.Adam: betas (beta1, beta2), eps 1e-8, bias-corrected
             b1, b2 = self.hyper["beta1"], self.hyper["beta2"]
             self._m.lerp_(g, 1 - b1)
             self._v.mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = self._v.sqrt().div_(math.sqrt(1 - b2 ** t)).add_(1e-8)
             p.addcdiv_(self._m, denom, value=-lr / (1 - b1 ** t))
+        if self.reg.l1:  # the proximal step: weights within the threshold of zero become exactly 0
+            thresholds = self._views(lr * self.reg.l1 / denom)[0] if denom is not None else None
+            for l in range(self.L + 1):
+                if l not in self.frozen:
+                    soft_threshold_(self.W[l], lr * self.reg.l1 if thresholds is None else thresholds[l])
 
     @torch.no_grad()
     def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """One optimizer step on a batch: points (B, 2), labels (B,)."""
-        self._backward(x, y)
+        self._backward(self.inputs(x), y.to(self.device, self.dtype))
         self._update()
 
     @torch.no_grad()
     def train_epochs(self, x: torch.Tensor, y: torch.Tensor, epochs: int = 1, batch_size: int = 0) -> None:
         """`epochs` passes over (x, y); batch_size 0 = full batch, else shuffled mini-batches."""
-        x = x.to(self.device, self.dtype)
+        x = self.inputs(x)  # features, computed once for all epochs
         y = y.to(self.device, self.dtype)
         n = len(x)
         bs = n if batch_size <= 0 else min(int(batch_size), n)
@@ -283,7 +320,8 @@ class PackedMLP:
     def at(self, theta: torch.Tensor) -> "PackedMLP":
         """A copy of this network with parameters `theta` (a snapshot), without optimizer state."""
         net = PackedMLP(self.hidden, self.activation, self.seed, self.optimizer, self.lr, self.device, self.dtype,
-                        closed_form=self._derivative is not None, **self.hyper)
+                        closed_form=self._derivative is not None, features=self.features, reg=self.reg,
+                        **self.hyper)
         net.theta.copy_(theta)
         return net
 
@@ -325,11 +363,14 @@ def capped_epochs(epochs: int, n_train: int, batch_size: int, max_steps: int) ->
 def train_growth(data: ToyData, widths: Sequence[int] = GROWTH_WIDTHS, layers: int = 1, activation: str = "tanh",
                  optimizer: str = "adam", lr: float = 0.03, epochs: int = 1000, batch_size: int = 0, seed: int = 0,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
-                 packed: bool = True) -> GrowthResult:
-    """Train one net per width (each hidden layer that wide), packed into one network when exact."""
+                 packed: bool = True, features: Sequence[str] = PLAIN,
+                 reg: Regularization = Regularization()) -> GrowthResult:
+    """Train one net per width (each hidden layer that wide), packed into one network when exact
+    (with dropout, each model draws its own masks from the shared generator: same law, other draws)."""
     t0 = time.perf_counter()
     hidden = [(int(w),) * int(layers) for w in widths]
-    kw = dict(activation=activation, seed=seed, optimizer=optimizer, lr=lr, device=device, dtype=dtype)
+    kw = dict(activation=activation, seed=seed, optimizer=optimizer, lr=lr, device=device, dtype=dtype,
+              features=features, reg=reg)
     net = PackedMLP(hidden, **kw) if packed else None
     if net is not None and net.packable:
         net.train_epochs(data.x_train, data.y_train, epochs, batch_size)

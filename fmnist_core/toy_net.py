@@ -46,11 +46,11 @@ def check_architecture(hidden: Sequence[int], activation: str) -> None:
         raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
 
 
-def init_weights(hidden: Sequence[int], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """[(W (out, in), b (out,))] per layer, 2 -> hidden -> 1, float64: nn.Linear's default law
+def init_weights(hidden: Sequence[int], seed: int, n_in: int = 2) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """[(W (out, in), b (out,))] per layer, n_in -> hidden -> 1, float64: nn.Linear's default law
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in a fixed order from `seed` alone."""
     gen = torch.Generator().manual_seed(int(seed))
-    sizes = (2, *hidden, 1)
+    sizes = (int(n_in), *hidden, 1)
     out = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = 1.0 / math.sqrt(fan_in)
@@ -64,20 +64,21 @@ def init_weights(hidden: Sequence[int], seed: int) -> list[tuple[torch.Tensor, t
 
 
 class ToyNet(nn.Module):
-    """Logits (N,) for points (N, 2): `hidden` layers with a registry activation, one output unit."""
+    """Logits (N,) for inputs (N, n_in) (points, or their features): `hidden` layers with a registry
+    activation, one output unit."""
 
     def __init__(self, hidden: Sequence[int] = (2,), activation: str = "tanh", seed: int = 0,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, n_in: int = 2):
         super().__init__()
         check_architecture(hidden, activation)
         self.hidden_sizes = tuple(int(h) for h in hidden)
-        sizes = (2, *self.hidden_sizes, 1)
+        sizes = (int(n_in), *self.hidden_sizes, 1)
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.acts = nn.ModuleList(make_activation(activation, h) for h in self.hidden_sizes)
         self.surrogate = uses_surrogate(activation)
         self.to(dtype)
         with torch.no_grad():
-            for lin, (w, b) in zip(self.linears, init_weights(self.hidden_sizes, seed)):
+            for lin, (w, b) in zip(self.linears, init_weights(self.hidden_sizes, seed, n_in)):
                 lin.weight.copy_(w)
                 lin.bias.copy_(b)
 

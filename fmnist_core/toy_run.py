@@ -1,15 +1,24 @@
-"""A toy network trained live, a few epochs per page update, with snapshots to replay its history."""
+"""A toy network trained live, a few epochs per page update, with snapshots to replay its history, and
+the frames (`toy_frames.py`) the browser plays: `advance_frames` trains ahead and returns a batch of
+frames, `replay_frames` one frame per stored snapshot."""
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
 
+from .features import PLAIN
 from .loop import Loop
 from .packed import PackedMLP
+from .regularization import Regularization
 from .toy_data import ToyData
+from .toy_frames import FRAME_RES, compute_frame
 from .toy_net import LECTURE_XOR_LINES
+
+MAX_REPLAY_FRAMES = 100  # frames sent for scrubbing: ~9 KB each
 
 
 @dataclass
@@ -26,6 +35,7 @@ class ToyRun:
     history: list[dict] = field(default_factory=list)
     status: str = "running"  # running | diverged
     message: str = ""
+    frames: dict[int, dict] = field(default_factory=dict)  # epoch -> frame, for the stored snapshots
 
     def __post_init__(self):
         if not self.snapshots:
@@ -34,9 +44,12 @@ class ToyRun:
     @classmethod
     def create(cls, data: ToyData, hidden: Sequence[int], activation: str = "tanh", optimizer: str = "adam",
                lr: float = 0.03, batch_size: int = 0, seed: int = 0, lecture_lines: bool = False,
-               device: torch.device | str = "cpu") -> "ToyRun":
+               device: torch.device | str = "cpu", features: Sequence[str] = PLAIN,
+               reg: Regularization = Regularization()) -> "ToyRun":
         """A fresh run; `lecture_lines` sets a 2-unit first layer to the lecture's XOR lines and keeps it."""
-        net = PackedMLP([tuple(hidden)], activation, seed, optimizer, lr, device)
+        net = PackedMLP([tuple(hidden)], activation, seed, optimizer, lr, device, features=features, reg=reg)
+        if lecture_lines and tuple(net.features) != PLAIN:
+            raise ValueError("the lecture's lines need the plain inputs x1 and x2")
         if lecture_lines:
             if tuple(hidden)[:1] != (2,):
                 raise ValueError("the lecture's lines need a first hidden layer of 2 units")
@@ -45,11 +58,18 @@ class ToyRun:
         return cls(net, data, batch_size)
 
     def metrics(self, net: PackedMLP | None = None) -> dict:
+        """Loss and accuracy on the training and test points (NaN for a set without points)."""
         net = net or self.net
-        trl, tra = net.evaluate(self.data.x_train, self.data.y_train)
-        tel, tea = net.evaluate(self.data.x_test, self.data.y_test)
-        return {"train_loss": float(trl[0]), "train_acc": float(tra[0]),
-                "test_loss": float(tel[0]), "test_acc": float(tea[0])}
+        out = {}
+        for part, x, y in (("train", self.data.x_train, self.data.y_train), ("test", self.data.x_test, self.data.y_test)):
+            loss, acc = net.evaluate(x, y) if len(x) else (torch.tensor([math.nan]), torch.tensor([math.nan]))
+            out[f"{part}_loss"], out[f"{part}_acc"] = float(loss[0]), float(acc[0])
+        return out
+
+    def set_data(self, data: ToyData) -> None:
+        """Go on training on other points (the student's own points changed); the network is kept."""
+        self.data = data
+        self.frames.clear()  # stored frames drew the old points' encoding
 
     def _snap(self) -> None:
         self.snapshots.append((self.epoch, self.net.snapshot()))
@@ -62,7 +82,7 @@ class ToyRun:
     def advance(self, epochs: int = 1, max_seconds: float | None = None) -> int:
         """Train up to `epochs` epochs, one `Loop` step each, ending early once `max_seconds` have
         passed or the loss diverges (then `status` is "diverged"); returns how many epochs it trained."""
-        if self.status == "diverged":
+        if self.status == "diverged" or len(self.data.x_train) == 0:
             return 0
         start = self.epoch
         loop = Loop(start + int(epochs), time_budget=max_seconds, steps_per_epoch=1)
@@ -84,6 +104,45 @@ class ToyRun:
             return self.epoch, self.net
         best = max((s for s in self.snapshots if s[0] <= epoch), key=lambda s: s[0], default=self.snapshots[0])
         return best[0], self.net.at(best[1])
+
+    def frame(self, epoch: int | None = None, res: int = FRAME_RES) -> dict:
+        """The frame at `epoch` (the latest when None): at a stored snapshot it is kept for replays."""
+        shown, net = self.at_epoch(self.epoch if epoch is None else epoch)
+        if shown in self.frames:
+            return self.frames[shown]
+        fr = compute_frame(net, self.data, shown, res)
+        if any(s[0] == shown for s in self.snapshots):
+            self.frames[shown] = fr
+            if len(self.frames) > 2 * self.max_snapshots:
+                kept = {s[0] for s in self.snapshots}
+                self.frames = {e: f for e, f in self.frames.items() if e in kept}
+        return fr
+
+    def advance_frames(self, n_frames: int, epochs_per_frame: int, max_seconds: float) -> list[dict]:
+        """Train ahead: up to `n_frames` times `epochs_per_frame` epochs, a frame after each, until
+        `max_seconds` have passed (training and frames together); at least one frame."""
+        deadline = time.perf_counter() + max_seconds
+        out = []
+        for _ in range(int(n_frames)):
+            left = deadline - time.perf_counter()
+            if out and left <= 0:
+                break
+            done = self.advance(int(epochs_per_frame), max_seconds=max(left, 1e-3))
+            out.append(self.frame())
+            if done < epochs_per_frame:  # budget spent, diverged, or no points
+                break
+        return out
+
+    def replay_frames(self, max_frames: int = MAX_REPLAY_FRAMES) -> list[dict]:
+        """One frame per stored snapshot (evenly thinned to `max_frames`, the first and last kept) and
+        the latest epoch."""
+        epochs = [s[0] for s in self.snapshots]
+        if len(epochs) > max_frames:
+            idx = sorted({round(i * (len(epochs) - 1) / (max_frames - 1)) for i in range(max_frames)})
+            epochs = [epochs[i] for i in idx]
+        if not epochs or epochs[-1] != self.epoch:
+            epochs.append(self.epoch)
+        return [self.frame(e) for e in epochs]
 
     def curves(self) -> list[dict]:
         """Metrics at the stored epochs and now, for the loss curve."""

@@ -1,3 +1,4 @@
+import base64
 import json
 
 import numpy as np
@@ -5,9 +6,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from fmnist_core import own_points as op
 from fmnist_core.toy_data import make_dataset
 from fmnist_core.packed import PackedMLP
-from fmnist_core.plane import unit_lines, unit_maps
+from fmnist_core.plane import unit_maps
 from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
 from ui import boundary_figures as bf
 
@@ -15,38 +17,6 @@ K = "boundaries"
 
 
 # --------------------------------------------------------------------------- figure builders
-
-
-def test_boundary_figure_heatmap_and_points():
-    d = make_dataset("moons", n=100, seed=0)
-    prob = np.linspace(0, 1, 400, dtype=np.float32).reshape(20, 20)
-    fig = bf.boundary_figure(prob, d.extent, d.x_train, d.y_train, d.x_test, d.y_test)
-    heat = fig.data[0]
-    assert heat.type == "heatmap" and np.asarray(heat.z).shape == (20, 20)
-    assert (heat.zmin, heat.zmax) == (0, 1) and heat.x[0] == -d.extent and heat.x[-1] == d.extent
-    scat = fig.data[1:]
-    assert len(scat) == 4  # train red/blue, test red/blue
-    red_train = next(t for t in scat if t.name == "train · red")
-    assert red_train.marker.color == bf.RED and len(red_train.x) == int(d.y_train.sum())
-    assert next(t for t in scat if t.name == "test · blue").marker.line.color == "black"
-    assert fig.layout.yaxis.scaleanchor == "x"  # a square plane
-    only_train = bf.boundary_figure(prob, d.extent, d.x_train, d.y_train, discretize=True)
-    assert len(only_train.data) == 3 and set(np.unique(only_train.data[0].z)) == {0.0, 1.0}
-
-
-def test_units_figure_draws_each_line_and_its_arrow():
-    W = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
-    b = np.array([0.0, -0.5, 1.0])  # the third unit has no weights: no line
-    lines = unit_lines(W, b, 2.0)
-    fig = bf.units_figure(lines, 2.0, np.zeros((4, 2)), np.array([0, 1, 0, 1]))
-    arrows = [a for a in fig.layout.annotations if a.showarrow]
-    labels = [a.text for a in fig.layout.annotations if not a.showarrow]
-    assert len(arrows) == 2 and labels == ["<b>h1</b>", "<b>h2</b>"]
-    for a, ln in zip(arrows, [ln for ln in lines if ln]):
-        assert (a.x, a.y, a.ax, a.ay) == (*ln.tip, *ln.base)  # the head sits on the positive side
-    segs = [t for t in fig.data if t.mode == "lines"]
-    xs = [x for t in segs for x in t.x if x is not None]
-    assert len(xs) == 4
 
 
 def test_thumbnails_are_drawn_with_positive_x2_on_top():
@@ -94,13 +64,6 @@ def test_growth_figures():
     assert acc.layout.xaxis.type == "log" and list(acc.data[1].y) == pytest.approx([0.55, 0.85, 0.8])
 
 
-def test_loss_figure_marks_the_replayed_epoch():
-    curves = [{"epoch": e, "train_loss": 1 / (e + 1), "test_loss": 1.2 / (e + 1)} for e in range(5)]
-    fig = bf.loss_figure(curves, marker_epoch=2)
-    assert fig.layout.shapes[0].x0 == 2 and list(fig.data[0].x) == [0, 1, 2, 3, 4]
-    assert not bf.loss_figure(curves).layout.shapes
-
-
 # --------------------------------------------------------------------------- the page (AppTest)
 
 
@@ -120,6 +83,22 @@ def _chart(at, kind: str) -> dict:
     raise AssertionError(f"no chart {kind}; ids: {[c.proto.id for c in at.get('plotly_chart')]}")
 
 
+def _player(at) -> dict:
+    """The data the frame player was mounted with (AppTest sees the component as an unknown element)."""
+    def walk(node):
+        if getattr(node, "type", None) == "bidi_component":
+            yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+    found = [n for n in walk(at._tree) if n.proto.component_name == "fmnist_frame_player"]
+    assert len(found) == 1, found
+    return json.loads(found[0].proto.json)
+
+
+def _prob(frame) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(frame["prob"]), np.uint8).reshape(frame["res"], frame["res"])
+
+
 def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
@@ -128,22 +107,28 @@ def test_page_renders_every_view_and_writes_the_url():
     at = _app()
     assert not at.exception, at.exception
     ids = " ".join(c.proto.id for c in at.get("plotly_chart"))
-    for kind in ("boundary_chart", "loss_chart", "units_chart", "thumbs_chart", "encoding_chart", "growth_chart",
-                 "growth_acc_chart"):
+    for kind in ("thumbs_chart", "encoding_chart", "growth_chart", "growth_acc_chart"):
         assert kind in ids
     assert at.query_params["dataset"] == "xor" and at.query_params["units"] == "2"
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     for phrase in ("linear classifier", "w₁x₁ + w₂x₂ + b = 0", "exactly one unit fires", "overfit"):
         assert phrase in text, phrase
-    boundary = _chart(at, "boundary_chart")
-    assert boundary["data"][0]["type"] == "heatmap" and len(boundary["data"]) == 5  # P(red), train and test
+    pl = _player(at)
+    assert pl["mode"] == "replay" and [f["epoch"] for f in pl["frames"]] == [0]
+    run = at.session_state[f"{K}_run"]
+    assert pl["train"]["n"] == len(run.data.x_train) and pl["test"]["n"] == len(run.data.x_test)
+    frame = pl["frames"][0]
+    assert len(frame["lines"]) == 2 and frame["enc"]["kind"] == "plane" and frame["hist"]["n"] == 2 * 2 + 2 * 1
+    prob = _prob(frame)  # row 0 is x2 = -extent: the model's P(red) at the grid's first point
+    expect = run.net.probabilities(torch.tensor([[-2.0, -2.0]]))[0, 0]
+    assert abs(prob[0, 0] / 255 - float(expect)) < 0.01
     growth = _chart(at, "growth_chart")
     assert sum(t["type"] == "heatmap" for t in growth["data"]) == 7
 
 
 def test_link_sets_the_experiment_and_bad_values_are_corrected():
     at = _app({"dataset": "spiral", "noise": "0.1", "units": "3", "layers": "2", "act": "relu", "lr": "0.1",
-               "points": "abc", "seed": "99999"})
+               "points": "abc", "seed": "99999", "l2": "0.01", "inputs": "x1,x2,sin1,bogus", "dropout": "0.9"})
     assert not at.exception
     assert at.selectbox(key=f"{K}_dataset").value == "spiral"
     assert at.slider(key=f"{K}_units").value == 3 and at.slider(key=f"{K}_layers").value == 2
@@ -151,9 +136,13 @@ def test_link_sets_the_experiment_and_bad_values_are_corrected():
     assert at.slider(key=f"{K}_points").value == 400 and at.number_input(key=f"{K}_seed").value == 9999
     notes = " ".join(t.value for t in at.toast)
     assert "'points' in the link was not a whole number" in notes and "'seed'" in notes
+    assert "'inputs'" in notes and "'dropout'" in notes
     enc = _chart(at, "encoding_chart")
     assert enc["layout"]["scene"]  # 3 units in the last hidden layer: a 3D view
-    assert at.session_state[f"{K}_run"].net.hidden == [(3, 3)]
+    net = at.session_state[f"{K}_run"].net
+    assert net.hidden == [(3, 3)] and net.features == ("x1", "x2", "sin1") and net.reg.l2 == 0.01
+    assert net.reg.dropout == 0 and at.query_params["inputs"] == "x1,x2,sin1"
+    assert _player(at)["frames"][0]["lines"] is None  # sin(x1): a unit's zero set is a curve
 
 
 def test_step_start_pause_replay_and_reset():
@@ -162,27 +151,77 @@ def test_step_start_pause_replay_and_reset():
     assert run.epoch == 0
     at.button(key=f"{K}_step").click().run()
     assert at.session_state[f"{K}_run"].epoch == 1
-    at.button(key=f"{K}_start").click().run()  # running: every run of the fragment trains 25 epochs
+    at.button(key=f"{K}_start").click().run()  # running: every run of the fragment trains frames ahead
     assert at.session_state[f"{K}_running"]
-    epoch = at.session_state[f"{K}_run"].epoch
-    assert epoch >= 26
+    pl = _player(at)
+    epochs = [f["epoch"] for f in pl["frames"]]
+    # 25 epochs a frame (the last one of a batch fewer when its time budget ran out on a busy machine)
+    assert pl["mode"] == "live" and 1 < epochs[0] <= 26 and all(0 < b - a <= 25 for a, b in zip(epochs, epochs[1:]))
+    assert at.session_state[f"{K}_run"].epoch == epochs[-1]
     at.run()
-    assert at.session_state[f"{K}_run"].epoch == epoch + 25
-    loss_now = float(_metric(at, "Train loss"))
+    again = [f["epoch"] for f in _player(at)["frames"]]
+    assert epochs[-1] < again[0] <= epochs[-1] + 25 and _player(at)["seq"] == pl["seq"] + 1  # the next batch
+    assert not any("thumbs_chart" in c.proto.id for c in at.get("plotly_chart"))  # details wait for a pause
     at.button(key=f"{K}_pause").click().run()
     assert not at.session_state[f"{K}_running"]
     last = at.session_state[f"{K}_run"].epoch
-    replay = at.slider(key=f"{K}_replay")
-    assert replay.value == last and replay.max == last
-    now = _chart(at, "boundary_chart")
-    replay.set_value(0).run()
+    pl = _player(at)
+    assert pl["mode"] == "replay" and pl["frames"][0]["epoch"] == 0 and pl["frames"][-1]["epoch"] == last
+    assert len(pl["frames"]) >= 5 and pl["curve"][-1][0] == last
+    assert _prob(pl["frames"][0]).tobytes() != _prob(pl["frames"][-1]).tobytes()
+    assert pl["frames"][0]["m"][0] > pl["frames"][-1]["m"][0]  # the untrained network's loss is higher
+    now = _chart(at, "thumbs_chart")
+    at.session_state[f"{K}_replay"] = 0  # what the player's slider reports when it rests at epoch 0
+    at.run()
     assert not at.exception
-    assert "Epoch 0** of" in " ".join(m.value for m in at.markdown)
-    assert float(_metric(at, "Train loss")) > loss_now  # the untrained network is back on screen
-    assert _chart(at, "boundary_chart") != now
-    assert _chart(at, "loss_chart")["layout"]["shapes"][0]["x0"] == 0
+    assert _player(at)["scrub"] == 0 and _chart(at, "thumbs_chart") != now  # the details follow the replay
     at.button(key=f"{K}_reset").click().run()
     assert at.session_state[f"{K}_run"].epoch == 0 and not at.session_state[f"{K}_running"]
+
+
+def test_regularization_changes_while_training_keep_the_run():
+    at = _app({"dataset": "moons", "units": "16"})
+    at.button(key=f"{K}_start").click().run()
+    run = at.session_state[f"{K}_run"]
+    epoch = run.epoch
+    at.select_slider(key=f"{K}_l1").set_value("0.03").run()
+    assert not at.exception and at.query_params["l1"] == "0.03"
+    assert at.session_state[f"{K}_run"] is run and run.net.reg.l1 == 0.03 and at.session_state[f"{K}_running"]
+    assert run.epoch > epoch  # it went on training
+    for _ in range(4):
+        at.run()
+    assert _player(at)["frames"][-1]["hist"]["zeros"] > 0  # L1's exact zeros in the histogram
+
+
+def test_circles_preset_shows_features_make_a_linear_model_enough():
+    at = _app()
+    at.button(key=f"{K}_preset_5").click().run()
+    assert not at.exception
+    run = at.session_state[f"{K}_run"]
+    assert run.net.features == ("x1sq", "x2sq") and run.net.hidden == [(1,)] and run.net.activation == "linear"
+    assert at.query_params["inputs"] == "x1sq,x2sq"
+    assert _metric(at, "Input features") == "100%"
+    assert any("one straight line already separates" in m.value for m in at.markdown)
+
+
+def test_own_points_from_the_link_train_with_the_data():
+    pts = op.encode([(1.0, 1.0, 0), (-1.0, 1.5, 1), (0.5, -0.5, 1)])
+    at = _app({"dataset": "own", "pts": pts})
+    assert not at.exception
+    run = at.session_state[f"{K}_run"]
+    assert len(run.data.x_train) == 3 and len(run.data.x_test) == 0
+    pl = _player(at)
+    assert [p[2] for p in pl["own"]] == [0, 1, 1] and pl["test"] is None and pl["clickable"]
+    assert at.query_params["pts"] == pts
+    # A click adds a point: the page stores it in the link; the same network trains on.
+    at.session_state[f"{K}_pts"] = op.encode([*op.decode(pts)[0], (0.0, 0.0, 0)])
+    at.run()
+    assert at.session_state[f"{K}_run"] is run and len(run.data.x_train) == 4
+    assert len(at.query_params["pts"]) == 12
+    empty = _app({"dataset": "own"})
+    assert empty.button(key=f"{K}_start").disabled and any("Click on the plane" in i.value for i in empty.info)
+    hostile = _app({"pts": "<script>alert(1)</script>"})
+    assert not hostile.exception and any("'pts'" in t.value for t in hostile.toast)
 
 
 def test_a_changed_setting_starts_a_fresh_network():
@@ -238,32 +277,56 @@ def test_browser_views_live_training_and_url(app_server, page):
     page.wait_for_selector("text=4 · More hidden units", timeout=90_000)
     wait_idle(page, 90_000)
     assert page.locator("[data-testid='stException']").count() == 0
+    label = page.locator("[data-fmnist='epoch']")
+    label.wait_for(timeout=30_000)
+    assert label.inner_text() == "Epoch 0"
     screenshot(page, "boundaries_top", full_page=False)
-    for name, heading in (("boundary", "1 · The boundary"), ("units", "2 · Each hidden unit is a line"),
-                          ("encoding", "3 · The encoding"), ("growth", "4 · More hidden units")):
+    for name, heading in (("units", "2 · Each hidden unit is a line"), ("encoding", "3 · The encoding"),
+                          ("growth", "4 · More hidden units")):
         page.get_by_text(heading).first.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(800)
         screenshot(page, f"boundaries_{name}", full_page=False)
-    assert page.locator(".js-plotly-plot").count() >= 7
+    assert page.locator(".js-plotly-plot").count() >= 4
 
-    # Live training: the epoch counter climbs while the page redraws by itself.
+    # Live training: the player shows a new epoch many times a second, without any click.
     page.get_by_role("button", name="Start").click()
-    status = page.locator("text=/Epoch [0-9,]+/").first
-    page.wait_for_function(
-        "() => /Epoch ([0-9,]+)/.test(document.body.innerText) &&"
-        " parseInt(document.body.innerText.match(/Epoch ([0-9,]+)/)[1].replace(/,/g, '')) >= 30",
-        timeout=60_000)
+    page.wait_for_function("() => parseInt((document.querySelector('[data-fmnist=\"epoch\"]')?.textContent || '')"
+                           ".replace(/[^0-9]/g, '')) >= 30", timeout=60_000)
     seen = set()
-    for _ in range(6):
-        seen.add(status.inner_text())
-        page.wait_for_timeout(700)
-    assert len(seen) >= 3, seen  # several different epochs shown without any click
+    for _ in range(40):
+        seen.add(label.inner_text())
+        page.wait_for_timeout(50)
+    assert len(seen) >= 8, seen  # 2 s: a rerendering page managed ~3 here; the player ~20
+    label.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(200)
     screenshot(page, "boundaries_training", full_page=False)
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_selector("text=/paused/", timeout=30_000)
+    page.wait_for_selector("text=Start", timeout=30_000)
     wait_idle(page, 60_000)
-    assert page.get_by_text("Replay: show the network as it was at epoch").count() == 1
+    page.wait_for_timeout(1000)
+
+    # The replay slider draws an earlier frame in the browser.
+    last = label.inner_text()
+    scrub = page.locator("[data-fmnist='scrub']")
+    scrub.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.querySelector('[data-fmnist=\"epoch\"]').textContent === 'Epoch 0 (replay)'",
+                           timeout=5_000)
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => document.querySelector('[data-fmnist=\"epoch\"]').textContent === '{last}'",
+                           timeout=5_000)
     assert "dataset=xor" in page.url and "act=tanh" in page.url and "lr=0.1" in page.url
+
+    # A click on the plane adds a point of the chosen colour, kept in the link.
+    page.get_by_label("add a blue point").check()
+    canvas = page.locator("canvas[data-fmnist='boundary']")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+    page.wait_for_function("() => /[?&]pts=[A-Za-z0-9_-]{3}(&|$)/.test(location.search)", timeout=30_000)
+    wait_idle(page, 60_000)
+    pts = op.decode(page.url.split("pts=")[1].split("&")[0])[0]
+    assert len(pts) == 1 and pts[0][2] == 0  # blue
     screenshot(page, "boundaries_paused", full_page=False)
     assert page.locator("[data-testid='stException']").count() == 0
     assert real_console_errors(page) == []

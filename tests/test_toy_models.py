@@ -301,3 +301,29 @@ def test_linear_accuracy_and_pca():
 def test_bad_architectures_give_clear_messages(kwargs, words):
     with pytest.raises(ValueError, match=words):
         PackedMLP(**kwargs)
+
+
+def test_frames_trained_ahead_and_replayed(moons):
+    from fmnist_core.toy_frames import FRAME_RES, MAX_ENCODED
+
+    run = ToyRun.create(moons, (8,), "tanh", lr=0.05)
+    frames = run.advance_frames(5, 4, max_seconds=60)
+    assert [f["epoch"] for f in frames] == [4, 8, 12, 16, 20] and run.epoch == 20
+    f = frames[-1]
+    assert f["prob"].shape == (FRAME_RES, FRAME_RES)
+    np.testing.assert_allclose(f["prob"], grid_probabilities(run.net, moons.extent, FRAME_RES)[0])
+    m = run.metrics()
+    assert f["metrics"] == pytest.approx([m["train_loss"], m["train_acc"], m["test_loss"], m["test_acc"]])
+    W, b = run.net.layer(0, 0)
+    assert [ln.start for ln in f["lines"] if ln] == [ln.start for ln in unit_lines(W, b, moons.extent) if ln]
+    enc = f["encoding"]
+    assert enc["kind"] == "pca" and enc["points"].shape == (min(MAX_ENCODED, len(moons.x_train)), 2)
+    assert f["hist"]["n"] == 2 * 8 + 8 and sum(f["hist"]["counts"]) == f["hist"]["n"]
+    slow = ToyRun.create(moons, (64, 64), "tanh", batch_size=1)  # 150 steps an epoch
+    few = slow.advance_frames(100, 50, max_seconds=0.05)
+    assert 1 <= len(few) < 100  # the time budget ends the batch early, with at least one frame
+    run.advance(300)
+    replay = run.replay_frames(max_frames=10)
+    epochs = [f["epoch"] for f in replay]
+    assert epochs[0] == 0 and epochs[-1] == run.epoch and len(epochs) <= 11 and epochs == sorted(set(epochs))
+    assert run.frame(epochs[1]) is replay[1]  # a snapshot's frame is computed once

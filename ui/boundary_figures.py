@@ -3,7 +3,8 @@
 Colours follow the lecture: class 1 red, class 0 blue; the model's P(red) is a red-white-blue
 heatmap; a hidden unit's output uses purple (negative) to green (positive), so it is not read as a class.
 Each figure is built from plain dicts in one `go.Figure(data, layout)` call: plotly's update_* and
-add_* helpers cost ~5-20 ms each, and the live view redraws five figures several times a second.
+add_* helpers cost ~5-20 ms each. The live view (boundary, unit lines, encoding, loss) is not plotly:
+ui/frame_player.py draws it in the browser from frames.
 """
 from __future__ import annotations
 
@@ -34,12 +35,6 @@ def _plane_axis(extent: float, title: str | None, **kw) -> dict:
                 title=dict(text=title) if title else None, **kw)
 
 
-def _plane_layout(extent: float, height: int, **kw) -> dict:
-    """A square plane [-extent, extent]^2 with axes x1 and x2."""
-    return dict(height=height, margin=MARGIN, font=FONT, plot_bgcolor="white",
-                xaxis=_plane_axis(extent, "x₁"), yaxis=_plane_axis(extent, "x₂", scaleanchor="x", scaleratio=1), **kw)
-
-
 def _points(x, y, *, name: str, size: int = 8, outline: str = "white", width: float = 1.0,
             opacity: float = 1.0, showlegend: bool = True, axes: str = "") -> list[dict]:
     x, y = _np(x), _np(y)
@@ -64,45 +59,6 @@ def _prob_heatmap(prob, extent: float, discretize: bool, coloraxis: str | None =
     # "fast" draws one image scaled by the browser: 200x200 cells at ~350 px need no interpolation.
     return dict(type="heatmap", z=z, x=xs, y=xs, zsmooth=False if discretize else "fast", hoverinfo="skip",
                 xaxis=f"x{axes}", yaxis=f"y{axes}", **kw)
-
-
-def boundary_figure(prob, extent: float, x_train, y_train, x_test=None, y_test=None, discretize: bool = False,
-                    height: int = 440) -> go.Figure:
-    """The model's P(red) over the plane (res, res) with the train points (white ring) and, if given,
-    the test points (black ring); `discretize` shows only which side of P = 0.5 each place is."""
-    traces = [_prob_heatmap(prob, extent, discretize), *_points(x_train, y_train, name="train")]
-    if x_test is not None:
-        traces += _points(x_test, y_test, name="test", outline="black", width=1.6)
-    return go.Figure(traces, _plane_layout(extent, height, legend=LEGEND_BELOW))
-
-
-def units_figure(lines: Sequence, extent: float, x, y, height: int = 440, max_lines: int = 64) -> go.Figure:
-    """Each first-layer unit's line w·x + b = 0 over the faint data, with an arrow to its positive side."""
-    traces = _points(x, y, name="data", size=6, opacity=0.35, width=0, showlegend=False)
-    notes = []
-    segs: dict[str, tuple[list, list, list]] = {}  # one trace per colour, segments split by None
-    drawn = [ln for ln in lines[:max_lines] if ln is not None]
-    many = len(drawn) > 8  # thinner lines and smaller heads, or 32 arrows hide the data
-    for ln in drawn:
-        color = LINE_COLORS[ln.unit % len(LINE_COLORS)]
-        xs, ys, names = segs.setdefault(color, ([], [], []))
-        xs += [ln.start[0], ln.end[0], None]
-        ys += [ln.start[1], ln.end[1], None]
-        names += [f"h{ln.unit + 1}"] * 3
-        notes.append(dict(x=ln.tip[0], y=ln.tip[1], ax=ln.base[0], ay=ln.base[1], xref="x", yref="y", axref="x",
-                          ayref="y", showarrow=True, arrowhead=2, arrowsize=0.8 if many else 1.3,
-                          arrowwidth=1.5 if many else 2.5, arrowcolor=color, text=""))
-        if len(drawn) <= 16:  # more names than that only cover each other
-            notes.append(dict(x=ln.tip[0], y=ln.tip[1], text=f"<b>h{ln.unit + 1}</b>", showarrow=False, yshift=12,
-                              font=dict(color=color, size=15), bgcolor="rgba(255,255,255,0.75)"))
-    for color, (xs, ys, names) in segs.items():
-        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=color, width=2 if many else 3),
-                           text=names, opacity=0.8 if many else 1.0,
-                           showlegend=False, hovertemplate="unit %{text}: pre-activation 0 here<extra></extra>"))
-    layout = _plane_layout(extent, height, showlegend=False, annotations=notes)
-    for ax in ("xaxis", "yaxis"):
-        layout[ax].update(showline=True, linecolor="#999", mirror=True)
-    return go.Figure(traces, layout)
 
 
 def thumbnails_figure(maps: Sequence, per_row: int | None = None, height: int | None = None,
@@ -228,26 +184,6 @@ def encoding_figure(enc, y, v=None, c: float | None = None, pca_share=None, heig
              for key, text in (_counts_text(enc, y) or [])]
     return go.Figure(traces, dict(base, annotations=notes, xaxis=_box("a₁ (unit h1)", xr),
                                   yaxis=_box("a₂ (unit h2)", yr)))
-
-
-def loss_figure(curves: Sequence[dict], marker_epoch: int | None = None, height: int = 230) -> go.Figure:
-    """Train and test loss against the epoch; a dotted line marks the replayed epoch."""
-    def col(name):  # numpy arrays travel as compact base64, lists of floats are copied item by item
-        return np.array([c[name] for c in curves], dtype=np.float32)
-
-    ep = np.array([c["epoch"] for c in curves], dtype=np.int32)
-    traces = [
-        dict(type="scatter", x=ep, y=col("train_loss"), name="train loss", line=dict(color="#333", width=3)),
-        dict(type="scatter", x=ep, y=col("test_loss"), name="test loss",
-             line=dict(color="#e67e00", width=3, dash="dot")),
-    ]
-    shapes = [] if marker_epoch is None else [dict(type="line", x0=marker_epoch, x1=marker_epoch, y0=0, y1=1,
-                                                   xref="x", yref="paper", line=dict(color="#888", width=2, dash="dot"))]
-    return go.Figure(traces, dict(
-        height=height, margin=MARGIN, font=dict(size=13), plot_bgcolor="white", shapes=shapes,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-        xaxis=dict(title=dict(text="epoch"), rangemode="tozero", **GRID),
-        yaxis=dict(title=dict(text="loss (BCE)"), rangemode="tozero", **GRID)))
 
 
 def growth_figure(probs, widths: Sequence[int], extent: float, x, y, train_acc, test_acc,

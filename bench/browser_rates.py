@@ -1,0 +1,210 @@
+"""What a viewer sees, measured in headless chromium from the DOM: prints one JSON line.
+
+- **boundary**: the decision-boundary page training live; a script in the page samples every 20 ms the
+  epoch label's text and a hash of the boundary picture (the player's canvas pixels, or on the older
+  page the plotly heatmap's image) and counts how often each changed per second; `boundary_sync` is
+  the share of picture changes that came with a label change in the same sample (1.0: they move together).
+- **scrub**: paused, the replay slider moved one step with the keyboard, until the epoch label shows
+  another epoch (ms, median and max; measured from Python, so it includes the ~5-15 ms of the
+  browser-protocol round trip).
+- **activation widget**: a weight typed into the neuron on the activation page, until its formula
+  shows the new sum (ms).
+- **training refresh**: the training page's progress line, changes per second while it trains.
+
+    .venv/bin/python bench/browser_rates.py                    # ~2 min
+    .venv/bin/python bench/browser_rates.py --quick            # ~1 min, shorter samples (the test's mode)
+    .venv/bin/python bench/browser_rates.py --root /work/main  # another checkout (a before/after)
+
+Targets (issue 15, an idle 2-core machine): boundary >= 10 frames/s, scrub < 100 ms, activation widget
+< 150 ms, training refresh >= 2 Hz. On a machine shared with other work the numbers are lower: say so.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench.st_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402
+
+BOUNDARY_QUERY = "dataset=xor&units=4&act=tanh&lr=0.03&speed=10"
+
+# Sampled inside the page: [ms, label, picture hash] every `every` ms for `ms` ms.
+SAMPLE_JS = """async ([ms, every]) => {
+  const fnv = (s, step) => { let h = 2166136261; for (let i = 0; i < s.length; i += step) { h ^= s[i]; h = Math.imul(h, 16777619) >>> 0; } return h; };
+  const label = () => {
+    const e = document.querySelector('[data-fmnist="epoch"]');
+    if (e) return e.textContent;
+    const m = document.body.innerText.match(/Epoch ([0-9,]+)/); return m ? m[1] : '';
+  };
+  const picture = () => {
+    const c = document.querySelector('canvas[data-fmnist="boundary"]');
+    if (c && c.width) { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; return fnv(d, 7); }
+    const img = document.querySelector('.js-plotly-plot .heatmaplayer image, .js-plotly-plot image');
+    if (!img) return 0;
+    const href = img.getAttribute('href') || img.getAttribute('xlink:href') || '';
+    const codes = new Uint8Array(href.length); for (let i = 0; i < href.length; i++) codes[i] = href.charCodeAt(i);
+    return fnv(codes, 3);
+  };
+  const out = []; const t0 = performance.now();
+  while (performance.now() - t0 < ms) { out.push([performance.now() - t0, label(), picture()]); await new Promise(r => setTimeout(r, every)); }
+  return out;
+}"""
+
+LABEL_JS = """() => { const e = document.querySelector('[data-fmnist="epoch"]');
+  if (e) return e.textContent; const m = document.body.innerText.match(/Epoch [0-9,]+( of [0-9,]+)?/); return m ? m[0] : ''; }"""
+
+
+def rates(samples: list) -> dict:
+    """Changes per second of the label and the picture, and how often a picture change came with a label change."""
+    if len(samples) < 2:
+        return {"label_fps": 0.0, "picture_fps": 0.0, "sync": 0.0, "samples": len(samples)}
+    span = (samples[-1][0] - samples[0][0]) / 1000
+    lab = pic = both = 0
+    for (_, l0, p0), (_, l1, p1) in zip(samples, samples[1:]):
+        lab += l0 != l1
+        pic += p0 != p1
+        both += l0 != l1 and p0 != p1
+    return {"label_fps": round(lab / span, 2), "picture_fps": round(pic / span, 2),
+            "sync": round(both / pic, 3) if pic else 0.0, "samples": len(samples)}
+
+
+def wait_ready(page, timeout: float = 90_000) -> None:
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState"
+                           " === 'notRunning'", timeout=timeout)
+    page.wait_for_timeout(500)
+
+
+def boundary(browser, url: str, seconds: float, scrubs: int) -> dict:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{url}/boundaries?{BOUNDARY_QUERY}")
+    wait_ready(page)
+    page.wait_for_function(LABEL_JS, timeout=90_000)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_timeout(2500)  # past the first batches
+    out = rates(page.evaluate(SAMPLE_JS, [int(seconds * 1000), 20]))
+    out = {f"boundary_{k}": v for k, v in out.items()}
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("text=/Start/", timeout=30_000)
+    wait_ready(page)
+    page.wait_for_timeout(1500)
+    scrub = page.locator('[data-fmnist="scrub"]')
+    if scrub.count():  # the player's own slider
+        handle = scrub.first
+    else:  # an older page: Streamlit's replay slider
+        handle = page.locator("[data-testid='stSlider']").filter(has_text="Replay").get_by_role("slider").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    times = []
+    for _ in range(scrubs):
+        before = page.evaluate(LABEL_JS)
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowLeft")
+        try:
+            page.wait_for_function(f"() => ({LABEL_JS})() !== {json.dumps(before)}", polling="raf", timeout=10_000)
+        except Exception:
+            times.append(float("nan"))
+            continue
+        times.append((time.perf_counter() - t0) * 1000)
+        page.wait_for_timeout(300)
+    ok = [t for t in times if t == t]
+    out.update(scrub_ms_median=round(statistics.median(ok), 1) if ok else None,
+               scrub_ms_max=round(max(ok), 1) if ok else None, scrub_steps=len(ok),
+               scrub_ms=[round(t, 1) for t in times])
+    page.close()
+    return out
+
+
+FORMULA_JS = """() => { const ks = [...document.querySelectorAll('.katex')]; const e = ks.find(k => k.innerText.includes('sum'));
+  return e ? e.innerText : ''; }"""
+
+
+def activation_widget(browser, url: str, tries: int) -> dict:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{url}/activations")
+    wait_ready(page)
+    box = page.get_by_label("weight w1")
+    box.scroll_into_view_if_needed()
+    times = []
+    for i in range(tries):
+        before = page.evaluate(FORMULA_JS)
+        box.fill(str(2 + i % 5))  # a different weight each time (the default is 3... any change counts)
+        t0 = time.perf_counter()
+        box.press("Enter")
+        try:
+            page.wait_for_function(f"() => ({FORMULA_JS})() !== {json.dumps(before)}", polling="raf", timeout=10_000)
+            times.append((time.perf_counter() - t0) * 1000)
+        except Exception:
+            pass
+        page.wait_for_timeout(400)
+    page.close()
+    return {"activation_redraw_ms_median": round(statistics.median(times), 1) if times else None,
+            "activation_redraw_ms_max": round(max(times), 1) if times else None, "activation_tries": len(times)}
+
+
+PROGRESS_JS = ("() => { const e = document.querySelector('[data-testid=\"stProgress\"]');"
+               " return e ? e.innerText : ''; }")
+
+
+def training_refresh(browser, url: str, seconds: float) -> dict:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{url}/training?budget={int(seconds + 30)}")
+    page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
+    wait_ready(page)
+    page.get_by_role("button", name="Start training").click()
+    t0 = time.time()
+    while "Epoch" not in page.evaluate(PROGRESS_JS):
+        if time.time() - t0 > 90:
+            page.close()
+            return {"training_refresh_hz": None}
+        page.wait_for_timeout(100)
+    samples = page.evaluate(SAMPLE_JS.replace("const label = () => {", "const label = () => { "
+                                              "const p = document.querySelector('[data-testid=\"stProgress\"]'); "
+                                              "if (p) return p.innerText;"), [int(seconds * 1000), 20])
+    r = rates(samples)
+    stop = page.get_by_role("button", name="Stop")
+    if stop.count():
+        stop.first.click()
+    page.close()
+    return {"training_refresh_hz": r["label_fps"]}
+
+
+def measure(browser, url: str, quick: bool = False, skip: set[str] = frozenset()) -> dict:
+    """Every rate of the app at `url` in `browser` (a Playwright chromium); `quick`: short samples."""
+    seconds, scrubs, tries, train_s = (3.0, 3, 3, 4.0) if quick else (10.0, 8, 8, 10.0)
+    out = {}
+    if "boundary" not in skip:
+        out.update(boundary(browser, url, seconds, scrubs))
+    if "activation" not in skip:
+        out.update(activation_widget(browser, url, tries))
+    if "training" not in skip:
+        out.update(training_refresh(browser, url, train_s))
+    return out
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="short samples (a test checks that it measures)")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app is measured")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: boundary,activation,training")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    out = {"root": str(args.root), "quick": args.quick}
+    with StreamlitServer(name="browser-rates", root=args.root) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        out.update(measure(browser, server.url, args.quick, set(filter(None, args.skip.split(",")))))
+        browser.close()
+    print(json.dumps(out), flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    main()
