@@ -3,9 +3,13 @@ import streamlit as st
 import torch
 
 from fmnist_core.device import set_threads, tune_allocator
+from ui import lessons, presenter
 from ui.common import sidebar_status
 
-st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide")
+presenter.read_link()
+st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide",
+                   initial_sidebar_state=presenter.sidebar_state())
+presenter.install()
 
 
 @st.cache_resource
@@ -28,7 +32,11 @@ PAGES = [
     st.Page("pages/initialization.py", title="4 · Weight initialization", icon=":material/casino:"),
     st.Page("pages/training.py", title="5 · Train on Fashion-MNIST", icon=":material/checkroom:"),
     st.Page("pages/sketch.py", title="6 · Draw a garment", icon=":material/draw:"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
 ]
 nav = st.navigation(PAGES)
+presenter.setup()
 sidebar_status()
+lessons.panel(nav.url_path)
+lessons.copy_as_step(nav.url_path)
 nav.run()

@@ -214,6 +214,17 @@ def parse_step(raw: Any, n: int, pages: Mapping[str, PageInfo], seen: set[str]) 
     sol_settings, reasons = parse_settings(info.schema, solution.get("settings", {}))
     if reasons:
         raise ValueError("solution: " + "; ".join(reasons))
+    drawing = solution.get("drawing")
+    if drawing is not None:
+        from .fashion import CLASS_NAMES
+
+        kind, _, cls = str(drawing).partition(":")
+        if kind not in ("outline", "photo") or cls.lower() not in [c.lower() for c in CLASS_NAMES]:
+            raise ValueError(f"solution 'drawing' {drawing!r} must be 'outline:<class>' or 'photo:<class>' "
+                             f"(classes: {', '.join(CLASS_NAMES)})")
+    train = solution.get("train", 0)
+    if isinstance(train, bool) or not isinstance(train, (int, float)) or train < 0:
+        raise ValueError("solution 'train' must be a number >= 0 (epochs, steps or seconds, by page)")
     if goal is not None and not solution:
         raise ValueError("a step with a goal needs a [step.solution]: the settings that reach it (tests run them)")
     return Step(sid, _text(raw, "title", "", required=True), page, _text(raw, "text", ""), settings,
