@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from fmnist_core import lesson_goals as lg
+from fmnist_core import url_state
 
 from .lesson_pages import PAGES, page_info
 
@@ -26,6 +27,11 @@ def settings(page: str) -> dict[str, Any]:
     for name, fld in info.schema.items():
         key = f"{entry.prefix}_{name}"
         out[name] = st.session_state[key] if key in st.session_state else store.get(name, fld.default)
+    # A link just opened (the page applies it when it runs, as ui.common.bind_url does) wins.
+    qp = {k: v for k, v in st.query_params.to_dict().items() if k in info.schema}
+    if qp and qp != st.session_state.get(f"_url_last_{entry.prefix}"):
+        parsed, _ = url_state.parse(info.schema, qp)
+        out.update({k: parsed[k] for k in qp})
     return out
 
 
