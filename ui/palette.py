@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 DEFAULT = {
     "class_red": "#d62418", "class_blue": "#1d5fb4",  # the two classes of the 2D pages
     "prob_0": "#6f9ad6", "prob_25": "#b3cbeb", "prob_50": "#f6f6f6", "prob_75": "#f2b3ab", "prob_100": "#e5695d",
@@ -44,6 +46,9 @@ def remap(obj: Any) -> Any:
         return _SWAP.get(obj.lower(), obj)
     if isinstance(obj, dict):
         return {k: remap(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return np.vectorize(lambda v: _SWAP.get(str(v).lower(), v), otypes=[object])(obj) \
+            if obj.dtype.kind in "UO" and obj.size else obj
     if isinstance(obj, (list, tuple)):
         if obj and isinstance(obj[0], (int, float)) and not isinstance(obj[0], bool):
             return obj  # numbers (coordinates, z values): nothing to swap

@@ -15,6 +15,7 @@ KEY = "presenter_on"
 PARAM = "present"
 FONT_SIZE = 18  # px, plotly text: readable from the back of a room on a 1280x720 projector
 LINE_WIDTH = 3.5  # px, plotly lines
+MIN_FONT = 15  # px: explicit sizes (legends, annotations, ticks) are raised to at least this
 
 CSS = """
 <style>
@@ -25,6 +26,7 @@ html { font-size: 19px; }
 [data-testid="stMetricValue"] { font-size: 2.2rem; }
 h1 { font-size: 2.3rem !important; } h2 { font-size: 1.8rem !important; } h3 { font-size: 1.45rem !important; }
 hr { border-bottom-width: 2px !important; }
+.katex { font-size: 1.05em; } .katex-display { overflow-x: auto; overflow-y: hidden; }
 .js-plotly-plot .plotly .modebar { opacity: 1 !important; }
 .js-plotly-plot .plotly .modebar-btn svg { width: 26px; height: 26px; }
 </style>
@@ -80,10 +82,27 @@ def export_config(config: dict | None, name: str = "figure") -> dict:
             "toImageOptions": {"format": "png", "scale": 2, "filename": name}}
 
 
+def _larger_text(obj) -> None:
+    """Every explicit font size in a figure's JSON made 20% larger, at least MIN_FONT (in place)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k.endswith("font") and isinstance(v, dict) and isinstance(v.get("size"), (int, float)):
+                v["size"] = max(round(v["size"] * 1.2), MIN_FONT)
+            elif isinstance(v, (dict, list)):
+                _larger_text(v)
+    elif isinstance(obj, list) and obj and isinstance(obj[0], dict):
+        for v in obj:
+            _larger_text(v)
+
+
 def for_room(fig: go.Figure) -> dict:
-    """The figure as JSON with presenter colours, larger default text and thicker lines (a copy)."""
+    """The figure as JSON with presenter colours, larger text and thicker lines (a copy)."""
     d = palette.remap(fig.to_plotly_json())
+    _larger_text(d)
     layout = d.setdefault("layout", {})
+    for name, axis in layout.items():  # tick labels follow the layout font unless a figure sets their size
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis.setdefault("tickfont", {}).setdefault("size", MIN_FONT)
     font = layout.setdefault("font", {})
     font["size"] = max(float(font.get("size") or 12), FONT_SIZE)
     for trace in d.get("data", []):
