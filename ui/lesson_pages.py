@@ -47,7 +47,7 @@ PAGES: dict[str, PageEntry] = {
     "optimizers": PageEntry("Optimizers race", "pages/optimizers.py", "optimizers",
                             run_keys=("optimizers_job__start",)),
     "training": PageEntry("5 · Train on Fashion-MNIST", "pages/training.py", "training",
-                          schema_file="ui/training_controls.py", run_keys=("training_start",)),
+                          schema_file="ui/training_controls.py", run_keys=("training_btn_start",)),
     "layers": PageEntry("What each layer learns", "pages/layers.py", "layers"),
     "sketch": PageEntry("6 · Draw a garment", "pages/sketch.py", "sketch"),
 }
