@@ -3,10 +3,14 @@ import streamlit as st
 import torch
 
 from fmnist_core.device import set_threads, tune_allocator
+from ui import lessons, presenter
 from ui.common import sidebar_status
 from ui.identity import keep_cookie
 
-st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide")
+presenter.read_link()
+st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide",
+                   initial_sidebar_state=presenter.sidebar_state())
+presenter.install()
 
 
 @st.cache_resource
@@ -31,8 +35,12 @@ PAGES = [
     st.Page("pages/training.py", title="6 · Train on Fashion-MNIST", icon=":material/checkroom:"),
     st.Page("pages/layers.py", title="7 · What each layer learns", icon=":material/layers:"),
     st.Page("pages/sketch.py", title="8 · Draw a garment", icon=":material/draw:"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
 ]
 nav = st.navigation(PAGES)
+presenter.setup()
 sidebar_status()
 keep_cookie()  # this browser's id in its cookie: its runs and running job survive a reload
+lessons.panel(nav.url_path)
+lessons.copy_as_step(nav.url_path)
 nav.run()

@@ -45,6 +45,13 @@ for col, (icon, title, path, text) in zip(st.columns(4) + st.columns(4), STEPS):
             st.caption(text)
             st.page_link(path, label="Open", icon=":material/arrow_forward:")
 
+with st.container(border=True, key="home_lessons_card"):
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    c1.markdown("**:material/menu_book: Lessons** · guided steps through the whole lecture: each opens a page with the "
+                "right settings, asks you to predict, sets a goal the app checks, then explains.")
+    with c2:
+        st.page_link("pages/lessons.py", label="Open", icon=":material/arrow_forward:")
+
 st.subheader("The data: Fashion-MNIST")
 st.markdown(
     "70,000 grayscale photos of garments, 28×28 pixels: 60,000 to train on and 10,000 to test. "
@@ -73,5 +80,8 @@ with st.expander("For teachers: projecting this in class"):
     st.markdown(
         "- Every page keeps its settings in the address bar: copy the link to share an exact experiment.\n"
         "- Training runs in the background; the page stays usable and the class watches curves update live.\n"
-        "- One training job per browser tab; when many students train at once, jobs queue and show their place."
+        "- One training job per browser tab; when many students train at once, jobs queue and show their place.\n"
+        "- **Presenter mode** (sidebar toggle, or `present=1` in a link): large type, colour-blind-safe colours, "
+        "the sidebar folded away, and a PNG button on every figure.\n"
+        "- **Lessons** live in `lessons/*.toml`; *Copy as lesson step* (sidebar) turns any page's settings into a step."
     )

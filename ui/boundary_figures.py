@@ -12,10 +12,11 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from ui.palette import DEFAULT as PALETTE, prob_scale
 
-RED, BLUE = "#d62418", "#1d5fb4"
+RED, BLUE = PALETTE["class_red"], PALETTE["class_blue"]
 # Light enough that red and blue points stay visible on it, dark enough to read on a projector.
-PROB_SCALE = [[0.0, "#6f9ad6"], [0.25, "#b3cbeb"], [0.5, "#f6f6f6"], [0.75, "#f2b3ab"], [1.0, "#e5695d"]]
+PROB_SCALE = prob_scale()
 UNIT_SCALE = "PRGn"
 LINE_COLORS = ["#2f8f2f", "#8e44ad", "#e67e00", "#0f9aa8", "#8c564b", "#d6338f", "#555555", "#a0a000"]
 FONT = dict(size=15)

@@ -121,6 +121,8 @@ def sidebar_status() -> None:
 
 # --------------------------------------------------------------------------- URL state
 
+APP_PARAMS = ("lesson", "step", "present")  # link parameters of the whole app (lessons, presenter mode)
+
 def bind_url(prefix: str, schema: Mapping[str, Any]) -> list[str]:
     """Seed widget state `f"{prefix}_{name}"` from the URL (first visit, or a changed link),
     else from this session's last values; returns notes on corrected link values.
@@ -149,8 +151,10 @@ def write_url(prefix: str, schema: Mapping[str, Any]) -> dict[str, str]:
     values = {name: st.session_state.get(f"{prefix}_{name}", fld.default) for name, fld in schema.items()}
     st.session_state[f"_url_store_{prefix}"] = dict(values)
     qp = url_state.dump(schema, values)
-    if st.query_params.to_dict() != qp:
-        st.query_params.from_dict(qp)
+    current = st.query_params.to_dict()
+    full = qp | {k: current[k] for k in APP_PARAMS if k in current}  # the app's own link parameters stay
+    if current != full:
+        st.query_params.from_dict(full)
     st.session_state[f"_url_last_{prefix}"] = qp
     return qp
 

@@ -7,8 +7,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly import colors as px_colors
+from ui.palette import DEFAULT as PALETTE
 
-VERDICT_COLORS = {"healthy": "#2ca02c", "vanishing": "#1f77b4", "exploding": "#d62728", "zero": "#7f7f7f"}
+VERDICT_COLORS = {v: PALETTE[v] for v in ("healthy", "vanishing", "exploding", "zero")}
 RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 FONT = dict(size=14)
 

@@ -12,9 +12,10 @@ from typing import Sequence
 import numpy as np
 
 from fmnist_core.metrics import ema_smooth, row_normalize, thin
+from ui.palette import DEFAULT as PALETTE
 
-TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
-OK_COLOR, BAD_COLOR = "#1a7f37", "#cf222e"
+TRAIN_COLOR, TEST_COLOR = PALETTE["train"], PALETTE["test"]
+OK_COLOR, BAD_COLOR = PALETTE["ok"], PALETTE["bad"]
 RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
               "#bcbd22", "#17becf")
 MAX_POINTS = 500  # a browser redraws a few hundred points several times a second without lag
