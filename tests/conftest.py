@@ -109,3 +109,27 @@ def real_console_errors(page) -> list[str]:
     """Console errors, less the ones a sandbox without network always shows."""
     ignore = ("net::ERR_", "Failed to load resource", "favicon", "webhook", "ERR_NAME_NOT_RESOLVED")
     return [e for e in page.console_errors if not any(s in e for s in ignore)]
+
+
+# --------------------------------------------------------------------------- AppTest helpers
+
+
+def open_app(page: str, query: dict | None = None, timeout: float = 120):
+    """AppTest of `page` through the router (app.py), opened with these link parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.switch_page(page)
+    for name, v in (query or {}).items():
+        at.query_params[name] = v
+    return at.run()
+
+
+def chart_spec(at, kind: str) -> dict:
+    """The figure JSON of the plotly chart whose key contains `kind`."""
+    import json
+
+    for c in at.get("plotly_chart"):
+        if kind in c.proto.id:
+            return json.loads(c.proto.spec)
+    raise AssertionError(f"no chart {kind}; ids: {[c.proto.id for c in at.get('plotly_chart')]}")

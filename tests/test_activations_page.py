@@ -8,17 +8,14 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import open_app, open_page, real_console_errors, screenshot, wait_idle
 
 PAGE = "pages/activations.py"
 JOB_KEY = "activations_compare_job"
 
 
 def open_activations(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
+    at = open_app(PAGE, query, timeout=60)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -10,7 +10,7 @@ from fmnist_core import own_points as op
 from fmnist_core.toy_data import make_dataset
 from fmnist_core.packed import PackedMLP
 from fmnist_core.plane import unit_maps
-from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import chart_spec, open_app, open_page, real_console_errors, screenshot, wait_idle
 from ui import boundary_figures as bf
 
 K = "boundaries"
@@ -68,19 +68,11 @@ def test_growth_figures():
 
 
 def _app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.switch_page("pages/boundaries.py")
-    for name, v in (query or {}).items():
-        at.query_params[name] = v
-    return at.run()
+    return open_app("pages/boundaries.py", query)
 
 
 def _chart(at, kind: str) -> dict:
-    """The figure JSON of the chart whose key contains `kind`."""
-    for c in at.get("plotly_chart"):
-        if kind in c.proto.id:
-            return json.loads(c.proto.spec)
-    raise AssertionError(f"no chart {kind}; ids: {[c.proto.id for c in at.get('plotly_chart')]}")
+    return chart_spec(at, kind)
 
 
 def _player(at) -> dict:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import open_app, open_page, real_console_errors, screenshot, wait_idle
 
 PAGE = "pages/initialization.py"
 P = "initialization"
@@ -18,10 +18,7 @@ JOB_KEY = f"{P}_job"
 
 
 def open_init(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.switch_page(PAGE).run()
+    at = open_app(PAGE, query, timeout=90)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

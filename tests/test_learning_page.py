@@ -11,25 +11,18 @@ from streamlit.testing.v1 import AppTest
 
 from fmnist_core import backprop as bp
 from fmnist_core.toy_data import make_dataset
-from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import chart_spec, open_app, open_page, real_console_errors, screenshot, wait_idle
 from ui import learning_figures as lf
 
 K = "learning"
 
 
 def _app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.switch_page("pages/learning.py")
-    for name, v in (query or {}).items():
-        at.query_params[name] = v
-    return at.run()
+    return open_app("pages/learning.py", query)
 
 
 def _chart(at, kind: str) -> dict:
-    for c in at.get("plotly_chart"):
-        if kind in c.proto.id:
-            return json.loads(c.proto.spec)
-    raise AssertionError(f"no chart {kind}")
+    return chart_spec(at, kind)
 
 
 def _arr(v) -> np.ndarray:
