@@ -64,8 +64,15 @@ def runs_tab(page):
     return page.get_by_role("tab", name=re.compile("Runs, comparison"))
 
 
-def cookie(ctx) -> str:
-    return next(c["value"] for c in ctx.cookies() if c["name"] == "fmnist_browser")
+def cookie(ctx, timeout: float = 15.0) -> str:
+    """This context's browser id, once the page's component has set it (a moment after the page loads)."""
+    t0 = time.monotonic()
+    while True:
+        found = [c["value"] for c in ctx.cookies() if c["name"] == "fmnist_browser"]
+        if found or time.monotonic() - t0 > timeout:
+            assert found, "the browser-id cookie was never set"
+            return found[0]
+        time.sleep(0.1)
 
 
 def test_a_reload_mid_training_reattaches_to_the_same_job(browser, store_server):

@@ -51,6 +51,16 @@ def cached(store: str, name: str, key: Any, build: Callable[[], Any]) -> Any:
     return cache[name][1]
 
 
+def png(data: bytes, alt: str = "") -> None:
+    """A PNG shown inline (a data URI), not through Streamlit's media files: a view that polls
+    replaces its pictures, and a browser still fetching a replaced media file logs an error."""
+    import base64
+    import html
+
+    src = base64.b64encode(data).decode("ascii")
+    st.html(f'<img src="data:image/png;base64,{src}" alt="{html.escape(alt)}" style="max-width:100%;height:auto">')
+
+
 def dataset_error() -> str | None:
     try:
         _load(str(device()))

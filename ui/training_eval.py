@@ -15,7 +15,7 @@ from fmnist_core.train import RECIPES
 
 from . import time_to_accuracy_figure as tta_fig
 from . import training_figures as figs
-from .common import cached, device, test_arrays
+from .common import cached, device, png, test_arrays
 from .training_live import FIGURES
 
 SHORT = [n.replace("T-shirt/top", "T-shirt") for n in CLASS_NAMES]  # fits under a 28-pixel tile
@@ -39,7 +39,7 @@ def idle() -> None:
     st.info("Press **▶ Start training**. The curves, the confusion matrix and the network's answers appear here "
             "and update while it learns; the settings above stay usable.")
     st.markdown("##### 20 of the 10,000 test images, with their true class")
-    st.image(cached(FIGURES, "idle", 0, lambda: figs.png(figs.image_grid(images[sample],
+    png(cached(FIGURES, "idle", 0, lambda: figs.png(figs.image_grid(images[sample],
                                                                            [SHORT[i] for i in labels[sample]]))))
 
 
@@ -101,7 +101,7 @@ def _confusion_section(preds: np.ndarray, labels: np.ndarray, where: str, versio
     st.markdown(f"**True {CLASS_NAMES[t]}, predicted {CLASS_NAMES[p]}: {len(idx)} images**"
                 + (f" (the first {len(shown)})" if len(idx) > len(shown) else ""))
     if len(shown):
-        st.image(cached(FIGURES, "cell", (version, t, p),
+        png(cached(FIGURES, "cell", (version, t, p),
                         lambda: figs.png(figs.image_grid(images[shown], [f"#{i}" for i in shown]))))
 
 
@@ -118,7 +118,7 @@ def _predictions_section(preds: np.ndarray, probs: np.ndarray | None, labels: np
     sample = sample_indices()
     ok = preds[sample] == labels[sample]
     st.markdown(f"##### What it says about 20 test images: {ok.sum()} of 20 right")
-    st.image(cached(FIGURES, "sample", version, lambda: figs.png(figs.image_grid(
+    png(cached(FIGURES, "sample", version, lambda: figs.png(figs.image_grid(
         images[sample], [SHORT[i] for i in preds[sample]], ok=ok,
         subtitles=["right" if o else f"true: {SHORT[labels[i]]}" for o, i in zip(ok, sample)]))))
     if probs is None:
@@ -132,6 +132,6 @@ def _predictions_section(preds: np.ndarray, probs: np.ndarray | None, labels: np
                                subtitles=[f"{probs[i].max():.0%} sure\ntrue: {SHORT[labels[i]]}" for i in worst])
 
     st.markdown("##### Its most confident mistakes: what it said, how sure, and the truth")
-    st.image(cached(FIGURES, "mistakes", version, lambda: figs.png(mistakes_grid())))
+    png(cached(FIGURES, "mistakes", version, lambda: figs.png(mistakes_grid())))
     st.caption("The wrong answers it was surest of: often garments a person would hesitate over too, "
                "sometimes a mislabelled image.")
