@@ -1,10 +1,10 @@
 """What each layer learns: per-layer activations of any project model (forward hooks), first-layer
 weights as images, unit importance, top-activating test images and receptive-field patches.
 
-Works on the project's two model classes (models.MLP with any hidden sizes and activation, models.CNN),
-whether bundled in assets/ or saved from the training page. A "layer" here is a hidden layer's output
-after its activation: for the MLP each hidden layer, for the CNN each conv block (before pooling) and
-the fully connected hidden layer.
+Works on the project's model classes (models.MLP with any hidden sizes and activation, the CNNs
+models.CNN = cnn_v1 and models.FastCNN = cnn_v2), whether bundled in assets/ or saved from the training
+page. A "layer" here is a hidden layer's output after its activation: for the MLP each hidden layer, for
+a CNN each conv block (before pooling, if any) and a fully connected hidden layer if it has one (cnn_v1).
 
 Unit importance (for ordering) is first-order and cheap: a unit's mean |activation| on the test images
 times the norm of its outgoing weights, i.e. how large a signal it sends on. It needs one pass over the
@@ -24,7 +24,9 @@ import torch
 from torch import nn
 
 from .fashion import normalize
-from .models import CNN, MLP
+from .models import CNN, MLP, FastCNN
+
+CNNS = (CNN, FastCNN)  # conv blocks in `.conv` (conv, BN, activation[, pool]), then `.head` and `.out`
 
 TOP_K = 9  # top-activating images kept per unit: a 3x3 grid
 
@@ -53,20 +55,22 @@ def model_layers(model: nn.Module) -> list[Layer]:
             out.append(Layer(f"hidden{n}", f"hidden layer {n}", "dense", w.shape[0], model.net[i + 1],
                              model.net[j].weight.detach()))
         return out
-    if isinstance(model, CNN):
+    if isinstance(model, CNNS):
         convs = [i for i, m in enumerate(model.conv) if isinstance(m, nn.Conv2d)]
-        fc = next(m for m in model.head if isinstance(m, nn.Linear))
+        head = list(model.head)
+        fc = next((m for m in head if isinstance(m, nn.Linear)), None)  # cnn_v1's dense hidden layer; cnn_v2: none
+        after = fc if fc is not None else model.out  # the linear layer that reads the last conv block
         out = []
         for n, i in enumerate(convs, 1):
             c = model.conv[i].out_channels
             if n < len(convs):
                 w_out = model.conv[convs[n]].weight.detach()  # (O, c, 3, 3)
             else:
-                w_out = fc.weight.detach().reshape(fc.out_features, c, -1)  # (fc, c, 7*7)
+                w_out = after.weight.detach().reshape(after.out_features, c, -1)  # (O, c, H*W)
             out.append(Layer(f"conv{n}", f"conv block {n}", "conv", c, model.conv[i + 2], w_out))
-        head = list(model.head)
-        act = head[head.index(fc) + 1]
-        out.append(Layer("fc", "fully connected layer", "dense", fc.out_features, act, model.out.weight.detach()))
+        if fc is not None:
+            act = head[head.index(fc) + 1]
+            out.append(Layer("fc", "fully connected layer", "dense", fc.out_features, act, model.out.weight.detach()))
         return out
     raise TypeError(f"not a project model: {type(model).__name__}")
 
@@ -186,7 +190,7 @@ def layer_stats(model: nn.Module, images: torch.Tensor, norm: tuple[float, float
 def receptive_fields(model: nn.Module) -> dict[str, tuple[int, int, int]]:
     """{conv layer key: (size, stride, start)}: feature-map position (r, c) sees input rows
     start + stride*r .. start + stride*r + size - 1 (and the same for columns)."""
-    if not isinstance(model, CNN):
+    if not isinstance(model, CNNS):
         return {}
     size, jump, start = 1, 1, 0
     out, n = {}, 0

@@ -26,7 +26,7 @@ PROBE_JOB, TSNE_JOB = "layers_probe_job", "layers_tsne_job"
 DRAWING = "sketch_input28"  # the drawing page keeps its last 28x28 model input here
 VIEWS = {"weights": "① Weights", "units": "② Top images", "maps": "③ Feature maps", "probe": "④ Separability",
          "space": "⑤ Feature space"}
-LAYER_KEYS = tuple(f"hidden{i}" for i in range(1, 7)) + ("conv1", "conv2", "fc")
+LAYER_KEYS = tuple(f"hidden{i}" for i in range(1, 7)) + tuple(f"conv{i}" for i in range(1, 5)) + ("fc",)
 NO_CONV = ("**This model has no convolutions**, so it has no feature maps: an MLP flattens the image into 784 "
            "numbers and each first-layer unit looks at all of them at once. Choose the CNN to see maps.")
 CHART = {"config": {"displayModeBar": False}}
@@ -253,8 +253,9 @@ elif view == "maps":
         render_note("Feature maps")
         st.markdown("A **feature map** is one channel's response at every position: bright where its pattern is "
                     "found. Block 1's maps still look like the garment, traced by edge detectors in different "
-                    "directions. After pooling, block 2 works at half the resolution and its channels light up on "
-                    "parts (a heel, a neckline, the gap between trouser legs). Each map is scaled to its own maximum.")
+                    "directions. Each later block works at a coarser resolution (after a pooling layer, or with a "
+                    "convolution that moves 2 pixels at a time) and its channels light up on parts (a heel, a "
+                    "neckline, the gap between trouser legs). Each map is scaled to its own maximum.")
 
 # --------------------------------------------------------------------------- ④ separability
 

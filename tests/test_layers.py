@@ -12,6 +12,7 @@ from fmnist_core import feature_map as fmap
 from fmnist_core import layers as L
 from fmnist_core.checkpoint import load_checkpoint, save_checkpoint
 from fmnist_core.fashion import normalize
+from fmnist_core.models import ALIASES, build_model
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
@@ -24,6 +25,31 @@ def mlp():
 @pytest.fixture(scope="module")
 def cnn():
     return load_checkpoint(ASSETS / "cnn.pt")
+
+
+@pytest.fixture(scope="module", params=["cnn_v1", "cnn_v2"])
+def any_cnn(request, cnn):
+    """Each CNN architecture: the bundled model if it is of that kind, else one with seeded random weights
+    (what the layers core reads is the structure, so any weights do)."""
+    model, meta = cnn
+    if ALIASES.get(meta["architecture"], meta["architecture"]) == request.param:
+        return cnn
+    torch.manual_seed(0)
+    model = build_model(request.param, (32, 64, 128), dropout=0.0).eval()
+    return model, {"architecture": request.param, "normalization": meta["normalization"]}
+
+
+LAYERS = {  # (key, kind, units) of each CNN architecture
+    "cnn_v1": [("conv1", "conv", 32), ("conv2", "conv", 64), ("fc", "dense", 100)],
+    "cnn_v2": [("conv1", "conv", 32), ("conv2", "conv", 64), ("conv3", "conv", 128)],
+}
+MAP_SHAPES = {"cnn_v1": [(32, 28, 28), (64, 14, 14)], "cnn_v2": [(32, 14, 14), (64, 7, 7), (128, 4, 4)]}
+RECEPTIVE = {"cnn_v1": {"conv1": (3, 1, -1), "conv2": (8, 2, -3)},  # pooling doubles the step
+             "cnn_v2": {"conv1": (3, 2, -1), "conv2": (7, 4, -3), "conv3": (15, 8, -7)}}  # stride-2 convolutions
+
+
+def arch(meta: dict) -> str:
+    return ALIASES.get(meta["architecture"], meta["architecture"])
 
 
 @pytest.fixture(scope="module")
@@ -41,29 +67,28 @@ def x_of(images, meta):
     return normalize(images, *meta["normalization"])
 
 
-def test_model_layers_of_each_model(mlp, cnn, saved_run):
+def test_model_layers_of_each_model(mlp, cnn, any_cnn, saved_run):
     assert [(lay.key, lay.units) for lay in L.model_layers(mlp[0])] == [("hidden1", 256), ("hidden2", 128), ("hidden3", 64)]
-    assert [(lay.key, lay.kind, lay.units) for lay in L.model_layers(cnn[0])] == [
-        ("conv1", "conv", 32), ("conv2", "conv", 64), ("fc", "dense", 100)]
+    for model, meta in (cnn, any_cnn):
+        assert [(lay.key, lay.kind, lay.units) for lay in L.model_layers(model)] == LAYERS[arch(meta)]
     assert [(lay.key, lay.units) for lay in L.model_layers(saved_run[0])] == [("hidden1", 32), ("hidden2", 16)]
     assert L.is_convolutional(cnn[0]) and not L.is_convolutional(mlp[0])
     assert L.feature_maps(mlp[0], np.zeros((28, 28), np.uint8), (0.0, 1.0)) == {}  # no conv: no maps
 
 
-def test_feature_maps_equal_the_models_own_intermediate_outputs(cnn, fmnist):
-    model, meta = cnn
+def test_feature_maps_equal_the_models_own_intermediate_outputs(any_cnn, fmnist):
+    model, meta = any_cnn
     img = fmnist.test_images[7].numpy()
     maps = L.feature_maps(model, img, tuple(meta["normalization"]))
     x = x_of(fmnist.test_images[7:8], meta)
+    acts = [i for i, m in enumerate(model.conv) if isinstance(m, torch.nn.ReLU)]  # each block's conv, BN, ReLU
+    assert [m.shape for m in maps.values()] == MAP_SHAPES[arch(meta)]
     with torch.no_grad():
-        conv1 = model.conv[:3](x)[0]  # conv, BN, ReLU of block 1
-        conv2 = model.conv[:7](x)[0]  # ... pooled, then block 2's conv, BN, ReLU
-        fc = model.features(x)
-    assert maps["conv1"].shape == (32, 28, 28) and maps["conv2"].shape == (64, 14, 14)
-    torch.testing.assert_close(torch.as_tensor(maps["conv1"]), conv1)
-    torch.testing.assert_close(torch.as_tensor(maps["conv2"]), conv2)
+        for n, i in enumerate(acts, 1):  # cnn_v1: block 2 starts after block 1's max-pool
+            torch.testing.assert_close(torch.as_tensor(maps[f"conv{n}"]), model.conv[:i + 1](x)[0])
+        last = model.features(x)  # cnn_v1: the dense hidden layer; cnn_v2: the last block, flattened
     got, logits = L.capture(model, x)
-    torch.testing.assert_close(got["fc"], fc)
+    torch.testing.assert_close(got[L.model_layers(model)[-1].key].flatten(1), last)
     torch.testing.assert_close(logits, model(x))
     assert not any(m._forward_hooks for m in model.modules())  # hooks removed afterwards
 
@@ -79,7 +104,14 @@ def test_mlp_hidden_layers_equal_the_models_own_outputs(mlp, saved_run, fmnist):
 
 @pytest.mark.parametrize("which", ["mlp", "cnn", "saved_run"])
 def test_top_images_are_the_argmax_of_the_stored_activations(which, request, fmnist):
-    model, meta = request.getfixturevalue(which)
+    check_top_images(*request.getfixturevalue(which), fmnist)
+
+
+def test_top_images_of_each_cnn_architecture(any_cnn, fmnist):
+    check_top_images(*any_cnn, fmnist)
+
+
+def check_top_images(model, meta, fmnist):
     images = fmnist.test_images[:600]
     stats = L.layer_stats(model, images, tuple(meta["normalization"]), k=5, batch=128)
     got, _ = L.capture(model, x_of(images, meta))
@@ -132,10 +164,10 @@ def test_first_layer_weights(mlp, cnn):
     np.testing.assert_array_equal(f[0], cnn[0].conv[0].weight[0, 0].detach().numpy())
 
 
-def test_receptive_fields_bound_what_a_position_sees(cnn):
-    model, _ = cnn
+def test_receptive_fields_bound_what_a_position_sees(any_cnn):
+    model, meta = any_cnn
     rfs = L.receptive_fields(model)
-    assert rfs == {"conv1": (3, 1, -1), "conv2": (8, 2, -3)}
+    assert rfs == RECEPTIVE[arch(meta)]
     x = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(0), requires_grad=True)
     for key, (size, stride, start) in rfs.items():
         with torch.enable_grad():
@@ -145,7 +177,7 @@ def test_receptive_fields_bound_what_a_position_sees(cnn):
             model(x)
             h.remove()
             out = hooks["out"][0].sum(0)  # (H, W)
-            r, c = 5, 6
+            r, c = min(5, out.shape[0] - 2), min(6, out.shape[1] - 2)  # inside cnn_v2's 4x4 maps too
             assert out[r, c] > 0  # some channel fires there, so the gradient shows what it sees
             (g,) = torch.autograd.grad(hooks["out"][0, :, r, c].sum(), x)
         rows, cols = np.nonzero(g[0, 0].numpy())

@@ -160,6 +160,25 @@ def test_a_saved_run_is_offered_and_shown(own_runs_dir, fmnist_small):
     assert any("no convolutions" in i.value for i in at.info)
 
 
+def test_a_saved_demo_cnn_shows_its_three_blocks(own_runs_dir, fmnist_small):
+    """cnn_v2 (the training page's CNN): strided blocks, no dense hidden layer, 4x4 maps in block 3."""
+    from fmnist_core.runs import RunRecord, save_run
+    from fmnist_core.train import RECIPES, train
+
+    result = train(RECIPES["cnn"].with_(time_budget=2.0, epochs=50, eval_every=0), fmnist_small)
+    path = save_run(RunRecord.from_result(result, 1), own_runs_dir)
+    at = open_layers({"model": f"run:{path.name}", "view": "units", "layer": "conv3", "units": "8"})
+    assert at.session_state["layers_layer"] == "conv3"
+    assert list(at.segmented_control(key="layers_layer").options) == ["conv block 1", "conv block 2", "conv block 3"]
+    assert len(at.get("image")) == 8 and len(at.metric) == 3
+    assert any("15×15 pixels" in m.value for m in at.markdown)  # three stride-2 convolutions see 15x15
+    at.session_state["layers_view"] = "maps"
+    at.run()
+    assert not at.exception
+    assert arr(chart(at, "layers_maps_conv1")["data"][0]["z"]).shape == (2 * 14 + 1, 16 * 14 + 15)  # 32 of 14x14
+    assert arr(chart(at, "layers_maps_conv3")["data"][0]["z"]).shape == (8 * 4 + 7, 16 * 4 + 15)  # 128 of 4x4
+
+
 def test_bad_links_are_corrected():
     at = open_layers({"model": "nope", "view": "x", "layer": "conv9", "units": "1000", "image": "-5"})
     assert at.session_state["layers_model"] == "cnn" and at.session_state["layers_view"] == "weights"

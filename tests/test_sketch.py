@@ -16,6 +16,7 @@ from fmnist_core import outlines as ol
 from fmnist_core import sketch as sk
 from fmnist_core.checkpoint import load_checkpoint
 from fmnist_core.fashion import CLASS_NAMES
+from fmnist_core.models import build_model, is_cnn
 
 SNEAKER, TROUSER = 7, 1
 
@@ -302,7 +303,8 @@ def test_bundled_checkpoints_are_small_and_recorded():
         f = ex.ASSETS / f"{key}.pt"
         assert f.stat().st_size < 2_000_000
         m = manifest[key]
-        assert m["seed"] == 0 and m["config"]["model"] == key and "command" in m
+        assert m["seed"] == 0 and "command" in m
+        assert is_cnn(m["config"]["model"]) if key == "cnn" else m["config"]["model"] == key
         model, meta = load_checkpoint(f)
         assert meta["metrics"]["test_accuracy"] == pytest.approx(m["test_accuracy"])
     cnn = manifest["cnn"]  # the targets, as recorded by scripts/train_bundled.py
@@ -328,14 +330,16 @@ def test_bundled_cnn_reads_outline_drawings(fmnist, cnn):
     assert acc > 0.65  # chance is 0.10; the recorded 2,000-image figure is in assets/models.json
 
 
-def test_training_script_is_deterministic(fmnist):
+@pytest.mark.parametrize("arch", ["v1", "v2"])
+def test_training_script_is_deterministic(fmnist, arch):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("train_bundled", ex.ASSETS.parent / "scripts" / "train_bundled.py")
     tb = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tb)
-    cfg = tb.CNN_CONFIG.with_(epochs=1)
+    cfg = tb.ARCHS[arch].with_(epochs=1)
     runs = [tb.train_drawing_cnn(fmnist, cfg, tb.AUGMENT, 2 / 235, workers=0, test_each_epoch=False)[0]
             for _ in range(2)]
+    assert type(runs[0]) is type(build_model(cfg.model, cfg.hidden))
     a, b = (m.state_dict() for m in runs)
     assert all(torch.equal(a[k], b[k]) for k in a)
