@@ -226,7 +226,7 @@ elif view == "maps":
         c1, c2 = st.columns([0.5, 0.5])
         if drawing is not None:
             c1.radio("Input", opts, key="layers_input", horizontal=True,
-                     format_func={"test": "a test image", "drawing": "your drawing (page 6)"}.get)
+                     format_func={"test": "a test image", "drawing": "your drawing (page 8)"}.get)
         if st.session_state["layers_input"] == "test":
             c2.number_input("Test image (0–9,999)", 0, 9999, key="layers_image", step=1)
             img = data.test_images[st.session_state["layers_image"]].cpu().numpy()
@@ -234,7 +234,7 @@ elif view == "maps":
         else:
             img, name = np.asarray(drawing, np.uint8), "your drawing"
         if drawing is None:
-            c1.caption("Draw something on page 6 to see your own drawing go through the layers.")
+            c1.caption("Draw something on page 8 to see your own drawing go through the layers.")
         maps = L.feature_maps(model, img, norm)
         probs = ex.probabilities(model, img, norm)
         left, right = st.columns([0.2, 0.8], gap="medium")
@@ -389,7 +389,7 @@ else:
                            f"training image matches {sim:.2f}, at least what 99% of real garments reach "
                            f"({b.typical:.2f}). On the right it lands among the {major} points.", icon="⭐")
         else:
-            st.caption("Draw a garment on page 6 and come back: it appears here as a star.")
+            st.caption("Draw a garment on page 8 and come back: it appears here as a star.")
         if st.session_state["layers_method"] == "tsne":
             st.caption("t-SNE keeps near neighbours near but distorts distances between clusters; it cannot place a "
                        "new point, so the star goes to the mean position of its 10 nearest map points (nearest in "

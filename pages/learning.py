@@ -284,7 +284,7 @@ def bundled():
 
 fm = dataset()
 if fm is None:
-    st.warning("Fashion-MNIST is not on this machine: this section needs a test image (see page 5).")
+    st.warning("Fashion-MNIST is not on this machine: this section needs a test image (see the home page).")
 else:
     try:
         model, meta = bundled()

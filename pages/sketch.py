@@ -72,7 +72,7 @@ st.markdown("Draw a piece of clothing (or upload a photo of one) and a trained n
 choices = ex.model_choices(saved_runs())
 if not choices:
     st.error("No model found: the bundled checkpoints `assets/cnn.pt` and `assets/mlp.pt` are missing. "
-             "Recreate them with `python scripts/train_bundled.py`, or train and save a model on page 4.")
+             "Recreate them with `python scripts/train_bundled.py`, or train and save a model on page 6.")
     st.stop()
 by_key = {c.key: c for c in choices}
 SCHEMA = {
@@ -214,7 +214,7 @@ with n1:
     st.subheader("Most similar training images")
     if bank is None:
         st.info("This view needs the Fashion-MNIST training images, which are not on this machine "
-                "(page 4 shows how to get them). Predictions still work with the bundled models.")
+                "(page 6 shows how to get them). Predictions still work with the bundled models.")
     else:
         imgs = data.train_images[e.neighbours].cpu().numpy()
         caps = [CLASS_NAMES[int(data.train_labels[i])] for i in e.neighbours]

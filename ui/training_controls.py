@@ -145,7 +145,7 @@ def _network_column() -> None:
         with st.popover("Initializer parameters", width="stretch"):
             for q in INITS[init].params:
                 st.number_input(q.name, float(q.low), float(q.high), float(q.default), format="%g",
-                                key=f"training_init_{init}_{q.name}", help="page 3 shows what this does to each layer")
+                                key=f"training_init_{init}_{q.name}", help="page 4 shows what this does to each layer")
 
 
 def settings_panel(active: bool) -> None:
