@@ -355,18 +355,10 @@ def fmnist_view() -> None:
                "plain SGD is the slowest to start.")
 
 
-@st.fragment(run_every=1.0)
-def background_heartbeat() -> None:
-    """Keeps a Fashion-MNIST race alive while another tab of this page is open."""
-    job = live.current(JOB_KEY)
-    if job is None:
-        return
-    job.beat()
+def background_view(job, reader) -> None:
+    """While another tab of this page is open: keeps the race's heartbeat, says where it is."""
     if job.active:
         st.caption("⏳ The Fashion-MNIST race is training in the background; tab ③ shows it live.")
-    elif st.session_state.get(f"{P}_drawn_final") != job.id:
-        st.session_state[f"{P}_drawn_final"] = job.id
-        st.rerun()
 
 
 def on_tab() -> None:
@@ -381,7 +373,7 @@ tidy_state()
 if st.session_state.get(f"{P}_tab") != TABS[st.session_state[f"{P}_view"]]:
     st.session_state[f"{P}_tab"] = TABS[st.session_state[f"{P}_view"]]
 if live.running(JOB_KEY) and st.session_state[f"{P}_view"] != "fmnist":
-    background_heartbeat()
+    live.view(JOB_KEY, background_view, every=1.0, show_controls=False, notices=False)
 tabs = st.tabs(list(TABS.values()), key=f"{P}_tab", on_change=on_tab)
 for tab, view in zip(tabs, (race_view, batch_view, fmnist_view)):
     with tab:
