@@ -36,7 +36,7 @@ from bench.st_server import CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitServer
 
 # --------------------------------------------------------------------------- CLI side
 
-def cli_worker(budget: float, threads: int) -> None:
+def cli_worker(budget: float, threads: int, model: str = "mlp") -> None:
     """Runs in a fresh process: train alone like the CLI, print one JSON line."""
     import torch
 
@@ -50,17 +50,17 @@ def cli_worker(budget: float, threads: int) -> None:
     else:
         set_threads(beside_server=False)
     data = load_fashion_mnist(get_device())
-    cfg = RECIPES["mlp"].with_(time_budget=budget, epochs=1000)
+    cfg = RECIPES[model].with_(time_budget=budget, epochs=1000)
     result = train(cfg, data)
     ips = [e["images_per_sec"] for e in result.history if e["kind"] == "progress"]
     print(json.dumps({"ips": statistics.median(ips), "test_accuracy": result.test_accuracy,
                       "threads": torch.get_num_threads(), "epochs": result.epochs}))
 
 
-def run_cli(budget: float, threads: int) -> dict:
+def run_cli(budget: float, threads: int, model: str = "mlp") -> dict:
     # `-m` from the checkout's root: the worker imports this checkout, as the server does.
     out = subprocess.run([sys.executable, "-m", "bench.in_app_throughput", "--cli-worker", "--budget", str(budget),
-                          "--cli-threads", str(threads)], cwd=ROOT, capture_output=True, text=True, check=True)
+                          "--cli-threads", str(threads), "--model", model], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -91,9 +91,19 @@ def open_training(browser, server: StreamlitServer, query: str):
     return page
 
 
-def run_app(browser, server: StreamlitServer, budget: float) -> dict:
-    """One run of the page's default settings with `budget`; images/s from the downloaded history CSV."""
-    page = open_training(browser, server, f"budget={int(budget)}")
+def app_query(model: str) -> str:
+    """The page's link for `model` with the settings its model menu sets (the CLI recipe's)."""
+    if model == "mlp":
+        return ""
+    from fmnist_core.train import RECIPES
+
+    r = RECIPES[model]
+    return f"&model={model}&batch={r.batch_size}&dropout={r.dropout:g}&lr={r.lr:g}"
+
+
+def run_app(browser, server: StreamlitServer, budget: float, model: str = "mlp") -> dict:
+    """One run of the page's settings for `model` with `budget`; images/s from the downloaded history CSV."""
+    page = open_training(browser, server, f"budget={int(budget)}{app_query(model)}")
     page.get_by_role("button", name="Start training").click()
     t0 = time.time()
     changes, last, moved = [], "", False
@@ -195,11 +205,12 @@ def main() -> int:
     ap.add_argument("--budget", type=float, default=30.0, help="seconds of training per run (page default: 30)")
     ap.add_argument("--rounds", type=int, default=2, help="CLI/app pairs, alternated")
     ap.add_argument("--cli-threads", type=int, default=1, help="CLI threads (0: the CLI's own choice)")
+    ap.add_argument("--model", choices=["mlp", "cnn"], default="mlp", help="the page's classic MLP, or its CNN")
     ap.add_argument("--skip-extras", action="store_true", help="only throughput: no stop/closed-tab/confusion")
     ap.add_argument("--cli-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cli_worker:
-        cli_worker(args.budget, args.cli_threads)
+        cli_worker(args.budget, args.cli_threads, args.model)
         return 0
 
     from playwright.sync_api import sync_playwright
@@ -212,11 +223,11 @@ def main() -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for r in range(args.rounds):
-                c = run_cli(args.budget, args.cli_threads)
+                c = run_cli(args.budget, args.cli_threads, args.model)
                 cli.append(c)
                 print(f"round {r + 1}: CLI  {c['ips']:9,.0f} images/s  ({c['threads']} thread(s), "
                       f"test acc {c['test_accuracy']:.4f})", flush=True)
-                a = run_app(browser, server, args.budget)
+                a = run_app(browser, server, args.budget, args.model)
                 app.append(a)
                 print(f"round {r + 1}: app  {a['ips']:9,.0f} images/s  (page showed test acc "
                       f"{a['test_accuracy']:.4f}, progress refreshed at {a['refresh_hz']:.1f} Hz)", flush=True)
@@ -238,7 +249,8 @@ def main() -> int:
     cli_ips = statistics.median(c["ips"] for c in cli)
     app_ips = statistics.median(a["ips"] for a in app)
     summary = {
-        "budget_s": args.budget, "rounds": args.rounds,
+        "model": args.model, "budget_s": args.budget, "rounds": args.rounds,
+        "cli_test_accuracy_median": statistics.median(c["test_accuracy"] for c in cli),
         "cli_ips_median": round(cli_ips), "app_ips_median": round(app_ips), "ratio": round(app_ips / cli_ips, 3),
         "app_test_accuracy_median": statistics.median(a["test_accuracy"] for a in app),
         "refresh_hz_median": round(statistics.median(a["refresh_hz"] for a in app), 2),

@@ -309,3 +309,15 @@ def test_image_grid_and_ensemble_chart():
     ens = ensemble_chart(["a", "b"], [0.88, 0.885], 0.893)
     assert [r["label"] for r in ens["data"]["values"]] == ["88.00%", "88.50%", "89.30%"]
     assert ens["data"]["values"][-1]["kind"] == "ensemble"
+
+
+def test_choosing_the_cnn_brings_its_recipe():
+    at = open_training()
+    at.selectbox(key="training_model").set_value("cnn").run()
+    assert not at.exception
+    r = RECIPES["cnn"]
+    assert at.select_slider(key="training_batch").value == r.batch_size
+    assert at.session_state["training_dropout"] == r.dropout
+    assert at.select_slider(key="training_lr").value == r.lr
+    at.selectbox(key="training_model").set_value("classic").run()
+    assert at.select_slider(key="training_batch").value == RECIPES["mlp"].batch_size

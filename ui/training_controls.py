@@ -126,9 +126,21 @@ def seed_settings() -> None:
         st.session_state["training_wd"] = min(DECAYS, key=lambda d: abs(d - st.session_state["training_wd"]))
 
 
+def _recipe_of_model() -> None:
+    """A new model choice brings its recipe's batch size, dropout and learning rate (the CLI's), which
+    the student may then change."""
+    r = RECIPES["cnn"] if st.session_state["training_model"] == "cnn" else RECIPES["mlp"]
+    st.session_state["training_batch"] = r.batch_size
+    st.session_state["training_dropout"] = r.dropout
+    st.session_state["training_lr"] = r.lr
+    _snap("training_lr", LRS)
+    _snap("training_batch", BATCHES)
+
+
 def _network_column() -> None:
     st.markdown("**Network**")
-    st.selectbox("Model", list(MODELS), format_func=MODELS.get, key="training_model")
+    st.selectbox("Model", list(MODELS), format_func=MODELS.get, key="training_model", on_change=_recipe_of_model,
+                 help="Choosing a model sets the batch size, dropout and learning rate of its fastest recipe.")
     if st.session_state["training_model"] == "mlp":
         st.text_input("Hidden layer sizes", key="training_hidden", help="Comma-separated, e.g. 512, 256")
     act = st.selectbox("Activation", list(ACTIVATIONS), key="training_activation", format_func=ACT_LABELS.get)
