@@ -23,15 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
 
-from bench.st_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402
+from bench.st_server import CHROMIUM, CHROMIUM_ARGS, StreamlitServer
 
 BOUNDARY_QUERY = "dataset=xor&units=4&act=tanh&lr=0.03&speed=10"
 

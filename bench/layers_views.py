@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from fmnist_core import feature_map as fmap  # noqa: E402
-from fmnist_core import layers as L  # noqa: E402
-from fmnist_core import probe as pr  # noqa: E402
-from fmnist_core.checkpoint import load_checkpoint  # noqa: E402
-from fmnist_core.fashion import load_fashion_mnist  # noqa: E402
-from ui import layer_figures as lf  # noqa: E402
+from fmnist_core import feature_map as fmap
+from fmnist_core import layers as L
+from fmnist_core import probe as pr
+from fmnist_core.checkpoint import load_checkpoint
+from fmnist_core.fashion import load_fashion_mnist
+from ui import layer_figures as lf
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 

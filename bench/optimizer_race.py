@@ -12,16 +12,13 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
-import sys
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from fmnist_core import race as R  # noqa: E402
-from fmnist_core import surfaces as S  # noqa: E402
-from fmnist_core.optim import OPTIMIZERS, make_optimizer  # noqa: E402
+from fmnist_core import race as R
+from fmnist_core import surfaces as S
+from fmnist_core.optim import OPTIMIZERS, make_optimizer
 
 
 def median_ms(fn, repeats: int) -> float:

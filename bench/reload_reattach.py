@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, open_page, start_server, stop_server  # noqa: E402
-from tests.test_reload_browser import elapsed, wait_elapsed  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, open_page, start_server, stop_server
+from tests.test_reload_browser import elapsed, wait_elapsed
 
 
 def main() -> None:

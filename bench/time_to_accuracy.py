@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 MODELS = ("cnn", "cnn_v1", "mlp", "keras")
 TARGETS = (0.90, 0.91, 0.92, 0.93, 0.94)
