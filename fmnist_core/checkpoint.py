@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .atomic import write_atomic
 from .fashion import CLASS_NAMES
 from .models import build_model
 
@@ -36,17 +36,7 @@ def save_checkpoint(path: str | os.PathLike, result=None, *, model: nn.Module | 
         "classes": list(CLASS_NAMES), "config": cfg, "metrics": metrics or {},
     }
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"meta": meta, "state_dict": state}, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return write_atomic(path, lambda f: torch.save({"meta": meta, "state_dict": state}, f))
 
 
 def load_checkpoint(source, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:

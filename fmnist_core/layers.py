@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .atomic import write_atomic
 from .fashion import normalize
 from .models import CNN, MLP, FastCNN
 
@@ -259,19 +260,6 @@ def cache_path(digest: str, what: str, directory: str | Path | None = None) -> P
     return Path(directory or runs_dir()) / ".cache" / f"{digest[:16]}-{what}"
 
 
-def _atomic_write(path: Path, write) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_stats(path: Path, stats: dict[str, LayerStats]) -> None:
@@ -282,7 +270,7 @@ def save_stats(path: Path, stats: dict[str, LayerStats]) -> None:
             if v is not None:
                 arrays[f"{key}/{name}"] = v
     try:
-        _atomic_write(path, lambda f: np.savez(f, **arrays))
+        write_atomic(path, lambda f: np.savez(f, **arrays))
     except OSError:  # a read-only runs dir: the in-memory cache still works
         pass
 

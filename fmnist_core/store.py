@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import write_bytes_atomic
+
 log = logging.getLogger("fmnist.store")
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")  # secrets.token_urlsafe(32): 256 random bits
@@ -110,17 +112,6 @@ def plain_events(events: list[dict]) -> list[dict]:
     """Events without their numpy payloads, as JSON-safe dicts."""
     return [{k: _plain(v) for k, v in ev.items() if not isinstance(v, np.ndarray)} for ev in events]
 
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -271,7 +262,7 @@ class Store:
             n = 1
         for key in self._keys_no_recover(bid):  # never reuse a number still on show
             n = max(n, int(self._meta(bid, key).get("number", 0)) + 1)
-        _write_atomic(path, _json_bytes({"next": n + 1}))
+        write_bytes_atomic(path, _json_bytes({"next": n + 1}))
         return n
 
     def _meta(self, bid: str, key: str) -> dict:
@@ -369,13 +360,13 @@ class Store:
         data = _json_bytes(progress) if isinstance(progress, dict) else b""  # raises on what JSON cannot hold
         if not data or len(data) > self.limits.progress_bytes:
             raise ValueError(f"lesson progress must be a dict of at most {self.limits.progress_bytes} bytes of JSON")
-        _write_atomic(self.browser_dir(bid) / "progress.json", data)
+        write_bytes_atomic(self.browser_dir(bid) / "progress.json", data)
 
     # --- running jobs: snapshots, and what is left of them after a restart
     def snapshot(self, bid: str, key: str, events: list[dict], page: str, label: str, config: dict | None) -> None:
         if not RUN_KEY_RE.match(key):
             raise ValueError("not a run key")
-        _write_atomic(self.browser_dir(bid) / "active" / f"{key}.json",
+        write_bytes_atomic(self.browser_dir(bid) / "active" / f"{key}.json",
                       _json_bytes({"boot": BOOT, "page": page, "label": label, "config": config,
                                    "written": time.time(), "events": plain_events(events)}))
 
