@@ -114,10 +114,10 @@ def probe_layers(model: nn.Module, train_images: torch.Tensor, train_labels: tor
 def save_results(path, results: list[ProbeResult]) -> None:
     import json
 
-    from .layers import _atomic_write
+    from .atomic import write_bytes_atomic
 
     try:
-        _atomic_write(path, lambda f: f.write(json.dumps([r.to_dict() for r in results]).encode()))
+        write_bytes_atomic(path, json.dumps([r.to_dict() for r in results]).encode())
     except OSError:
         pass
 
