@@ -10,8 +10,8 @@ from fmnist_core import url_state as us
 from fmnist_core.activations import ACTIVATIONS, BReLUFunction
 from fmnist_core.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
 from ui import activation_figures as figs
-from ui import live
-from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
+from ui import live, presenter
+from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, svg_image, write_url
 
 ensure_router()
 
@@ -89,22 +89,20 @@ def neuron_section() -> None:
         relation = r"\ge" if neuron.fires else "<"
         st.latex(rf"{neuron.total:g} {relation} {threshold:g} \;\Rightarrow\; \text{{{verdict}}}")
         st.latex(rf"z = \text{{sum}} - \text{{threshold}} = {neuron.z:g}")
-        st.dataframe(
-            [{"activation": ACTIVATIONS[a].label, "f(z)": round(v, 4)} for a, v in neuron.outputs.items()],
-            hide_index=True, width="stretch",
-        )
     with right:
         z_lim = max(6.0, abs(neuron.z) + 1.5)
         neuron_curves = {a: cached_curves(a, (), -z_lim, z_lim)[0] for a in NEURON_ACTIVATIONS}
-        st.plotly_chart(figs.neuron_figure(neuron.z, neuron.outputs, neuron_curves), key=f"{P}_neuron_fig")
+        svg_image(figs.neuron_svg(neuron.z, neuron.outputs, neuron_curves, presenter=presenter.active()),
+                  alt=f"The neuron's z = {neuron.z:g} on each activation")
         st.markdown(
             f"The **step** answers a hard {int(neuron.outputs['step'])}: *{verdict}*. The **sigmoid** gives "
             f"{neuron.outputs['sigmoid']:.3f}, a probability of flu that says *how sure*. **Tanh** squeezes z "
             f"into −1..1, and **ReLU** passes the margin above the threshold and is 0 below it."
         )
     with st.expander("All eight patients (every combination of symptoms)"):
-        st.dataframe(truth_table(FLU, ws, threshold), hide_index=True, width="stretch",
-                     column_config={a: st.column_config.NumberColumn(format="%.3f") for a in ("sigmoid", "tanh")})
+        rows = [{k: f"{v:.3f}" if k in ("sigmoid", "tanh") else (f"{v:g}" if isinstance(v, float) else v)
+                 for k, v in row.items()} for row in truth_table(FLU, ws, threshold)]
+        st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")  # an HTML table: cheap to redraw
         st.caption("The step's jump is not differentiable: a smooth function that gives a probability "
                    "(the sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
     write_url(P, SCHEMA)

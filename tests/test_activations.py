@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import re
 
+from xml.etree import ElementTree
+
 import numpy as np
 import pytest
 import torch
@@ -444,10 +446,17 @@ def test_figure_builders_draw_the_data_they_are_given(comparison):
     lo, hi = spiky.layout.yaxis2.range
     assert lo < 0 < 1 < hi < 10
     neuron = compute_neuron((0, 1, 1), FLU.weights, FLU.threshold)
-    nfig = figs.neuron_figure(neuron.z, neuron.outputs, {a: lab.curves(a)[0] for a in neuron.outputs})
-    markers = [t for t in nfig.data if t.mode == "markers"]
-    assert [m.y[0] for m in markers] == list(neuron.outputs.values())
-    assert "f(1) = 0.731" in nfig.layout.annotations[1].text
+    svg = figs.neuron_svg(neuron.z, neuron.outputs, {a: lab.curves(a, None, -6, 6)[0] for a in neuron.outputs})
+    root = ElementTree.fromstring(svg)  # well-formed SVG
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(root.findall(f"{ns}polyline")) == len(neuron.outputs) == 4  # one curve per activation
+    titles = [t.text for t in root.findall(f"{ns}text")]
+    assert "f(1) = 0.731" in titles and "f(1) = 1" in titles  # sigmoid(1), step(1), ReLU(1)
+    dots = root.findall(f"{ns}circle")
+    assert len(dots) == 4 and len({d.get("cx") for d in dots}) == 2  # z at the same place on both columns
+    far = figs.neuron_svg(40.0, {"relu": 40.0}, {"relu": lab.curves("relu", None, -6, 6)[0]})
+    cy = float(ElementTree.fromstring(far).find(f"{ns}circle").get("cy"))
+    assert 0 < cy < float(ElementTree.fromstring(far).get("viewBox").split()[3])  # off the plot: held at its edge
     check = lab.gradcheck_activation("brelu", n=4, units=2)
     gfig = figs.gradcheck_figure(check)
     assert sum(len(t.x) for t in gfig.data) == 2 * check["points"]

@@ -1,6 +1,7 @@
 """The activations page driven by AppTest, and once in a real browser."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -60,8 +61,10 @@ def test_neuron_follows_the_inputs():
     assert not at.exception
     assert r"0\cdot1" in latex(at) or r"(-1)\cdot0" in latex(at)
     assert r"6 \ge 5" in latex(at) and r"\text{flu}" in latex(at)
-    outputs = {row["activation"]: row["f(z)"] for row in at.dataframe[0].value.to_dict("records")}
-    assert outputs["Binary step"] == 1.0 and outputs["ReLU"] == 1.0 and 0.73 < outputs["Sigmoid"] < 0.732
+    drawing = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", at.get("html")[0].proto.body)[1]).decode()
+    assert "f(1) = 1" in drawing and "f(1) = 0.731" in drawing  # the step and ReLU fire 1; sigmoid(1)
+    patients = at.table[0].value  # every combination, this neuron's answer for each
+    assert len(patients) == 8 and list(patients["answer"]).count("flu") == 2  # fever and cough: 6 and 5 >= 5
     at.number_input(key="activations_threshold").set_value(7.0).run()
     assert r"6 < 7" in latex(at) and not at.exception
 
@@ -83,7 +86,7 @@ def test_choosing_activations_and_moving_a_slider_redraws_the_curves():
     assert "softexp,srelu,brelu" in str(at.query_params["show"])
     # Formulas and the properties table follow the choice.
     assert r"\alpha" in latex(at) and "t_r" in latex(at)
-    props = at.table[0].value
+    props = next(t.value for t in at.table if "zero-centred" in t.value.columns)
     assert props.index.tolist() == ["SoftExponential", "SReLU", "BReLU (bipolar)"]
     assert props["zero-centred"].tolist() == ["✗", "✓", "✓"] and "trained" in props["parameters"].iloc[1]
 
@@ -159,7 +162,10 @@ def test_activations_page_in_a_real_browser(app_server, page):
     page.wait_for_selector("text=A neuron by hand", timeout=30_000)
     page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
     page.wait_for_timeout(1000)
-    assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 2  # the curves and the gradient check
+    drawing = page.locator("img[alt^=\"The neuron's z\"]")  # the neuron's panels: an SVG image
+    drawing.scroll_into_view_if_needed()
+    assert drawing.evaluate("img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 300")
     screenshot(page, "activations-top", full_page=False)
     screenshot(page, "activations-full")
     # The URL keeps the page's state, including defaults it filled in.

@@ -81,27 +81,6 @@ def curves_figure(curves: Sequence[dict], height: int = 380) -> go.Figure:
     return _figure(traces, layout, height)
 
 
-def neuron_figure(z: float, outputs: Mapping[str, float], curves: Mapping[str, dict], height: int = 270) -> go.Figure:
-    """One small panel per activation: its curve and where this neuron's z lands on it."""
-    names = list(outputs)
-    titles = [f"{ACTIVATIONS[n].label}<br><b>f({z:g}) = {outputs[n]:.3g}</b>" for n in names]
-    layout, refs = _grid(titles, cols=len(names), hgap=0.06, x_title="z")
-    traces, shapes = [], []
-    for name, (xr, yr) in zip(names, refs):
-        c = curves[name]
-        traces.append(dict(type="scatter", mode="lines", x=c["x"], y=c["f"], xaxis=xr, yaxis=yr,
-                           line=dict(color=color(name), width=3), hoverinfo="skip"))
-        traces.append(dict(type="scatter", mode="markers", x=[z], y=[outputs[name]], xaxis=xr, yaxis=yr,
-                           name=ACTIVATIONS[name].label, hovertemplate="f(%{x:g}) = %{y:.4g}<extra></extra>",
-                           marker=dict(size=14, color=color(name), line=dict(color="black", width=2))))
-        shapes.append(dict(type="line", x0=z, x1=z, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
-                           line=dict(color="#999", dash="dot")))
-    layout.update(shapes=shapes)
-    fig = _figure(traces, layout, height, legend=False, top=60)
-    fig.layout.hovermode = "closest"
-    return fig
-
-
 def gradcheck_figure(check: Mapping, unit_labels: Sequence[str] = ("even units", "odd units"),
                      height: int = 320) -> go.Figure:
     """Hand-written gradient (circles) against central differences (crosses) at the checked points."""
@@ -172,3 +151,74 @@ def parameter_figure(traces: Mapping[str, Mapping[str, Mapping[int, Mapping[str,
     fig = _figure(data, layout, height * rows)
     fig.layout.hovermode = "closest"
     return fig
+
+
+def _ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+    """About `count` round tick values between lo and hi (1, 2 or 5 times a power of ten apart)."""
+    raw = (hi - lo) / max(count, 1)
+    mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    return [round(first + i * step, 10) for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def neuron_svg(z: float, outputs: Mapping[str, float], curves: Mapping[str, dict], presenter: bool = False) -> str:
+    """Where this neuron's z lands on each activation, as small SVG panels: its curve, a dotted line at z,
+    a dot at (z, f(z)) and the value in the title.
+
+    SVG rather than plotly: this redraws on every typed weight, and a plotly chart of four panels cost a
+    browser ~100 ms to re-render (measured with bench/browser_rates.py); an SVG costs next to nothing.
+    """
+    from html import escape
+
+    names = list(outputs)
+    fs, lw = (17, 4.5) if presenter else (14, 3)
+    pw, ph, gap, top, left, bottom = 170, 105, 30, 46, 36, 34  # one panel; two panels a row
+    cols = min(2, len(names))
+    rows = math.ceil(len(names) / cols)
+    cell_w, cell_h = left + pw + gap, top + ph + bottom
+    width, height = cols * cell_w - gap + 22, rows * cell_h  # room for the last panel's "z"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+             f'style="font-family:\'Source Sans Pro\',sans-serif">']
+    for i, name in enumerate(names):
+        c = curves[name]
+        xs, ys = np.asarray(c["x"], dtype=float), np.asarray(c["f"], dtype=float)
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        x0, x1 = float(xs[ok].min()), float(xs[ok].max())
+        y0, y1 = float(min(ys[ok].min(), 0.0)), float(max(ys[ok].max(), 1.0))
+        pad = 0.08 * (y1 - y0)
+        y0, y1 = y0 - pad, y1 + pad
+        r, k = divmod(i, cols)
+        ox, oy = 4 + k * cell_w + left, r * cell_h
+        sx = lambda v: ox + (v - x0) / (x1 - x0) * pw  # noqa: E731
+        sy = lambda v: oy + top + (y1 - v) / (y1 - y0) * ph  # noqa: E731
+        col, label, out = color(name), ACTIVATIONS[name].label, float(outputs[name])
+        parts.append(f'<text x="{ox + pw / 2:.1f}" y="{oy + fs + 2}" text-anchor="middle" font-size="{fs + 1}" '
+                     f'fill="#222">{escape(label)}</text>')
+        parts.append(f'<text x="{ox + pw / 2:.1f}" y="{oy + 2 * fs + 8}" text-anchor="middle" font-size="{fs + 1}" '
+                     f'font-weight="700" fill="{col}">f({z:g}) = {out:.3g}</text>')
+        parts.append(f'<rect x="{ox}" y="{oy + top}" width="{pw}" height="{ph}" fill="white" stroke="#ccc"/>')
+        for t in _ticks(x0, x1):
+            parts.append(f'<line x1="{sx(t):.1f}" y1="{oy + top}" x2="{sx(t):.1f}" y2="{oy + top + ph}" stroke="#eee"/>'
+                         f'<text x="{sx(t):.1f}" y="{oy + top + ph + fs + 2}" text-anchor="middle" font-size="{fs - 2}" '
+                         f'fill="#555">{t:g}</text>')
+        for t in _ticks(y0, y1, 3):
+            parts.append(f'<line x1="{ox}" y1="{sy(t):.1f}" x2="{ox + pw}" y2="{sy(t):.1f}" stroke="#eee"/>'
+                         f'<text x="{ox - 5}" y="{sy(t) + fs / 3:.1f}" text-anchor="end" font-size="{fs - 2}" '
+                         f'fill="#555">{t:g}</text>')
+        if y0 < 0 < y1:
+            parts.append(f'<line x1="{ox}" y1="{sy(0):.1f}" x2="{ox + pw}" y2="{sy(0):.1f}" stroke="#999"/>')
+        if x0 < 0 < x1:
+            parts.append(f'<line x1="{sx(0):.1f}" y1="{oy + top}" x2="{sx(0):.1f}" y2="{oy + top + ph}" stroke="#999"/>')
+        pts = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(xs[ok], ys[ok]))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{col}" stroke-width="{lw}" '
+                     f'stroke-linejoin="round"/>')
+        zc = min(max(z, x0), x1)
+        parts.append(f'<line x1="{sx(zc):.1f}" y1="{oy + top}" x2="{sx(zc):.1f}" y2="{oy + top + ph}" stroke="#777" '
+                     f'stroke-dasharray="4 4"/>')
+        parts.append(f'<circle cx="{sx(zc):.1f}" cy="{sy(min(max(out, y0), y1)):.1f}" r="{7 if not presenter else 9}" '
+                     f'fill="{col}" stroke="black" stroke-width="2"/>')
+        parts.append(f'<text x="{ox + pw + 4}" y="{oy + top + ph + fs + 2}" font-size="{fs - 1}" '
+                     f'font-style="italic" fill="#444">z</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -61,6 +61,16 @@ def png(data: bytes, alt: str = "") -> None:
     st.html(f'<img src="data:image/png;base64,{src}" alt="{html.escape(alt)}" style="max-width:100%;height:auto">')
 
 
+def svg_image(svg: str, alt: str = "") -> None:
+    """An SVG drawing shown inline as an image (st.html's sanitizer drops <svg> elements); a redraw
+    costs the browser an image decode, not a chart library's re-render."""
+    import base64
+    import html
+
+    src = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    st.html(f'<img src="data:image/svg+xml;base64,{src}" alt="{html.escape(alt)}" style="width:100%;height:auto">')
+
+
 def dataset_error() -> str | None:
     try:
         _load(str(device()))
