@@ -117,7 +117,7 @@ function ease(cur, target, dt) {
 
 function draw(st, now) {
   const d = st.data, dpr = window.devicePixelRatio || 1, font = d.font || 14, big = font / 14;
-  const w = st.cv.clientWidth || 600, h = d.height;
+  const w = st.cv.clientWidth || 600, h = d.height || 340;
   st.cv.style.height = h + "px";
   if (st.cv.width !== Math.round(w * dpr) || st.cv.height !== Math.round(h * dpr)) { st.cv.width = Math.round(w * dpr); st.cv.height = Math.round(h * dpr); }
   const ctx = st.cv.getContext("2d"); ctx.setTransform(dpr, 0, 0, dpr, 0, 0); ctx.clearRect(0, 0, w, h);
@@ -154,7 +154,7 @@ function draw(st, now) {
       ctx.fillStyle = "#444"; ctx.fillText(txt, l - 6, yy);
     }
     ctx.textAlign = "center"; ctx.textBaseline = "top";
-    for (const [v, txt] of ticks(X0, X1, false, W, 80 * big)) {
+    for (const [v, txt] of ticks(X0, X1, false, W, 95 * big)) {
       const xx = P(v, Y0)[0]; ctx.strokeStyle = "#e6e6e6"; ctx.beginPath(); ctx.moveTo(xx, t); ctx.lineTo(xx, b); ctx.stroke();
       ctx.fillStyle = "#444"; ctx.fillText(txt, xx, b + 5);
     }
@@ -214,13 +214,14 @@ function draw(st, now) {
     const { u, v, a, c, s, p } = hover, yv = p.y_log ? Math.pow(10, c) : c;
     ctx.beginPath(); ctx.arc(u, v, 5 * big, 0, 2 * Math.PI); ctx.fillStyle = s.color; ctx.fill(); ctx.lineWidth = 2; ctx.strokeStyle = "white"; ctx.stroke();
     const rows = [s.label, `${p.x_title || "x"}: ${fmtValue(a)}`, `${p.y_title || "y"}: ${fmtValue(yv)}`];
-    ctx.font = `${Math.round(13 * big)}px sans-serif`;
-    const bw = Math.max(...rows.map(x => ctx.measureText(x).width)) + 16, lh = 17 * big, bh = rows.length * lh + 8;
+    const rowFont = j => `${j ? "" : "600 "}${Math.round(13 * big)}px sans-serif`;
+    const bw = Math.max(...rows.map((x, j) => { ctx.font = rowFont(j); return ctx.measureText(x).width; })) + 16;
+    const lh = 17 * big, bh = rows.length * lh + 8;
     const bx = u + 12 + bw > w ? u - 12 - bw : u + 12, by = clamp(v - bh / 2, 2, h - bh - 2);
     ctx.fillStyle = "rgba(255,255,255,0.94)"; ctx.strokeStyle = s.color; ctx.lineWidth = 1.5;
     ctx.fillRect(bx, by, bw, bh); ctx.strokeRect(bx, by, bw, bh);
     ctx.fillStyle = "#222"; ctx.textAlign = "left"; ctx.textBaseline = "top";
-    rows.forEach((x, j) => { ctx.font = `${j ? "" : "600 "}${Math.round(13 * big)}px sans-serif`; ctx.fillText(x, bx + 8, by + 4 + j * lh); });
+    rows.forEach((x, j) => { ctx.font = rowFont(j); ctx.fillText(x, bx + 8, by + 4 + j * lh); });
     st.root.dataset.hover = rows.join(" | ");
   } else delete st.root.dataset.hover;
   st.root.dataset.points = String(points); st.root.dataset.drawn = String(++st.drawn); st.root.dataset.updates = String(st.updates);
