@@ -10,6 +10,12 @@
 - **activation widget**: a weight typed into the neuron on the activation page, until its formula
   shows the new sum (ms).
 - **training refresh**: the training page's progress line, changes per second while it trains.
+- **comparison**: the initialization page's comparison (tab ④, a toy set, a few seconds per initializer)
+  training live; a script in the page samples at every animation frame the loss chart's picture (the
+  live chart's canvas pixels, or on the older page the plotly lines' SVG path `d` strings) and counts
+  how often it changed per second (`comparison_fps`). Measured with this one method on both pages: the
+  plotly chart showed 2.0 new pictures a second (one per poll), the live chart 42-48 (it grows at
+  display rate; chromium's animation frames came at ~45-50 a second on this loaded machine).
 
     .venv/bin/python bench/browser_rates.py                    # ~2 min
     .venv/bin/python bench/browser_rates.py --quick            # ~1 min, shorter samples (the test's mode)
@@ -173,6 +179,50 @@ def training_refresh(browser, url: str, seconds: float) -> dict:
     return {"training_refresh_hz": r["label_fps"]}
 
 
+COMPARISON_QUERY = ("data=spiral&depth=4&width=64&act=tanh&init=xavier_normal"
+                    "&cmp=xavier_normal,he_normal,normal&opt=momentum&view=train")
+
+# Sampled inside the page at every animation frame for `ms` ms: [ms, "", picture hash] of the comparison's
+# loss chart: the live chart's canvas pixels, or (the older page) its plotly lines' SVG path strings.
+COMPARISON_JS = """async (ms) => {
+  const fnv = (s, step) => { let h = 2166136261; for (let i = 0; i < s.length; i += step) { h ^= s[i]; h = Math.imul(h, 16777619) >>> 0; } return h; };
+  const picture = () => {
+    const c = document.querySelector('canvas[data-fmnist="live-chart"]');
+    if (c && c.width) return fnv(c.getContext('2d').getImageData(0, 0, c.width, c.height).data, 5);
+    const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => (p.querySelector('.gtitle')?.textContent || '').startsWith('Training loss'));
+    if (!plot) return 0;
+    const d = [...plot.querySelectorAll('path.js-line')].map(e => e.getAttribute('d')).join('|');
+    const codes = new Uint8Array(d.length); for (let i = 0; i < d.length; i++) codes[i] = d.charCodeAt(i);
+    return fnv(codes, 1);
+  };
+  const out = []; const t0 = performance.now();
+  while (performance.now() - t0 < ms) { out.push([performance.now() - t0, '', picture()]); await new Promise(r => requestAnimationFrame(r)); }
+  return out;
+}"""
+
+
+def comparison(browser, url: str, seconds: float) -> dict:
+    """Visible frames per second of the initialization comparison's loss chart while it trains."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{url}/initialization?{COMPARISON_QUERY}&secs={max(2, min(15, int(seconds / 3) + 3))}")
+    wait_ready(page)
+    page.get_by_role("button", name="Train them").click()
+    page.wait_for_function("() => document.querySelector('canvas[data-fmnist=\"live-chart\"]') || [...document"
+                           ".querySelectorAll('.js-plotly-plot .gtitle')].some(t => t.textContent.startsWith("
+                           "'Training loss'))", timeout=60_000)
+    page.wait_for_timeout(1500)  # past the first updates
+    chart = page.locator('canvas[data-fmnist="live-chart"]')
+    (chart.first if chart.count() else page.get_by_text("Training loss, one curve").first).scroll_into_view_if_needed()
+    kind = "canvas" if chart.count() else "plotly"
+    r = rates(page.evaluate(COMPARISON_JS, int(seconds * 1000)))
+    stop = page.get_by_role("button", name="⏹ Stop")
+    if stop.count():
+        stop.first.click()
+    page.close()
+    return {"comparison_fps": r["picture_fps"], "comparison_samples": r["samples"],
+            "comparison_kind": kind}
+
+
 def measure(browser, url: str, quick: bool = False, skip: set[str] = frozenset()) -> dict:
     """Every rate of the app at `url` in `browser` (a Playwright chromium); `quick`: short samples."""
     seconds, scrubs, tries, train_s = (3.0, 3, 3, 4.0) if quick else (10.0, 8, 8, 10.0)
@@ -183,6 +233,8 @@ def measure(browser, url: str, quick: bool = False, skip: set[str] = frozenset()
         out.update(activation_widget(browser, url, tries))
     if "training" not in skip:
         out.update(training_refresh(browser, url, train_s))
+    if "comparison" not in skip:  # ~9 s in the quick mode
+        out.update(comparison(browser, url, train_s))
     return out
 
 
@@ -190,7 +242,7 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="short samples (a test checks that it measures)")
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app is measured")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: boundary,activation,training")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: boundary,activation,training,comparison")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 

@@ -10,7 +10,7 @@ from fmnist_core import url_state as us
 from fmnist_core.activations import ACTIVATIONS, BReLUFunction
 from fmnist_core.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
 from ui import activation_figures as figs
-from ui import live, presenter
+from ui import live, live_chart, presenter
 from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, svg_image, write_url
 
 ensure_router()
@@ -262,7 +262,9 @@ def compare_view(job, reader) -> None:
     series = lab.training_series(reader)
     if series:
         start_ev = next((e for e in events if e["kind"] == "start"), {})
-        st.plotly_chart(figs.training_figure(series, start_ev.get("budget")), key=f"{P}_train_fig")
+        # Drawn in the browser: the curves grow at display rate between polls (ui/live_chart.py).
+        live_chart.show(f"{P}_train_chart", figs.training_chart(series, start_ev.get("budget")), run=job.id,
+                        live=job.active)
         st.dataframe(
             lab.results_table(reader), hide_index=True, width="stretch",
             column_config={

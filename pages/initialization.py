@@ -12,7 +12,7 @@ from fmnist_core.optim import OPTIMIZERS
 from fmnist_core.weight_init import INITS
 from ui import init_figures as figs
 from ui import init_text
-from ui import live
+from ui import live, live_chart
 from ui.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
 
 ensure_router()
@@ -360,8 +360,9 @@ def comparison_view(job, reader) -> None:
     for r, n in zip(runs, names):
         if r.status == "diverged":
             st.error(f"**{n}**: {r.message}.")
-    st.plotly_chart(figs.loss_curves(runs, names, title="Training loss, one curve per initializer"),
-                    key=f"{P}_fig_loss")
+    # Drawn in the browser: the curves grow at display rate between polls (ui/live_chart.py).
+    live_chart.show(f"{P}_loss_chart", figs.loss_chart(runs, names, title="Training loss, one curve per initializer"),
+                    run=job.id, live=job.active)
     rows = [{"initializer": n,
              "status": f"diverged at step {r.diverged_at}" if r.status == "diverged" else r.status,
              "steps": r.diverged_at if r.diverged_at else (int(r.steps[-1]) if len(r.steps) else 0),

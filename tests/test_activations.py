@@ -434,6 +434,7 @@ def test_compare_config_keeps_only_known_parameters():
 
 def test_figure_builders_draw_the_data_they_are_given(comparison):
     from ui import activation_figures as figs
+    from ui import live_chart
 
     curves = lab.curves("relu") + lab.curves("brelu")
     fig = figs.curves_figure(curves)
@@ -461,7 +462,15 @@ def test_figure_builders_draw_the_data_they_are_given(comparison):
     gfig = figs.gradcheck_figure(check)
     assert sum(len(t.x) for t in gfig.data) == 2 * check["points"]
     _, events = comparison
-    tfig = figs.training_figure(lab.training_series(events), budget=1.5)
-    assert {t.legendgroup for t in tfig.data} == {"relu", "step", "srelu"}
+    series = lab.training_series(events)
+    tchart = figs.training_chart(series, budget=1.5)
+    assert live_chart.legend(tchart) == [ACTIVATIONS[n].label for n in series]  # one entry per activation
+    loss, acc = tchart["panels"]
+    assert {ln["key"] for ln in loss["series"]} == {"relu/loss", "step/loss", "srelu/loss"}
+    assert loss["x_range"] == acc["x_range"] == pytest.approx([0, 1.575]) and acc["y_range"] == [0, 1]
+    assert acc["refs"] == [{"y": 0.1, "label": "chance (10%)"}]
+    test = [ln for ln in acc["series"] if ln["key"].endswith("/test")]
+    assert len(test) == 3 and all(ln["markers"] > 0 for ln in test)
+    assert list(test[0]["y"]) == pytest.approx(series[next(iter(series))]["test_acc"])
     pfig = figs.parameter_figure(lab.parameter_traces(events))
     assert len(pfig.layout.annotations) == 4  # one panel per SReLU parameter

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import open_app, open_page, real_console_errors, screenshot, wait_idle
+from tests.test_live_chart import chart_on_page
 
 PAGE = "pages/activations.py"
 JOB_KEY = "activations_compare_job"
@@ -133,8 +134,13 @@ def test_comparison_runs_live_and_ends_in_a_table():
     assert table["status"].tolist() == ["budget", "budget"]
     assert table["hidden weights moved"].tolist()[0] == 0.0
     assert table["test accuracy"].tolist()[1] > 0.3
-    names = {d.get("legendgroup") for f in figures(at) for d in f["data"]}
-    assert {"step", "softexp"} <= names
+    chart = chart_on_page(at)  # the curves, drawn in the browser by ui/live_chart
+    assert not chart["live"] and [len(p["series"]) for p in chart["panels"]] == [2, 4]
+    loss, acc = chart["panels"]
+    assert [ln["key"] for ln in loss["series"]] == ["step/loss", "softexp/loss"]
+    assert [ln["name"] for ln in loss["series"]] == ["Binary step", "SoftExponential"]
+    assert all(ln["n"] > 1 for ln in loss["series"]) and acc["refs"][0]["label"] == "chance (10%)"
+    assert loss["x_range"] == pytest.approx([0, 1.05])  # the budget
     params = [f for f in figures(at) if any("SoftExponential: alpha" == a.get("text")
                                             for a in f["layout"].get("annotations", []))]
     assert params, "no trace of the trainable alpha"
@@ -180,7 +186,9 @@ def test_activations_page_in_a_real_browser(app_server, page):
     page.wait_for_selector("text=⏹ Stop", timeout=20_000)  # the live view is up
     page.wait_for_selector("text=⏹ Stop", state="detached", timeout=60_000)
     wait_idle(page)
-    page.locator("[data-testid='stPlotlyChart']").last.scroll_into_view_if_needed()
+    page.locator('canvas[data-fmnist="live-chart"]').scroll_into_view_if_needed()  # the curves (ui/live_chart)
+    legend = page.locator('[data-fmnist="live-chart-legend"]').inner_text()
+    assert "ReLU" in legend and "BReLU" in legend
     page.wait_for_timeout(800)
     screenshot(page, "activations-trained", full_page=False)
     screenshot(page, "activations-trained-full")

@@ -25,3 +25,4 @@ def test_quick_benchmark_measures_every_rate(app_server, browser):
         assert isinstance(out[key], (int, float)) and out[key] > 0, (key, out)
     assert out["boundary_sync"] > 0.5  # the label and the picture change together
     assert out["scrub_steps"] >= 1 and out["activation_tries"] >= 1
+    assert out["comparison_kind"] == "canvas" and out["comparison_fps"] > 0 and out["comparison_samples"] > 10

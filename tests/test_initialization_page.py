@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import open_app, open_page, real_console_errors, screenshot, wait_idle
+from tests.test_live_chart import chart_on_page
 
 PAGE = "pages/initialization.py"
 P = "initialization"
@@ -149,8 +150,10 @@ def test_comparison_trains_in_the_background_and_reports_divergence():
     assert table["status"][0].startswith("diverged at step ")
     assert table["status"][1] == "finished"
     assert any("diverged at step" in e.value for e in at.error)
-    loss = figures(at)["Training loss, one curve per initializer"]
-    assert any("diverged at step" in str(t.get("text")) for t in loss["data"])
+    (loss,) = chart_on_page(at)["panels"]  # drawn in the browser by ui/live_chart
+    assert loss["title"] == "Training loss, one curve per initializer"
+    assert loss["series"][0]["end"]["text"] == f"diverged at step {table['steps'][0]}"
+    assert loss["series"][0]["name"].startswith("N(0, 10²) — diverged at step") and loss["series"][1]["n"] > 1
     assert at.button(key=f"{P}_start").disabled is False  # free to start another
 
 
@@ -180,7 +183,8 @@ def test_initialization_page_in_a_real_browser(app_server, page):
     page.wait_for_selector("text=⏹ Stop", state="detached", timeout=90_000)
     wait_idle(page)
     page.wait_for_selector("text=diverged at step", timeout=10_000)
-    page.get_by_text("Training loss, one curve per initializer").scroll_into_view_if_needed()
+    page.locator('canvas[data-fmnist="live-chart"]').scroll_into_view_if_needed()  # the loss curves (ui/live_chart)
+    assert "diverged at step" in page.locator('[data-fmnist="live-chart-legend"]').inner_text()
     page.wait_for_timeout(800)
     screenshot(page, "initialization-trained", full_page=False)
     assert "init=standard_normal" in page.url and "act=relu" in page.url

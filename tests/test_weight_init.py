@@ -346,11 +346,12 @@ def test_a_diverging_run_is_reported_with_its_step(fashion):
     runs = init_compare.comparison_curves(events)
     assert runs[0].diverged_at == s
     assert np.isfinite(runs[0].loss).all()  # nothing but finite losses is ever drawn
-    fig = figs.loss_curves(runs, ["N(0, 10²)", "He"])
-    texts = [t for tr in fig.data if tr.text is not None for t in np.atleast_1d(tr.text)]
-    assert f"diverged at step {s}" in texts
-    for tr in fig.data:
-        assert all(math.isfinite(v) for v in tr.y)
+    chart = figs.loss_chart(runs, ["N(0, 10²)", "He"])
+    lines = chart["panels"][0]["series"]
+    assert [ln["end"]["text"] if ln["end"] else None for ln in lines] == [f"diverged at step {s}", None]
+    assert lines[0]["end"]["x"] == s
+    for ln in lines:
+        assert np.isfinite(ln["x"]).all() and np.isfinite(ln["y"]).all()
 
 
 def test_stop_ends_the_comparison():

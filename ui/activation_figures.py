@@ -1,4 +1,4 @@
-"""Pure figure builders for the activations page: plain data in, plotly Figure out.
+"""Pure figure builders for the activations page: plain data in, plotly Figure (or a live chart spec) out.
 
 Each figure is assembled as one dict and validated once by `go.Figure(...)`: make_subplots,
 add_trace and add_vline validate piece by piece and took 100-200 ms per figure here, too slow
@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from fmnist_core.activations import ACTIVATIONS
+
+from . import live_chart
 
 # One strong colour per activation, the same in every figure (readable on a projector).
 COLORS = dict(zip(ACTIVATIONS, (
@@ -100,33 +102,26 @@ def gradcheck_figure(check: Mapping, unit_labels: Sequence[str] = ("even units",
     return fig
 
 
-def training_figure(series: Mapping[str, Mapping[str, Sequence[float]]], budget: float | None = None,
-                    height: int = 380) -> go.Figure:
-    """Training loss (left) and accuracy (right) against seconds of training, one colour per activation."""
-    layout, ((x1, y1), (x2, y2)) = _grid(
-        ["training loss", "accuracy: test (dots) and running train (dotted line)"], cols=2,
-        x_title="seconds of training")
-    traces = []
+def training_chart(series: Mapping[str, Mapping[str, Sequence[float]]], budget: float | None = None,
+                   height: int = 340) -> dict:
+    """Training loss (left) and accuracy (right: running train dotted, test with dots, the chance level)
+    against seconds of training, one colour per activation: a ui.live_chart spec."""
+    loss, acc = [], []
     for name, s in series.items():
         label, c = ACTIVATIONS[name].label, color(name)
-        traces.append(dict(type="scatter", mode="lines", x=s["t"], y=s["loss"], name=label, legendgroup=name,
-                           line=dict(color=c, width=3), hovertemplate="%{y:.3f}", xaxis=x1, yaxis=y1))
-        traces.append(dict(type="scatter", mode="lines", x=s["t"], y=s["train_acc"], name=f"{label} train",
-                           legendgroup=name, showlegend=False, line=dict(color=c, width=1.5, dash="dot"),
-                           hovertemplate="%{y:.3f}", xaxis=x2, yaxis=y2))
-        traces.append(dict(type="scatter", mode="lines+markers", x=s["test_t"], y=s["test_acc"],
-                           name=f"{label} test", legendgroup=name, showlegend=False, line=dict(color=c, width=3),
-                           marker=dict(size=9), hovertemplate="%{y:.3f}", xaxis=x2, yaxis=y2))
-    if budget:
-        for ax in ("xaxis", "xaxis2"):
-            layout[ax]["range"] = [0, budget * 1.05]
-    layout["yaxis"]["rangemode"] = "tozero"
-    layout["yaxis2"]["range"] = [0, 1]
-    layout["shapes"] = [dict(type="line", x0=0, x1=1, y0=0.1, y1=0.1, xref="x2 domain", yref=y2,
-                             line=dict(color="#999", dash="dot"))]
-    layout["annotations"].append(dict(text="chance (10%)", x=1, y=0.1, xref="x2 domain", yref=y2,
-                                      xanchor="right", yanchor="top", showarrow=False, font=dict(color="#777")))
-    return _figure(traces, layout, height)
+        loss.append(live_chart.series(label, s["t"], s["loss"], color=c, width=3, key=f"{name}/loss"))
+        acc.append(live_chart.series(label, s["t"], s["train_acc"], color=c, width=1.5, dash="dot",
+                                     key=f"{name}/train", label=f"{label}: running train"))
+        acc.append(live_chart.series(label, s["test_t"], s["test_acc"], color=c, width=3, markers=9,
+                                     key=f"{name}/test", label=f"{label}: test"))
+    x_range = [0.0, budget * 1.05] if budget else None
+    return {"height": height, "panels": [
+        live_chart.panel("training loss", loss, x_title="seconds of training", y_title="loss", x_range=x_range,
+                         y_zero=True),
+        live_chart.panel("accuracy: test (dots) and running train (dotted line)", acc, x_title="seconds of training",
+                         y_title="accuracy", x_range=x_range, y_range=[0.0, 1.0],
+                         refs=[{"y": 0.1, "label": "chance (10%)"}]),
+    ]}
 
 
 def parameter_figure(traces: Mapping[str, Mapping[str, Mapping[int, Mapping[str, Sequence[float]]]]],

@@ -1,4 +1,4 @@
-"""Figures for the weight-initialization page: plain arrays in, plotly figures out."""
+"""Figures for the weight-initialization page: plain arrays in, plotly figures (or a live chart spec) out."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly import colors as px_colors
+from ui import live_chart
 from ui.palette import DEFAULT as PALETTE
 
 VERDICT_COLORS = {v: PALETTE[v] for v in ("healthy", "vanishing", "exploding", "zero")}
@@ -102,40 +103,37 @@ def gradient_bars(norms: Sequence[float], labels: Sequence[str], names: Sequence
                    bargap=0.25)
 
 
-def loss_curves(runs: Sequence, labels: Sequence[str], title: str = "") -> go.Figure:
-    """Training loss per run (a `RunCurves` each); a diverged run ends in ✖ "diverged at step S".
+def loss_chart(runs: Sequence, labels: Sequence[str], title: str = "", height: int = 360) -> dict:
+    """Training loss per run (a `RunCurves` each) against step, a ui.live_chart spec; a diverged run
+    ends in ✖ "diverged at step S".
 
     The axis is scaled to the runs that did not diverge: a diverging run's huge last losses would
     otherwise flatten every other curve; its ✖ sits at the top edge when its loss is off the chart.
+    Log y when those losses exceed 50.
     """
-    fig = go.Figure()
     kept = [v for r in runs if r.status != "diverged" for v in r.loss if math.isfinite(v)]
     if not kept:
         kept = [v for r in runs for v in r.loss if math.isfinite(v)] or [2.3]
     log_y = max(kept) > 50
-    top = max(kept) * (3 if log_y else 1.1)
+    top = max(max(kept) * (3 if log_y else 1.1), 1e-3)
+    lines = []
     for i, (r, lab) in enumerate(zip(runs, labels)):
-        color = RUN_COLORS[i % len(RUN_COLORS)]
         ok = np.isfinite(r.loss)
         status = {"running": " (training…)", "diverged": f" — diverged at step {r.diverged_at}",
                   "stopped": " — stopped"}.get(r.status, "")
-        fig.add_trace(go.Scatter(x=r.steps[ok], y=r.loss[ok], mode="lines", name=lab + status,
-                                 line=dict(color=color, width=3)))
+        end = None
         if r.status == "diverged":
             last = float(r.loss[ok][-1]) if ok.any() else top
-            fig.add_trace(go.Scatter(
-                x=[r.diverged_at], y=[min(last, top / (1.5 if log_y else 1.05))], mode="markers+text",
-                marker=dict(symbol="x", size=16, color=color), text=[f"diverged at step {r.diverged_at}"],
-                textposition="bottom right", textfont=dict(color=color, size=14), showlegend=False,
-                hovertext=f"{lab}: last finite loss {last:.3g}, then NaN/inf at step {r.diverged_at}",
-                hoverinfo="text"))
-    fig.update_xaxes(title="training step", rangemode="tozero")
+            end = {"x": r.diverged_at, "y": min(last, top / (1.5 if log_y else 1.05)),
+                   "text": f"diverged at step {r.diverged_at}"}
+        lines.append(live_chart.series(lab + status, r.steps[ok], r.loss[ok], color=RUN_COLORS[i % len(RUN_COLORS)],
+                                       width=3, key=f"run{i}", label=lab, end=end))
     if log_y:
-        fig.update_yaxes(title="training loss (log)", type="log", exponentformat="power",
-                         range=[math.log10(max(min(kept), 1e-3) / 1.5), math.log10(top)])
+        y_title, y_range = "training loss (log)", [max(min(kept), 1e-3) / 1.5, top]
     else:
-        fig.update_yaxes(title="training loss", range=[0, top])
-    return _layout(fig, 400, title, legend=dict(orientation="h", y=-0.2, x=0))
+        y_title, y_range = "training loss", [0.0, top]
+    return {"height": height, "panels": [live_chart.panel(title, lines, x_title="training step", y_title=y_title,
+                                                          y_range=y_range, y_log=log_y)]}
 
 
 def gradient_lines(steps: np.ndarray, norms: np.ndarray, names: Sequence[str], title: str = "") -> go.Figure:
