@@ -99,12 +99,15 @@ def neuron_section() -> None:
             f"{neuron.outputs['sigmoid']:.3f}, a probability of flu that says *how sure*. **Tanh** squeezes z "
             f"into −1..1, and **ReLU** passes the margin above the threshold and is 0 below it."
         )
-    with st.expander("All eight patients (every combination of symptoms)"):
-        rows = [{k: f"{v:.3f}" if k in ("sigmoid", "tanh") else (f"{v:g}" if isinstance(v, float) else v)
-                 for k, v in row.items()} for row in truth_table(FLU, ws, threshold)]
-        st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")  # an HTML table: cheap to redraw
-        st.caption("The step's jump is not differentiable: a smooth function that gives a probability "
-                   "(the sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
+    patients = st.expander("All eight patients (every combination of symptoms)", key=f"{P}_patients",
+                           on_change="rerun")
+    with patients:
+        if patients.open:  # drawn only when opened: a typed weight then redraws less
+            rows = [{k: f"{v:.3f}" if k in ("sigmoid", "tanh") else (f"{v:g}" if isinstance(v, float) else v)
+                     for k, v in row.items()} for row in truth_table(FLU, ws, threshold)]
+            st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")  # HTML: cheap to redraw
+            st.caption("The step's jump is not differentiable: a smooth function that gives a probability (the "
+                       "sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
     write_url(P, SCHEMA)
 
 

@@ -64,7 +64,10 @@ def test_neuron_follows_the_inputs():
     assert r"6 \ge 5" in latex(at) and r"\text{flu}" in latex(at)
     drawing = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", at.get("html")[0].proto.body)[1]).decode()
     assert "f(1) = 1" in drawing and "f(1) = 0.731" in drawing  # the step and ReLU fire 1; sigmoid(1)
-    patients = at.table[0].value  # every combination, this neuron's answer for each
+    assert not any("answer" in t.value.columns for t in at.table)  # the closed expander draws nothing
+    at.session_state["activations_patients"] = True  # opened (it reruns the page, as a click does)
+    at.run()
+    patients = next(t.value for t in at.table if "answer" in t.value.columns)  # every combination, its answer
     assert len(patients) == 8 and list(patients["answer"]).count("flu") == 2  # fever and cough: 6 and 5 >= 5
     at.number_input(key="activations_threshold").set_value(7.0).run()
     assert r"6 < 7" in latex(at) and not at.exception
@@ -172,6 +175,8 @@ def test_activations_page_in_a_real_browser(app_server, page):
     drawing = page.locator("img[alt^=\"The neuron's z\"]")  # the neuron's panels: an SVG image
     drawing.scroll_into_view_if_needed()
     assert drawing.evaluate("img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 300")
+    page.get_by_text("All eight patients").click()  # drawn when opened
+    page.wait_for_selector("[data-testid='stTable'] >> text=no flu", timeout=15_000)
     screenshot(page, "activations-top", full_page=False)
     screenshot(page, "activations-full")
     # The URL keeps the page's state, including defaults it filled in.
