@@ -4,11 +4,13 @@
   epoch label's text and a hash of the boundary picture (the player's canvas pixels, or on the older
   page the plotly heatmap's image) and counts how often each changed per second; `boundary_sync` is
   the share of picture changes that came with a label change in the same sample (1.0: they move together).
-- **scrub**: paused, the replay slider moved one step with the keyboard, until the epoch label shows
-  another epoch (ms, median and max; measured from Python, so it includes the ~5-15 ms of the
-  browser-protocol round trip).
-- **activation widget**: a weight typed into the neuron on the activation page, until its formula
-  shows the new sum (ms).
+- **scrub**: paused, the replay slider moved one step with the keyboard: from the key press (its event
+  time, in the page) to the first animation frame whose epoch label shows another epoch (ms, median and
+  max). Timed inside the page: timed from Python, the first step once read ~700 ms that the page never
+  took (the browser-protocol round trip, not the app).
+- **activation widget**: a weight typed into the neuron on the activation page: from pressing Enter (in
+  the page) to the first animation frame whose formula shows the new sum (ms). This one includes the
+  round trip to the server: Streamlit reruns the neuron's fragment and sends it back.
 - **training refresh**: the training page's progress line, changes per second while it trains.
 - **comparison**: the initialization page's comparison (tab ④, a toy set, a few seconds per initializer)
   training live; a script in the page samples at every animation frame the loss chart's picture (the
@@ -107,15 +109,14 @@ def boundary(browser, url: str, seconds: float, scrubs: int) -> dict:
     handle.focus()
     times = []
     for _ in range(scrubs):
-        before = page.evaluate(LABEL_JS)
-        t0 = time.perf_counter()
+        page.evaluate(WATCH_JS)
         page.keyboard.press("ArrowLeft")
         try:
-            page.wait_for_function(f"() => ({LABEL_JS})() !== {json.dumps(before)}", polling="raf", timeout=10_000)
+            page.wait_for_function("() => window.__fmnistRedraw !== null", timeout=10_000)
         except Exception:
             times.append(float("nan"))
             continue
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append(page.evaluate("() => window.__fmnistRedraw"))
         page.wait_for_timeout(300)
     ok = [t for t in times if t == t]
     out.update(scrub_ms_median=round(statistics.median(ok), 1) if ok else None,
@@ -124,6 +125,17 @@ def boundary(browser, url: str, seconds: float, scrubs: int) -> dict:
     page.close()
     return out
 
+
+# In the page: from the next key press (its event time) to the first animation frame whose label
+# (LABEL_JS, or the function given) differs from now, in ms; read back as window.__fmnistRedraw.
+WATCH_JS = """(probe) => {
+  const read = probe ? eval(probe) : (%s);
+  const before = read(); window.__fmnistRedraw = null; let pressed = null;
+  window.addEventListener('keydown', e => { pressed = performance.now(); }, {once: true, capture: true});
+  const tick = () => { if (pressed !== null && read() !== before) { window.__fmnistRedraw = performance.now() - pressed; return; }
+                       requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+}""" % LABEL_JS
 
 FORMULA_JS = """() => { const ks = [...document.querySelectorAll('.katex')]; const e = ks.find(k => k.innerText.includes('sum'));
   return e ? e.innerText : ''; }"""
@@ -137,13 +149,12 @@ def activation_widget(browser, url: str, tries: int) -> dict:
     box.scroll_into_view_if_needed()
     times = []
     for i in range(tries):
-        before = page.evaluate(FORMULA_JS)
-        box.fill(str(2 + i % 5))  # a different weight each time (the default is 3... any change counts)
-        t0 = time.perf_counter()
+        box.fill(str(2 + i % 5))  # a different weight each time (the default is -1)
+        page.evaluate(WATCH_JS, FORMULA_JS)
         box.press("Enter")
         try:
-            page.wait_for_function(f"() => ({FORMULA_JS})() !== {json.dumps(before)}", polling="raf", timeout=10_000)
-            times.append((time.perf_counter() - t0) * 1000)
+            page.wait_for_function("() => window.__fmnistRedraw !== null", timeout=10_000)
+            times.append(page.evaluate("() => window.__fmnistRedraw"))
         except Exception:
             pass
         page.wait_for_timeout(400)
