@@ -285,9 +285,8 @@ def symmetry_view() -> None:
                     "odd ones, so units with equal weights still compute different things.")
     left, right = st.columns([1.4, 1])
     with left:
-        st.plotly_chart(figs.symmetry_lines(sym.steps, sym.symmetry,
-                                            title="Symmetry measure (0 = all units identical)"),
-                        key=f"{P}_fig_sym")
+        live_chart.show(f"{P}_fig_sym", figs.symmetry_chart(sym.steps, sym.symmetry,
+                                                           title="Symmetry measure (0 = all units identical)"))
     with right:
         st.plotly_chart(figs.distance_heatmap(sym.distances, title="Layer 1: distance between units"),
                         key=f"{P}_fig_dist")
@@ -376,9 +375,10 @@ def comparison_view(job, reader) -> None:
                             index=len(runs) - 1, key=f"{P}_grad_run")
         r = runs[pick]
         if len(r.grad_steps):
-            st.plotly_chart(figs.gradient_lines(r.grad_steps, r.grad_norms, init_stats.layer_names(jdepth),
+            live_chart.show(f"{P}_fig_grad_lines",
+                            figs.gradient_chart(r.grad_steps, r.grad_norms, init_stats.layer_names(jdepth),
                                                 title=f"Gradient norm per layer: {names[pick]}"),
-                            key=f"{P}_fig_grad_lines")
+                            run=f"{job.id}-{pick}", live=job.active)
             v = init_stats.name_gradient_flow(r.grad_norms[-1])
             st.caption(f"Latest step: {init_text.gradient_sentence(v)}")
         else:
@@ -387,8 +387,9 @@ def comparison_view(job, reader) -> None:
         sym_runs = [(n, r) for n, r in zip(names, runs) if r.init in SYMMETRIC and len(r.sym_steps)]
         if sym_runs:
             n, r = sym_runs[0]
-            st.plotly_chart(figs.symmetry_lines(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
-                            key=f"{P}_fig_cmp_sym")
+            live_chart.show(f"{P}_fig_cmp_sym",
+                            figs.symmetry_chart(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
+                            run=f"{job.id}-{n}", live=job.active)
         else:
             st.caption("Add *All zeros* or *Constant c* to the comparison to watch the symmetry measure "
                        "(tab ③) stay at 0 while it trains.")

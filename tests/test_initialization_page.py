@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import open_app, open_page, real_console_errors, screenshot, wait_idle
 from tests.test_live_chart import chart_on_page
+from ui import live_chart
 
 PAGE = "pages/initialization.py"
 P = "initialization"
@@ -80,8 +81,9 @@ def test_presets_switch_to_collapse_symmetry_and_healthy():
     at.button(key=f"{P}_preset_All zeros").click().run()
     show(at, "symmetry")
     assert any("exactly the same" in e.value for e in at.error)
-    sym = figures(at)["Symmetry measure (0 = all units identical)"]
-    assert all((values(t["y"]) == 0).all() for t in sym["data"])
+    (sym,) = chart_on_page(at, "Symmetry measure")["panels"]  # drawn in the browser by ui/live_chart
+    assert "exactly 0 in every layer" in sym["title"] and sym["series"]
+    assert all((live_chart.values(s["y"]) == 0).all() and s["n"] > 1 for s in sym["series"])
     at.checkbox(key=f"{P}_w_noise").check().run()
     assert any("the units differ" in s.value for s in at.success)
     show(at, "activations")  # the noise stays on while its tab is closed
@@ -150,7 +152,7 @@ def test_comparison_trains_in_the_background_and_reports_divergence():
     assert table["status"][0].startswith("diverged at step ")
     assert table["status"][1] == "finished"
     assert any("diverged at step" in e.value for e in at.error)
-    (loss,) = chart_on_page(at)["panels"]  # drawn in the browser by ui/live_chart
+    (loss,) = chart_on_page(at, "Training loss")["panels"]  # drawn in the browser by ui/live_chart
     assert loss["title"] == "Training loss, one curve per initializer"
     assert loss["series"][0]["end"]["text"] == f"diverged at step {table['steps'][0]}"
     assert loss["series"][0]["name"].startswith("N(0, 10²) — diverged at step") and loss["series"][1]["n"] > 1
@@ -183,8 +185,10 @@ def test_initialization_page_in_a_real_browser(app_server, page):
     page.wait_for_selector("text=⏹ Stop", state="detached", timeout=90_000)
     wait_idle(page)
     page.wait_for_selector("text=diverged at step", timeout=10_000)
-    page.locator('canvas[data-fmnist="live-chart"]').scroll_into_view_if_needed()  # the loss curves (ui/live_chart)
-    assert "diverged at step" in page.locator('[data-fmnist="live-chart-legend"]').inner_text()
+    charts = page.locator('canvas[data-fmnist="live-chart"]')  # the loss curves, the gradients (ui/live_chart)
+    charts.first.scroll_into_view_if_needed()
+    assert charts.count() == 2 and "Gradient norm per layer" in charts.nth(1).get_attribute("aria-label")
+    assert "diverged at step" in page.locator('[data-fmnist="live-chart-legend"]').first.inner_text()
     page.wait_for_timeout(800)
     screenshot(page, "initialization-trained", full_page=False)
     assert "init=standard_normal" in page.url and "act=relu" in page.url

@@ -16,16 +16,21 @@ from ui import palette, presenter
 E = np.zeros(0)
 
 
-def chart_on_page(at, name: str = "fmnist_live_chart") -> dict:
-    """The data the live chart was mounted with (AppTest sees the component as an unknown element)."""
+def charts_on_page(at, name: str = "fmnist_live_chart") -> list[dict]:
+    """The data each live chart was mounted with (AppTest sees the component as an unknown element)."""
     def walk(node):
         if getattr(node, "type", None) == "bidi_component":
             yield node
         for child in getattr(node, "children", {}).values():
             yield from walk(child)
-    found = [n for n in walk(at._tree) if n.proto.component_name == name]
-    assert len(found) == 1, found
-    return json.loads(found[0].proto.json)
+    return [json.loads(n.proto.json) for n in walk(at._tree) if n.proto.component_name == name]
+
+
+def chart_on_page(at, title: str = "") -> dict:
+    """The one live chart whose first panel's title starts with `title`."""
+    found = [c for c in charts_on_page(at) if c["panels"][0]["title"].startswith(title)]
+    assert len(found) == 1, [c["panels"][0]["title"] for c in charts_on_page(at)]
+    return found[0]
 
 
 def run(init: str, status: str, steps, loss, diverged_at=None) -> RunCurves:
@@ -113,7 +118,7 @@ def test_comparison_chart_draws_and_grows_between_updates(app_server, page):
     open_page(page, app_server, "initialization",
               "data=spiral&depth=3&width=32&act=tanh&init=xavier_normal&cmp=xavier_normal,he_normal&secs=4&view=train")
     page.get_by_role("button", name="Train them").click()
-    chart = page.locator('canvas[data-fmnist="live-chart"]')
+    chart = page.locator('canvas[data-fmnist="live-chart"]').first
     chart.wait_for(timeout=60_000)
     chart.scroll_into_view_if_needed()
     page.wait_for_function("() => +document.querySelector('canvas[data-fmnist=\"live-chart\"]').parentElement"
@@ -133,7 +138,7 @@ def test_comparison_chart_draws_and_grows_between_updates(app_server, page):
     wait_idle(page)
     page.wait_for_function("() => document.querySelector('canvas[data-fmnist=\"live-chart\"]')?.parentElement"
                            ".dataset.busy === '0'", timeout=10_000)
-    legend = page.locator('[data-fmnist="live-chart-legend"]').inner_text()
+    legend = page.locator('[data-fmnist="live-chart-legend"]').first.inner_text()
     assert "Xavier/Glorot normal" in legend and "He/Kaiming normal" in legend and "training…" not in legend
     box = chart.bounding_box()  # hovering reads out the nearest point (somewhere down the plot's middle)
     for frac in (0.2, 0.35, 0.5, 0.65, 0.8):

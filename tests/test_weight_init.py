@@ -393,7 +393,12 @@ def test_figures_survive_all_zero_inputs():
     assert "identical" in fig.layout.annotations[0].text
     fig = figs.gradient_bars([0.0, 0.0, 1.0], ["zero", "zero", "healthy"], ["layer 1", "layer 2", "output"])
     assert [t.name for t in fig.data] == ["healthy", "zero"]
-    fig = figs.symmetry_lines(np.arange(3), np.zeros((3, 2)))
-    assert "exactly 0" in fig.layout.annotations[0].text
+    spec = figs.symmetry_chart(np.arange(3), np.zeros((3, 2)), title="Symmetry")
+    assert "exactly 0 in every layer" in spec["panels"][0]["title"]
+    assert [len(s["y"]) for s in spec["panels"][0]["series"]] == [3, 3]  # zeros are drawn (a linear axis)
+    spec = figs.gradient_chart(np.arange(3), np.array([[0.0, 1.0], [np.nan, 2.0], [1e-3, 4.0]]), ["layer 1", "output"])
+    first, out = spec["panels"][0]["series"]
+    assert spec["panels"][0]["y_log"] and list(first["x"]) == [2.0]  # 0 and NaN have no place on a log axis
+    assert list(out["y"]) == [1.0, 2.0, 4.0] and out["color"] == "#222"
     fig = figs.unit_images(np.zeros((4, 784)))
     assert any("identical" in a.text for a in fig.layout.annotations)

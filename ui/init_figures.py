@@ -136,34 +136,30 @@ def loss_chart(runs: Sequence, labels: Sequence[str], title: str = "", height: i
                                                           y_range=y_range, y_log=log_y)]}
 
 
-def gradient_lines(steps: np.ndarray, norms: np.ndarray, names: Sequence[str], title: str = "") -> go.Figure:
-    """Gradient norm of each layer (columns of `norms` (T, L + 1)) during training, log y."""
-    fig = go.Figure()
+def gradient_chart(steps: np.ndarray, norms: np.ndarray, names: Sequence[str], title: str = "",
+                   height: int = 360) -> dict:
+    """Gradient norm of each layer (columns of `norms` (T, L + 1)) during training, log y; a ui.live_chart
+    spec. Input side purple ... yellow, the output layer black; zeros and NaN are left out (a log axis)."""
     n = norms.shape[1] if norms.ndim == 2 else 0
     ramp = px_colors.sample_colorscale("Viridis", [j / max(n - 2, 1) for j in range(max(n - 1, 1))])
-    for j in range(n):
-        color = "#222" if j == n - 1 else ramp[j]  # input side purple ... yellow, output black
-        fig.add_trace(go.Scatter(x=steps, y=_positive(norms[:, j]), mode="lines", name=names[j],
-                                 line=dict(color=color, width=2 if j < n - 1 else 3)))
-    fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="||∂L/∂W|| (log)", type="log", exponentformat="power")
-    return _layout(fig, 380, title)
+    lines = [live_chart.series(names[j], steps, norms[:, j], color="#222" if j == n - 1 else ramp[j],
+                               width=3 if j == n - 1 else 2) for j in range(n)]
+    return {"height": height, "panels": [live_chart.panel(title, lines, x_title="training step",
+                                                          y_title="||∂L/∂W|| (log)", y_log=True)]}
 
 
-def symmetry_lines(steps: np.ndarray, sym: np.ndarray, title: str = "") -> go.Figure:
-    """Mean distance between two units' weight vectors, per hidden layer (columns of `sym`)."""
-    fig = go.Figure()
+def symmetry_chart(steps: np.ndarray, sym: np.ndarray, title: str = "", height: int = 320) -> dict:
+    """Mean distance between two units' weight vectors, per hidden layer (columns of `sym`); a
+    ui.live_chart spec. When it is exactly 0 in every layer the title says so: all units identical."""
     n = sym.shape[1] if sym.ndim == 2 else 0
-    for j in range(n):
-        fig.add_trace(go.Scatter(x=steps, y=sym[:, j], mode="lines+markers", name=f"layer {j + 1}",
-                                 marker=dict(size=5)))
+    colors = px_colors.qualitative.Plotly
+    lines = [live_chart.series(f"layer {j + 1}", steps, sym[:, j], color=colors[j % len(colors)], width=2.5,
+                               markers=6) for j in range(n)]
     if n and np.all(sym == 0):
-        fig.add_annotation(text="exactly 0 in every layer:<br>all units identical", xref="paper", yref="paper",
-                           x=0.05, y=0.6, xanchor="left", showarrow=False, font=dict(size=16, color="#d62728"),
-                           bgcolor="rgba(255,255,255,0.85)")
-    fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="mean distance between units", rangemode="tozero")
-    return _layout(fig, 340, title)
+        title = f"{title} — exactly 0 in every layer: all units identical" if title else \
+            "exactly 0 in every layer: all units identical"
+    return {"height": height, "panels": [live_chart.panel(title, lines, x_title="training step",
+                                                          y_title="mean distance between units", y_zero=True)]}
 
 
 def distance_heatmap(d: np.ndarray, title: str = "") -> go.Figure:
