@@ -82,7 +82,7 @@ def test_presets_switch_to_collapse_symmetry_and_healthy():
     show(at, "symmetry")
     assert any("exactly the same" in e.value for e in at.error)
     (sym,) = chart_on_page(at, "Symmetry measure")["panels"]  # drawn in the browser by ui/live_chart
-    assert "exactly 0 in every layer" in sym["title"] and sym["series"]
+    assert "all units identical" in sym["refs"][0]["label"] and sym["series"]
     assert all((live_chart.values(s["y"]) == 0).all() and s["n"] > 1 for s in sym["series"])
     at.checkbox(key=f"{P}_w_noise").check().run()
     assert any("the units differ" in s.value for s in at.success)

@@ -394,7 +394,9 @@ def test_figures_survive_all_zero_inputs():
     fig = figs.gradient_bars([0.0, 0.0, 1.0], ["zero", "zero", "healthy"], ["layer 1", "layer 2", "output"])
     assert [t.name for t in fig.data] == ["healthy", "zero"]
     spec = figs.symmetry_chart(np.arange(3), np.zeros((3, 2)), title="Symmetry")
-    assert "exactly 0 in every layer" in spec["panels"][0]["title"]
+    assert spec["panels"][0]["refs"] == [{"y": 0.0, "label": "exactly 0 in every layer: all units identical"}]
+    assert spec["panels"][0]["y_range"] == [0.0, 1.0]  # a flat 0 still gets a readable axis
+    assert "all 0" in figs.gradient_chart(np.arange(2), np.zeros((2, 3)), ["a", "b", "c"])["panels"][0]["title"]
     assert [len(s["y"]) for s in spec["panels"][0]["series"]] == [3, 3]  # zeros are drawn (a linear axis)
     spec = figs.gradient_chart(np.arange(3), np.array([[0.0, 1.0], [np.nan, 2.0], [1e-3, 4.0]]), ["layer 1", "output"])
     first, out = spec["panels"][0]["series"]

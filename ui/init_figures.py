@@ -144,6 +144,8 @@ def gradient_chart(steps: np.ndarray, norms: np.ndarray, names: Sequence[str], t
     ramp = px_colors.sample_colorscale("Viridis", [j / max(n - 2, 1) for j in range(max(n - 1, 1))])
     lines = [live_chart.series(names[j], steps, norms[:, j], color="#222" if j == n - 1 else ramp[j],
                                width=3 if j == n - 1 else 2) for j in range(n)]
+    if n and not np.any(np.isfinite(norms) & (norms > 0)):
+        title = f"{title} (all 0: no gradient reaches any layer)"
     return {"height": height, "panels": [live_chart.panel(title, lines, x_title="training step",
                                                           y_title="||∂L/∂W|| (log)", y_log=True)]}
 
@@ -155,11 +157,11 @@ def symmetry_chart(steps: np.ndarray, sym: np.ndarray, title: str = "", height: 
     colors = px_colors.qualitative.Plotly
     lines = [live_chart.series(f"layer {j + 1}", steps, sym[:, j], color=colors[j % len(colors)], width=2.5,
                                markers=6) for j in range(n)]
-    if n and np.all(sym == 0):
-        title = f"{title} — exactly 0 in every layer: all units identical" if title else \
-            "exactly 0 in every layer: all units identical"
-    return {"height": height, "panels": [live_chart.panel(title, lines, x_title="training step",
-                                                          y_title="mean distance between units", y_zero=True)]}
+    identical = bool(n) and bool(np.all(sym == 0))
+    return {"height": height, "panels": [live_chart.panel(
+        title, lines, x_title="training step", y_title="mean distance between units", y_zero=True,
+        y_range=[0.0, 1.0] if identical else None,
+        refs=[{"y": 0.0, "label": "exactly 0 in every layer: all units identical"}] if identical else ())]}
 
 
 def distance_heatmap(d: np.ndarray, title: str = "") -> go.Figure:

@@ -169,7 +169,9 @@ function draw(st, now) {
       const v = p.y_log ? Math.log10(ref.y) : ref.y; if (!(v >= Y0 && v <= Y1)) continue;
       const yy = P(X0, v)[1]; ctx.strokeStyle = "#888"; ctx.lineWidth = 1.5 * big; ctx.setLineDash([3 * big, 4 * big]);
       ctx.beginPath(); ctx.moveTo(l, yy); ctx.lineTo(r, yy); ctx.stroke(); ctx.setLineDash([]);
-      if (ref.label) { ctx.fillStyle = "#666"; ctx.font = `${Math.round(13 * big)}px sans-serif`; ctx.textAlign = "right"; ctx.textBaseline = "top"; ctx.fillText(ref.label, r - 4, yy + 3); }
+      if (ref.label) { ctx.fillStyle = "#666"; ctx.font = `${Math.round(13 * big)}px sans-serif`; ctx.textAlign = "right";
+        const below = yy + 22 * big < b; ctx.textBaseline = below ? "top" : "bottom";  // above a line at the bottom edge
+        ctx.fillText(ref.label, r - 4, below ? yy + 3 : yy - 5); }
     }
     // The lines, clipped to the plot.
     ctx.save(); ctx.beginPath(); ctx.rect(l, t, W, H); ctx.clip();
