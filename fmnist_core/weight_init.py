@@ -64,6 +64,7 @@ INITS: dict[str, InitSpec] = {s.name: s for s in (
     InitSpec("lecun", "LeCun normal", r"w \sim \mathcal{N}\left(0, \tfrac{1}{n_{in}}\right)",
              lambda fi, fo, p: math.sqrt(1.0 / fi)),
 )}
+SYMMETRIC = tuple(name for name, spec in INITS.items() if spec.fill is not None)  # every unit starts equal
 NOISE = Param("noise", 0.0, 0.0, 0.1, label="symmetry-breaking noise σ")  # 1e-3 is enough to part the units
 
 

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from fmnist_core import init_compare, init_report, init_stats, symmetry
 from fmnist_core import url_state as U
 from fmnist_core.activations import ACTIVATIONS
 from fmnist_core.optim import OPTIMIZERS
-from fmnist_core.weight_init import INITS
+from fmnist_core.weight_init import INITS, SYMMETRIC
+from ui import init_compare_view as compare_view
 from ui import init_figures as figs
 from ui import init_text
 from ui import live, live_chart
@@ -24,7 +24,6 @@ DATA_LABELS = {"fashion": "Fashion-MNIST (784 pixels)", **{n: f"Toy 2D: {n}" for
 OPT_LRS = {"momentum": 0.01, "adam": 1e-3}  # the comparison's two optimizers, each at a rate that suits it here
 # The initializers' scale parameters (σ, a, c), with their ranges; the gain is a checkbox (tanh's 5/3 or 1).
 SCALES = {p.name: p for spec in INITS.values() for p in spec.params if p.name != "gain"}
-SYMMETRIC = ("zeros", "constant")
 TABS = {"activations": "① Activations through depth", "gradients": "② Gradients per layer",
         "symmetry": "③ Symmetry: all units alike", "train": "④ Train and compare"}
 NOISE = 1e-3
@@ -340,73 +339,16 @@ def train_view() -> None:
         st.session_state[f"{P}_job_depth"] = depth
         live.start(JOB_KEY, "init comparison",
                    lambda job, cfg=cfg, data=data: init_compare.compare_inits(cfg, data, job.emit, job.control))
-    live.view(JOB_KEY, comparison_view, idle="Press **Train them** to watch the loss curves side by side.",
-              controls_key=f"{P}_ctl")
-
-
-def comparison_view(job, reader) -> None:
-    """The comparison so far: loss curves, a table, gradients and symmetry during training."""
-    labels = job_labels()
-    jdepth = st.session_state.get(f"{P}_job_depth", depth)
-    runs = init_compare.comparison_curves(reader)
-    if not runs:
-        return
-    names = [labels[i] if i < len(labels) else r.init for i, r in enumerate(runs)]
-    current = runs[-1]
-    if job.active:
-        last = current.steps[-1] if len(current.steps) else 0
-        st.caption(f"Training {len(runs)} of {len(labels)}: **{names[-1]}**, step {last}.")
-    for r, n in zip(runs, names):
-        if r.status == "diverged":
-            st.error(f"**{n}**: {r.message}.")
-    # Drawn in the browser: the curves grow at display rate between polls (ui/live_chart.py).
-    live_chart.show(f"{P}_loss_chart", figs.loss_chart(runs, names, title="Training loss, one curve per initializer"),
-                    run=job.id, live=job.active)
-    rows = [{"initializer": n,
-             "status": f"diverged at step {r.diverged_at}" if r.status == "diverged" else r.status,
-             "steps": r.diverged_at if r.diverged_at else (int(r.steps[-1]) if len(r.steps) else 0),
-             "last loss": f"{r.loss[-1]:.3g}" if len(r.loss) and r.status != "diverged" else "NaN",
-             "test accuracy": "–" if np.isnan(r.test_accuracy) else f"{r.test_accuracy:.1%}"}
-            for r, n in zip(runs, names)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{P}_table")
-    left, right = st.columns(2)
-    with left:
-        pick = st.selectbox("Gradients during training of", range(len(runs)), format_func=lambda i: names[i],
-                            index=len(runs) - 1, key=f"{P}_grad_run")
-        r = runs[pick]
-        if len(r.grad_steps):
-            live_chart.show(f"{P}_fig_grad_lines",
-                            figs.gradient_chart(r.grad_steps, r.grad_norms, init_stats.layer_names(jdepth),
-                                                title=f"Gradient norm per layer: {names[pick]}"),
-                            run=f"{job.id}-{pick}", live=job.active)
-            v = init_stats.name_gradient_flow(r.grad_norms[-1])
-            st.caption(f"Latest step: {init_text.gradient_sentence(v)}")
-        else:
-            st.caption("No gradient norms yet (a run that diverged at once has none).")
-    with right:
-        sym_runs = [(n, r) for n, r in zip(names, runs) if r.init in SYMMETRIC and len(r.sym_steps)]
-        if sym_runs:
-            n, r = sym_runs[0]
-            live_chart.show(f"{P}_fig_cmp_sym",
-                            figs.symmetry_chart(r.sym_steps, r.symmetry, title=f"Symmetry during training: {n}"),
-                            run=f"{job.id}-{n}", live=job.active)
-        else:
-            st.caption("Add *All zeros* or *Constant c* to the comparison to watch the symmetry measure "
-                       "(tab ③) stay at 0 while it trains.")
-    st.caption("Loss is the mean over the last 5 steps. A run is **diverged** when its loss becomes NaN or "
-               "infinite; its curve stops there, marked ✖. Test accuracy: the first "
-               f"{init_compare.EVAL_SIZE:,} test inputs.")
-
-
-def background_view(job, reader) -> None:
-    """Above the tabs while tab ④ is closed: keeps the comparison alive (its heartbeat) and says so."""
-    if job.active:
-        st.caption(f"⏳ Training in the background ({len(init_compare.comparison_curves(reader))} of "
-                   f"{len(job_labels())} initializers); tab ④ shows it live.")
+    live.view(JOB_KEY, lambda job, reader: compare_view.comparison_view(job, reader, job_labels(), job_depth(), P),
+              idle="Press **Train them** to watch the loss curves side by side.", controls_key=f"{P}_ctl")
 
 
 def job_labels() -> list[str]:
     return st.session_state.get(f"{P}_job_labels", [])
+
+
+def job_depth() -> int:
+    return st.session_state.get(f"{P}_job_depth", depth)
 
 
 def _on_tab() -> None:
@@ -417,7 +359,8 @@ def _on_tab() -> None:
 if st.session_state.get(f"{P}_tab") != TABS[st.session_state[f"{P}_view"]]:
     st.session_state[f"{P}_tab"] = TABS[st.session_state[f"{P}_view"]]
 if live.running(JOB_KEY) and st.session_state[f"{P}_view"] != "train":
-    live.view(JOB_KEY, background_view, every=1.0, show_controls=False, notices=False)
+    live.view(JOB_KEY, lambda job, reader: compare_view.background_view(job, reader, job_labels()), every=1.0,
+              show_controls=False, notices=False)
 tabs = st.tabs(list(TABS.values()), key=f"{P}_tab", on_change=_on_tab)
 for tab, view in zip(tabs, (activations_view, gradients_view, symmetry_view, train_view)):
     with tab:
