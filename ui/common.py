@@ -51,24 +51,25 @@ def cached(store: str, name: str, key: Any, build: Callable[[], Any]) -> Any:
     return cache[name][1]
 
 
-def png(data: bytes, alt: str = "") -> None:
-    """A PNG shown inline (a data URI), not through Streamlit's media files: a view that polls
+def _inline_image(data: bytes, mime: str, alt: str, style: str) -> None:
+    """An image shown inline (a data URI), not through Streamlit's media files: a view that polls
     replaces its pictures, and a browser still fetching a replaced media file logs an error."""
     import base64
     import html
 
     src = base64.b64encode(data).decode("ascii")
-    st.html(f'<img src="data:image/png;base64,{src}" alt="{html.escape(alt)}" style="max-width:100%;height:auto">')
+    st.html(f'<img src="data:{mime};base64,{src}" alt="{html.escape(alt)}" style="{style}">')
+
+
+def png(data: bytes, alt: str = "") -> None:
+    """A PNG shown inline, at most the column's width."""
+    _inline_image(data, "image/png", alt, "max-width:100%;height:auto")
 
 
 def svg_image(svg: str, alt: str = "") -> None:
-    """An SVG drawing shown inline as an image (st.html's sanitizer drops <svg> elements); a redraw
-    costs the browser an image decode, not a chart library's re-render."""
-    import base64
-    import html
-
-    src = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    st.html(f'<img src="data:image/svg+xml;base64,{src}" alt="{html.escape(alt)}" style="width:100%;height:auto">')
+    """An SVG drawing shown inline as an image, the column's width (st.html's sanitizer drops <svg>
+    elements); a redraw costs the browser an image decode, not a chart library's re-render."""
+    _inline_image(svg.encode("utf-8"), "image/svg+xml", alt, "width:100%;height:auto")
 
 
 def dataset_error() -> str | None:
