@@ -2,10 +2,11 @@
 import streamlit as st
 import torch
 
-from fmnist_core.device import set_threads, tune_allocator
-from ui import lessons, presenter
-from ui.common import sidebar_status
-from ui.identity import keep_cookie
+from fmnist_core.engine.device import set_threads, tune_allocator
+from ui.views import lessons
+from ui.kit import presenter
+from ui.kit.common import sidebar_status
+from ui.kit.identity import keep_cookie
 
 presenter.read_link()
 st.set_page_config(page_title="Neural networks, seen happen", page_icon=":material/neurology:", layout="wide",

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from fmnist_core.activation_lab import curves, gradcheck_activation, run_comparison
-from fmnist_core.activations import ACTIVATIONS
-from fmnist_core.fashion import load_fashion_mnist
+from fmnist_core.basics.activation_lab import curves, gradcheck_activation, run_comparison
+from fmnist_core.nn.activations import ACTIVATIONS
+from fmnist_core.fashion.dataset import load_fashion_mnist
 
 
 SHOWN = ("softexp", "srelu", "isru", "brelu", "gelu", "sigmoid")
@@ -29,7 +29,7 @@ SHOWN = ("softexp", "srelu", "isru", "brelu", "gelu", "sigmoid")
 def slider_work_ms(moves: int = 15) -> tuple[list[float], list[float]]:
     """What the curves fragment computes per slider move (6 curves, the figure, its JSON):
     (wall ms, this thread's CPU ms). CPU time hardly depends on what else the machine runs."""
-    from ui.activation_figures import curves_figure
+    from ui.figures.activations import curves_figure
 
     wall, cpu = [], []
     for i in range(moves):

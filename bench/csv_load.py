@@ -23,8 +23,8 @@ def main() -> None:
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # a fresh parse cache, removed at the end
         import pandas  # noqa: F401  (imported once by the first load; not what is measured)
 
-        from fmnist_core import fashion
-        from fmnist_core.fashion_csv import HEADER
+        from fmnist_core.fashion import dataset as fashion
+        from fmnist_core.fashion.kaggle_csv import HEADER
 
         idx_dir = fashion.locate()
         if idx_dir is None or fashion.dataset_format(idx_dir) != "idx":

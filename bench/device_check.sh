@@ -24,7 +24,7 @@ log() { echo "[$(( $(date +%s) - T0 ))s] $*" | tee -a "$OUT/device_check.log"; }
 { nproc; "$PY" -c "import torch, platform; print(torch.__version__, platform.processor(), 'cuda', torch.cuda.is_available())"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi"
   lscpu | grep -E "Model name|^CPU\(s\)|Flags" | cut -c1-200; } > "$OUT/machine.txt" 2>&1
-"$PY" -c "from fmnist_core.fashion import load_fashion_mnist; load_fashion_mnist('cpu')" 2> "$OUT/dataset_error.txt" \
+"$PY" -c "from fmnist_core.fashion.dataset import load_fashion_mnist; load_fashion_mnist('cpu')" 2> "$OUT/dataset_error.txt" \
   || { log "no dataset: $(tail -1 "$OUT/dataset_error.txt")"; exit 2; }
 
 N=$(nproc)

@@ -1,7 +1,7 @@
 """The decision-boundary page's speed targets, measured.
 
 1. Growth grid: 7 widths (1, 2, 3, 4, 8, 16, 32), 500 training points, 1000 full-batch Adam epochs
-   each. Packed into one network (fmnist_core.packed.train_growth) against the same 7 widths
+   each. Packed into one network (fmnist_core.toy.packed.train_growth) against the same 7 widths
    trained one after another in plain PyTorch (ToyNet: nn.Linear + torch.optim.Adam + autograd).
    Target: packed <= 0.5 s.
 2. A 200x200 boundary evaluation of a 2-32-1 tanh net. Target: <= 10 ms.
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 
-from fmnist_core.device import tune_allocator
-from fmnist_core.toy_data import make_dataset
-from fmnist_core.packed import GROWTH_WIDTHS, PackedMLP, train_growth
-from fmnist_core.plane import grid_probabilities
-from fmnist_core.toy_net import ToyNet, train_reference
+from fmnist_core.engine.device import tune_allocator
+from fmnist_core.toy.data import make_dataset
+from fmnist_core.toy.packed import GROWTH_WIDTHS, PackedMLP, train_growth
+from fmnist_core.toy.plane import grid_probabilities
+from fmnist_core.toy.net import ToyNet, train_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 

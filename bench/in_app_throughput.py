@@ -3,7 +3,7 @@
 For the same settings (the page's defaults: classic MLP, Adam one-cycle peak 5e-3, batch 512, a time
 budget) it alternates two measurements:
 
-- **CLI**: a fresh process that trains alone as `python -m fmnist_core.train` does (one thread, like
+- **CLI**: a fresh process that trains alone as `python -m fmnist_core.fashion.train` does (one thread, like
   the app beside its server; `--cli-threads 0` lets the CLI pick its own count),
 - **app**: a Streamlit server with the training page open in headless chromium, Start pressed, the
   live fragments polling, and the smoothing slider moved while it trains. Its images/s come from the
@@ -40,9 +40,9 @@ def cli_worker(budget: float, threads: int, model: str = "mlp") -> None:
     """Runs in a fresh process: train alone like the CLI, print one JSON line."""
     import torch
 
-    from fmnist_core.device import get_device, set_threads, tune_allocator
-    from fmnist_core.fashion import load_fashion_mnist
-    from fmnist_core.train import RECIPES, train
+    from fmnist_core.engine.device import get_device, set_threads, tune_allocator
+    from fmnist_core.fashion.dataset import load_fashion_mnist
+    from fmnist_core.fashion.train import RECIPES, train
 
     tune_allocator()
     if threads:
@@ -95,7 +95,7 @@ def app_query(model: str) -> str:
     """The page's link for `model` with the settings its model menu sets (the CLI recipe's)."""
     if model == "mlp":
         return ""
-    from fmnist_core.train import RECIPES
+    from fmnist_core.fashion.train import RECIPES
 
     r = RECIPES[model]
     return f"&model={model}&batch={r.batch_size}&dropout={r.dropout:g}&lr={r.lr:g}"
@@ -172,11 +172,11 @@ def confusion_cost(repeats: int = 5) -> dict:
     """Seconds for one refresh: evaluate 10k test images (MLP, 1 thread) + matrix, charts and a grid of answers."""
     import torch
 
-    from fmnist_core import metrics
-    from fmnist_core.fashion import CLASS_NAMES, load_fashion_mnist
-    from fmnist_core.models import build_model
-    from fmnist_core.train import data_normalization, evaluate
-    from ui.training_figures import confusion_chart, image_grid, precision_recall_chart
+    from fmnist_core.fashion import metrics
+    from fmnist_core.fashion.dataset import CLASS_NAMES, load_fashion_mnist
+    from fmnist_core.nn.models import build_model
+    from fmnist_core.fashion.train import data_normalization, evaluate
+    from ui.figures.training import confusion_chart, image_grid, precision_recall_chart
 
     torch.set_num_threads(1)
     data = load_fashion_mnist("cpu")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from fmnist_core import init_compare, init_report, init_stats, symmetry
-from fmnist_core.fashion import load_fashion_mnist
-from ui import init_figures as figs
+from fmnist_core.initialization import compare as init_compare, report as init_report, stats as init_stats, symmetry
+from fmnist_core.fashion.dataset import load_fashion_mnist
+from ui.figures import initialization as figs
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:

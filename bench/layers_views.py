@@ -18,12 +18,12 @@ from pathlib import Path
 
 import torch
 
-from fmnist_core import feature_map as fmap
-from fmnist_core import layers as L
-from fmnist_core import probe as pr
-from fmnist_core.checkpoint import load_checkpoint
-from fmnist_core.fashion import load_fashion_mnist
-from ui import layer_figures as lf
+from fmnist_core.inside import feature_map as fmap
+from fmnist_core.inside import layers as L
+from fmnist_core.inside import probe as pr
+from fmnist_core.fashion.checkpoint import load_checkpoint
+from fmnist_core.fashion.dataset import load_fashion_mnist
+from ui.figures import layers as lf
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 

@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from fmnist_core import race as R
-from fmnist_core import surfaces as S
-from fmnist_core.optim import OPTIMIZERS, make_optimizer
+from fmnist_core.optimizers import race as R
+from fmnist_core.optimizers import surfaces as S
+from fmnist_core.engine.optim import OPTIMIZERS, make_optimizer
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -67,7 +67,7 @@ def main() -> None:
     lr, lra = sl.lr_presets["good"]
     out["network_race_ms"] = median_ms(lambda: R.race(sl, names, sl.start, 300, lr, lra), max(3, args.repeats // 2))
     try:
-        from ui import optimizer_figures as figs
+        from ui.figures import optimizers as figs
 
         s = S.make_surface("valley")
         xs, ys, z = s.grid(100)

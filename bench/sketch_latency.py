@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fmnist_core import explain as ex
-from fmnist_core import outlines as ol
-from fmnist_core import sketch as sk
-from fmnist_core.checkpoint import load_checkpoint
-from fmnist_core.fashion import load_fashion_mnist
-from fmnist_core.train import evaluate
+from fmnist_core.inside import explain as ex
+from fmnist_core.inside import outlines as ol
+from fmnist_core.inside import sketch as sk
+from fmnist_core.fashion.checkpoint import load_checkpoint
+from fmnist_core.fashion.dataset import load_fashion_mnist
+from fmnist_core.fashion.train import evaluate
 
 
 def ms(xs: list[float]) -> str:

@@ -4,7 +4,7 @@ One `StClient` is one browser tab. It connects to `/_stcore/stream`, asks for a 
 frontend does (a `rerun_script` BackMsg with the page's url path as `page_name`), keeps the
 current element tree from the ForwardMsg deltas, reruns `run_every` fragments on their timers (as
 the frontend does, so a page's heartbeat keeps beating), and clicks buttons by sending a
-`trigger_value` widget state. Used by bench/many_students.py and tests/test_many_students.py.
+`trigger_value` widget state. Used by bench/many_students.py and tests/pages/test_many_students.py.
 
     c = StClient("http://127.0.0.1:8501", page="training")
     c.connect(); c.wait_run()

@@ -72,9 +72,9 @@ class Snapshots:
 
 def run_recipe(name: str, data, budget: float, seed: int, every: float) -> tuple[list, dict]:
     """Our trainer with RECIPES[name]; ([(seconds, accuracy)], info)."""
-    from fmnist_core.models import build_model
-    from fmnist_core.train import RECIPES, evaluate, train
-    from fmnist_core.weight_init import apply_init
+    from fmnist_core.nn.models import build_model
+    from fmnist_core.fashion.train import RECIPES, evaluate, train
+    from fmnist_core.nn.weight_init import apply_init
 
     cfg = RECIPES[name].with_(time_budget=budget, epochs=100_000, eval_every=0, seed=seed,
                               event_every=5 if data.device.type == "cpu" else 20)
@@ -102,7 +102,7 @@ def run_keras(data, budget: float, seed: int, every: float) -> tuple[list, dict]
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, TensorDataset
 
-    from fmnist_core.loop import Loop
+    from fmnist_core.engine.loop import Loop
 
     device = data.device
     torch.manual_seed(seed)
@@ -149,8 +149,8 @@ def run_job(args) -> dict:
         os.sched_setaffinity(0, {int(c) for c in args.cores.split(",")})
     import torch
 
-    from fmnist_core.device import get_device, tune_allocator
-    from fmnist_core.fashion import FashionMNIST, load_fashion_mnist
+    from fmnist_core.engine.device import get_device, tune_allocator
+    from fmnist_core.fashion.dataset import FashionMNIST, load_fashion_mnist
 
     tune_allocator()
     torch.set_num_threads(args.threads)

@@ -1,7 +1,7 @@
 """The project's trainer against the plain tutorial loop, on the same data, in one run.
 
 Tutorial loop: float tensors in a TensorDataset, DataLoader(batch 64, shuffle), constant Adam 3e-3,
-the same 784-256-128-64-10 ReLU MLP with dropout 0.2. Ours: fmnist_core.train with its default
+the same 784-256-128-64-10 ReLU MLP with dropout 0.2. Ours: fmnist_core.fashion.train with its default
 MLP recipe (uint8 data on the device, batches by permutation, batch 512, one-cycle, bf16 autocast).
 Both are timed on the wall clock including their per-epoch test evaluations.
 
@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from fmnist_core.fashion import load_fashion_mnist
-from fmnist_core.models import MLP
-from fmnist_core.train import RECIPES, train
+from fmnist_core.fashion.dataset import load_fashion_mnist
+from fmnist_core.nn.models import MLP
+from fmnist_core.fashion.train import RECIPES, train
 
 TARGET = 0.875
 

@@ -5,13 +5,13 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import activation_lab as lab
-from fmnist_core import url_state as us
-from fmnist_core.activations import ACTIVATIONS, BReLUFunction
-from fmnist_core.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
-from ui import activation_figures as figs
-from ui import live, live_chart, presenter
-from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, svg_image, write_url
+from fmnist_core.basics import activation_lab as lab
+from fmnist_core.engine import url_state as us
+from fmnist_core.nn.activations import ACTIVATIONS, BReLUFunction
+from fmnist_core.basics.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
+from ui.figures import activations as figs
+from ui.kit import live, live_chart, presenter
+from ui.kit.common import bind_url, ensure_router, require_dataset, show_url_notes, svg_image, write_url
 
 ensure_router()
 
@@ -265,7 +265,7 @@ def compare_view(job, reader) -> None:
     series = lab.training_series(reader)
     if series:
         start_ev = next((e for e in events if e["kind"] == "start"), {})
-        # Drawn in the browser: the curves grow at display rate between polls (ui/live_chart.py).
+        # Drawn in the browser: the curves grow at display rate between polls (ui/kit/live_chart.py).
         live_chart.show(f"{P}_train_chart", figs.training_chart(series, start_ev.get("budget")), run=job.id,
                         live=job.active)
         st.dataframe(

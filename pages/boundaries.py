@@ -1,24 +1,24 @@
 """2 · Decision boundaries: each hidden unit draws a line; two units re-encode XOR so that one line
 separates it; more units give smoother boundaries, too many overfit, and regularization or the right
 input features cure it. Trained live: the server trains ahead and the browser plays the frames
-(ui/frame_player.py); the student can click points onto the plane."""
+(ui/kit/frame_player.py); the student can click points onto the plane."""
 import streamlit as st
 
-from fmnist_core import own_points as op
-from fmnist_core import url_state as us
-from fmnist_core.activations import ACTIVATIONS
-from fmnist_core.features import FEATURES, PLAIN
-from fmnist_core.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS, labels
-from fmnist_core.packed import GROWTH_WIDTHS, capped_epochs, train_growth
-from fmnist_core.regularization import DROPOUTS, L1_RATES, L2_RATES, Regularization
-from fmnist_core.toy_data import DATASETS, make_dataset
-from fmnist_core.toy_frames import MAX_ENCODED
-from fmnist_core.toy_net import MAX_LAYERS, MAX_UNITS, uses_surrogate
-from fmnist_core.toy_run import ToyRun
-from ui import boundary_figures as bf
-from ui import boundary_views as views
-from ui.common import bind_url, device, ensure_router, show_url_notes, write_url
-from ui.frame_player import player
+from fmnist_core.toy import own_points as op
+from fmnist_core.engine import url_state as us
+from fmnist_core.nn.activations import ACTIVATIONS
+from fmnist_core.toy.features import FEATURES, PLAIN
+from fmnist_core.engine.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS, labels
+from fmnist_core.toy.packed import GROWTH_WIDTHS, capped_epochs, train_growth
+from fmnist_core.toy.regularization import DROPOUTS, L1_RATES, L2_RATES, Regularization
+from fmnist_core.toy.data import DATASETS, make_dataset
+from fmnist_core.toy.frames import MAX_ENCODED
+from fmnist_core.toy.net import MAX_LAYERS, MAX_UNITS, uses_surrogate
+from fmnist_core.toy.run import ToyRun
+from ui.figures import boundaries as bf
+from ui.views import boundaries as views
+from ui.kit.common import bind_url, device, ensure_router, show_url_notes, write_url
+from ui.kit.frame_player import player
 
 ensure_router()
 

@@ -1,8 +1,8 @@
 """Start here: what the dashboard teaches, and in which order."""
 import streamlit as st
 
-from fmnist_core.fashion import CLASS_NAMES
-from ui.common import dataset, device, missing_data_screen
+from fmnist_core.fashion.dataset import CLASS_NAMES
+from ui.kit.common import dataset, device, missing_data_screen
 
 st.title("Neural networks, seen happen")
 st.markdown(

@@ -4,16 +4,16 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from fmnist_core import init_compare, init_report, init_stats, symmetry
-from fmnist_core import url_state as U
-from fmnist_core.activations import ACTIVATIONS
-from fmnist_core.optim import OPTIMIZERS
-from fmnist_core.weight_init import INITS, SYMMETRIC
-from ui import init_compare_view as compare_view
-from ui import init_figures as figs
-from ui import init_text
-from ui import live, live_chart
-from ui.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
+from fmnist_core.initialization import compare as init_compare, report as init_report, stats as init_stats, symmetry
+from fmnist_core.engine import url_state as U
+from fmnist_core.nn.activations import ACTIVATIONS
+from fmnist_core.engine.optim import OPTIMIZERS
+from fmnist_core.nn.weight_init import INITS, SYMMETRIC
+from ui.views import init_compare as compare_view
+from ui.figures import initialization as figs
+from ui.views import init_text
+from ui.kit import live, live_chart
+from ui.kit.common import bind_url, dataset, ensure_router, missing_data_screen, show_url_notes, write_url
 
 ensure_router()
 

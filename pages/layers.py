@@ -8,17 +8,17 @@ import numpy as np
 import streamlit as st
 import torch
 
-from fmnist_core import explain as ex
-from fmnist_core import feature_map as fmap
-from fmnist_core import layers as L
-from fmnist_core import probe as pr
-from fmnist_core import url_state as us
-from fmnist_core.checkpoint import CheckpointError, load_checkpoint
-from fmnist_core.fashion import CLASS_NAMES
-from fmnist_core.runs import list_saved_runs, runs_dir
-from ui import layer_figures as lf
-from ui import live
-from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
+from fmnist_core.inside import explain as ex
+from fmnist_core.inside import feature_map as fmap
+from fmnist_core.inside import layers as L
+from fmnist_core.inside import probe as pr
+from fmnist_core.engine import url_state as us
+from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint
+from fmnist_core.fashion.dataset import CLASS_NAMES
+from fmnist_core.fashion.runs import list_saved_runs, runs_dir
+from ui.figures import layers as lf
+from ui.kit import live
+from ui.kit.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
 
 ensure_router()
 P = "layers"

@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import backprop as bp
-from fmnist_core import url_state as us
-from fmnist_core.activations import ACTIVATIONS
-from fmnist_core.checkpoint import CheckpointError, load_checkpoint
-from fmnist_core.fashion import CLASS_NAMES, normalize
-from fmnist_core.losses import BINARY_LOSSES, LOSSES, curves, one_hot, softmax
-from fmnist_core.toy_data import DATASETS, MAX_POINTS, make_dataset
-from ui import learning_figures as lf
-from ui import live
-from ui.common import bind_url, dataset, ensure_router, show_url_notes, write_url
+from fmnist_core.basics import backprop as bp
+from fmnist_core.engine import url_state as us
+from fmnist_core.nn.activations import ACTIVATIONS
+from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint
+from fmnist_core.fashion.dataset import CLASS_NAMES, normalize
+from fmnist_core.nn.losses import BINARY_LOSSES, LOSSES, curves, one_hot, softmax
+from fmnist_core.toy.data import DATASETS, MAX_POINTS, make_dataset
+from ui.figures import learning as lf
+from ui.kit import live
+from ui.kit.common import bind_url, dataset, ensure_router, show_url_notes, write_url
 
 ensure_router()
 

@@ -1,9 +1,9 @@
 """Lessons: guided steps through the lecture, each with a prediction to make and a goal the app checks."""
 import streamlit as st
 
-from ui import lessons as L
-from ui.common import ensure_router
-from ui.lesson_pages import PAGES
+from ui.views import lessons as L
+from ui.kit.common import ensure_router
+from ui.kit.lesson_pages import PAGES
 
 ensure_router()
 

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import race as R
-from fmnist_core import surfaces as S
-from fmnist_core import url_state as U
-from fmnist_core.optim import ALPHA, BETA1, BETA2, CLASSIC_OPTIMIZERS, LR, MOMENTUM, OPTIMIZERS
-from fmnist_core.runs import history_series
-from ui import live
-from ui import optimizer_figures as figs
-from ui.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
-from ui.training_figures import curves_chart
+from fmnist_core.optimizers import race as R
+from fmnist_core.optimizers import surfaces as S
+from fmnist_core.engine import url_state as U
+from fmnist_core.engine.optim import ALPHA, BETA1, BETA2, CLASSIC_OPTIMIZERS, LR, MOMENTUM, OPTIMIZERS
+from fmnist_core.fashion.runs import history_series
+from ui.kit import live
+from ui.figures import optimizers as figs
+from ui.kit.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
+from ui.figures.training import curves_chart
 
 ensure_router()
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from fmnist_core import explain as ex
-from fmnist_core import sketch as sk
-from fmnist_core import url_state as us
-from fmnist_core.checkpoint import CheckpointError, load_checkpoint
-from fmnist_core.fashion import CLASS_NAMES
-from fmnist_core.runs import list_saved_runs, runs_dir
-from ui import sketch_figures as figs
-from ui.common import bind_url, dataset, ensure_router, show_url_notes, write_url
+from fmnist_core.inside import explain as ex
+from fmnist_core.inside import sketch as sk
+from fmnist_core.engine import url_state as us
+from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint
+from fmnist_core.fashion.dataset import CLASS_NAMES
+from fmnist_core.fashion.runs import list_saved_runs, runs_dir
+from ui.figures import sketch as figs
+from ui.kit.common import bind_url, dataset, ensure_router, show_url_notes, write_url
 
 ensure_router()
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fmnist_core.runs import RunFeed
-from fmnist_core.train import train
-from ui import live, persist
-from ui import training_eval as evaluation
-from ui import training_live as live_view
-from ui import training_runs as runs
-from ui.common import ensure_router, require_dataset
-from ui.training_controls import config_from_state, seed_settings, settings_panel
+from fmnist_core.fashion.runs import RunFeed
+from fmnist_core.fashion.train import train
+from ui.kit import live, persist
+from ui.views import training_eval as evaluation
+from ui.views import training_live as live_view
+from ui.views import training_runs as runs
+from ui.kit.common import ensure_router, require_dataset
+from ui.views.training_controls import config_from_state, seed_settings, settings_panel
 
 JOB_KEY = "training_job"
 POLL_S = 0.5  # 2 Hz: fast enough to watch, light enough to leave the training thread its core

@@ -5,10 +5,10 @@
     .venv/bin/python scripts/train_bundled.py --only cnn --epochs 0.05 --out /tmp/x   # smoke run
 
 - assets/cnn.pt: the drawing model, a CNN trained on photos mixed with outline drawings and
-  silhouettes (fmnist_core.outlines.augment), every drawing passed through the page's preprocessing.
+  silhouettes (fmnist_core.inside.outlines.augment), every drawing passed through the page's preprocessing.
   `--arch v2`: cnn_v2 with the demo recipe (RECIPES["cnn"]: label smoothing 0.1, mirrored images),
   `--arch v1`: the first CNN (cnn_v1, 334k parameters) with its own settings (CNN_CONFIG).
-- assets/mlp.pt: the classic MLP 256-128-64 (fmnist_core.train RECIPES["mlp"]), photos only.
+- assets/mlp.pt: the classic MLP 256-128-64 (fmnist_core.fashion.train RECIPES["mlp"]), photos only.
 - assets/models.json: seed, settings, test accuracy on photos, outlines, silhouettes and half-size
   corner images, training time and machine, for both.
 
@@ -32,12 +32,12 @@ import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fmnist_core import outlines
-from fmnist_core.checkpoint import load_checkpoint, save_checkpoint
-from fmnist_core.fashion import load_fashion_mnist, normalize
-from fmnist_core.loop import Loop
-from fmnist_core.models import build_model, count_parameters
-from fmnist_core.train import RECIPES, TrainConfig, config_optimizer, data_normalization, evaluate, lr_at, train
+from fmnist_core.inside import outlines
+from fmnist_core.fashion.checkpoint import load_checkpoint, save_checkpoint
+from fmnist_core.fashion.dataset import load_fashion_mnist, normalize
+from fmnist_core.engine.loop import Loop
+from fmnist_core.nn.models import build_model, count_parameters
+from fmnist_core.fashion.train import RECIPES, TrainConfig, config_optimizer, data_normalization, evaluate, lr_at, train
 
 CNN_CONFIG = TrainConfig(model="cnn", lr=5e-3, batch_size=256, dropout=0.25, epochs=16, label_smoothing=0.05,
                          seed=0, eval_every=0)  # cnn_v1 ("cnn" in its checkpoint)

@@ -1,9 +1,12 @@
 """Shared fixtures: the real dataset, a live Streamlit server, and a headless chromium page."""
 from __future__ import annotations
 
+import base64
+import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -18,7 +21,7 @@ torch.set_num_threads(1)  # tests run beside other processes; one thread is stea
 @pytest.fixture(scope="session")
 def fmnist():
     """The real Fashion-MNIST on the CPU (Debian's package on CI)."""
-    from fmnist_core.fashion import load_fashion_mnist
+    from fmnist_core.fashion.dataset import load_fashion_mnist
 
     return load_fashion_mnist("cpu")
 
@@ -26,7 +29,7 @@ def fmnist():
 @pytest.fixture(scope="session")
 def fmnist_small(fmnist):
     """A 6,000/1,000 subset of the real data, for trainers that must finish in seconds."""
-    from fmnist_core.fashion import FashionMNIST
+    from fmnist_core.fashion.dataset import FashionMNIST
 
     return FashionMNIST(fmnist.train_images[:6000], fmnist.train_labels[:6000],
                         fmnist.test_images[:1000], fmnist.test_labels[:1000], source=fmnist.source)
@@ -133,3 +136,28 @@ def chart_spec(at, kind: str) -> dict:
         if kind in c.proto.id:
             return json.loads(c.proto.spec)
     raise AssertionError(f"no chart {kind}; ids: {[c.proto.id for c in at.get('plotly_chart')]}")
+
+
+def charts_on_page(at, name: str = "fmnist_live_chart") -> list[dict]:
+    """The data each live chart was mounted with (AppTest sees the component as an unknown element)."""
+    def walk(node):
+        if getattr(node, "type", None) == "bidi_component":
+            yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+    return [json.loads(n.proto.json) for n in walk(at._tree) if n.proto.component_name == name]
+
+
+def chart_on_page(at, title: str = "") -> dict:
+    """The one live chart whose first panel's title starts with `title`."""
+    found = [c for c in charts_on_page(at) if c["panels"][0]["title"].startswith(title)]
+    assert len(found) == 1, [c["panels"][0]["title"] for c in charts_on_page(at)]
+    return found[0]
+
+
+def arr(v) -> np.ndarray:
+    """A plotly array from figure JSON: a list, or plotly 6+'s typed {'dtype', 'bdata', 'shape'}."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        return a.reshape([int(n) for n in str(v["shape"]).split(",")]) if "shape" in v else a
+    return np.asarray(v, dtype=float)

@@ -58,7 +58,7 @@ def test_each_imported_name_exists(path):
         mod = importlib.import_module(module)
         for name in names:
             if not hasattr(mod, name):
-                try:  # a submodule imported by name: `from fmnist_core import loop`
+                try:  # a submodule imported by name: `from fmnist_core.engine import loop`
                     importlib.import_module(f"{module}.{name}")
                 except ImportError:
                     missing.append(f"line {line}: {module}.{name}")

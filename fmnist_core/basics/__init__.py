@@ -1,0 +1,1 @@
+"""Lab: one neuron, activation functions compared, one step of backpropagation by hand."""

@@ -1,0 +1,1 @@
+"""Lab: weight initialization: activation and gradient statistics, symmetry, the live comparison."""

@@ -1,0 +1,1 @@
+"""Lessons: lesson files parsed and checked, and the goals each step checks."""

@@ -1,0 +1,1 @@
+"""Network parts: activations, weight initializers, losses and the Fashion-MNIST models."""

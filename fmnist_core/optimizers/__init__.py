@@ -1,0 +1,1 @@
+"""Lab: optimizers: loss surfaces and the optimizer race."""

@@ -1,0 +1,104 @@
+"""Run a lesson step's settings on the real computations, as the pages would, and measure its goal values.
+
+`values_for(step, settings, solution)`: the page's settings (defaults, then the step's, then the
+solution's), trained/stepped/drawn as the solution says, measured by fmnist_core.lessons.goals.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fmnist_core.lessons import goals as lg
+from fmnist_core.fashion.dataset import CLASS_NAMES
+from ui.kit.lesson_pages import page_info
+
+
+def full_settings(page: str, *layers: dict) -> dict:
+    schema = page_info(page).schema
+    out = {name: fld.default for name, fld in schema.items()}
+    for layer in layers:
+        out.update(layer)
+    return out
+
+
+def drawing_rgba(spec: str, data) -> np.ndarray:
+    """'outline:sneaker' / 'photo:trouser': the first test image of that class, drawn on the canvas."""
+    from fmnist_core.inside import outlines as ol
+    from fmnist_core.inside import sketch as sk
+
+    kind, _, name = spec.partition(":")
+    cls = [c.lower() for c in CLASS_NAMES].index(name.lower())
+    img = data.test_images[int(torch.nonzero(data.test_labels == cls)[0])].cpu().numpy()
+    if kind == "photo":
+        return sk.render_on_canvas(img, 200, 40, 40)
+    return ol.outline_canvas(img, np.random.default_rng(0))[0]
+
+
+def sketch_probs(rgba: np.ndarray, model_key: str) -> np.ndarray:
+    from fmnist_core.inside import explain as ex
+    from fmnist_core.inside import sketch as sk
+    from fmnist_core.fashion.checkpoint import load_checkpoint
+
+    choice = next(c for c in ex.model_choices() if c.key == model_key)
+    model, meta = load_checkpoint(choice.path, "cpu")
+    pre = sk.preprocess(sk.decode_image(sk.rgba_to_png(rgba)))
+    return ex.probabilities(model, pre.image, tuple(meta["normalization"]))
+
+
+def values_for(page: str, s: dict, train: float = 0, drawing: str | None = None, data=None) -> dict:
+    """Settings `s` (complete) run for `train` epochs/steps/seconds; the goal values, settings included."""
+    if page == "activations":
+        return {**s, **lg.neuron_values(s)}
+    if page == "boundaries":
+        from fmnist_core.toy.data import make_dataset
+        from fmnist_core.toy.run import ToyRun
+
+        d = make_dataset(s["dataset"], int(s["points"]), float(s["noise"]), float(s["test"]), int(s["seed"]))
+        lecture = bool(s["lecture"]) and s["dataset"] == "xor" and s["layers"] == 1 and s["units"] == 2
+        run = ToyRun.create(d, (int(s["units"]),) * int(s["layers"]), s["act"], s["opt"], float(s["lr"]),
+                            0 if s["batch"] == "full" else int(s["batch"]), int(s["seed"]), lecture_lines=lecture)
+        if train:
+            run.advance(int(train))
+        return {**s, **lg.boundary_values(run, s)}
+    if page == "learning":
+        from fmnist_core.basics import backprop as bp
+        from fmnist_core.toy.data import make_dataset
+
+        d = make_dataset(s["dataset"], int(s["points"]), float(s["noise"]), float(s["test"]), int(s["seed"]))
+        x, y = d.x_train.double().numpy(), d.y_train.double().numpy()
+        w = bp.initial_weights(int(s["units"]), int(s["seed"]), bool(s["lecture"]))
+        pt = int(s["point"])
+        batch = [(pt + i) % len(y) for i in range(int(s["mbsize"]))] if s["mb"] else [pt]
+        for _ in range(int(train)):  # what the page's Apply does: one SGD step on the chosen point(s)
+            upd = bp.update(bp.run_pass(w, s["act"], s["loss"], x[batch], y[batch]), float(s["lr"]), x, y)
+            if upd.status != "diverged":
+                w = upd.new
+        return {**s, **lg.learning_values(w, int(train), x, y, s)}
+    if page == "initialization":
+        from fmnist_core.initialization import compare as init_compare, report as init_report
+        from fmnist_core.initialization.stats import activation_gain
+
+        diag = init_compare.fashion_data(data) if s["data"] == "fashion" else init_compare.toy_data(s["data"])
+        gain = activation_gain("tanh") if s["gain"] and s["act"] == "tanh" else 1.0
+        params = {n: float(s[n]) for n in ("std", "a", "value")} | {"gain": gain, "noise": 1e-3 if s["noise"] else 0.0}
+        rep = init_report.init_report(diag, int(s["depth"]), int(s["width"]), s["act"], s["init"],
+                                      with_reference=False, **params)
+        return {**s, **lg.init_values(rep)}
+    if page == "training":
+        from fmnist_core.nn.models import CLASSIC_HIDDEN
+        from fmnist_core.fashion.runs import RunRecord
+        from fmnist_core.fashion.train import TrainConfig
+        from fmnist_core.fashion.train import train as run_training
+
+        records = []
+        if train:
+            cfg = TrainConfig(model="cnn" if s["model"] == "cnn" else "mlp", hidden=CLASSIC_HIDDEN,
+                              activation=s["activation"], init=s["init"], optimizer=s["optimizer"], lr=float(s["lr"]),
+                              schedule=s["schedule"], batch_size=int(s["batch"]), epochs=1000,
+                              time_budget=float(train), dropout=float(s["dropout"]), seed=int(s["seed"]))
+            records = [RunRecord.from_result(run_training(cfg, data), 1)]
+        return {**s, **lg.training_values(records)}
+    if page == "sketch":
+        probs = sketch_probs(drawing_rgba(drawing, data), s["model"]) if drawing else None
+        return {**s, **lg.sketch_values(probs)}
+    return dict(s)  # pages whose goals check settings only

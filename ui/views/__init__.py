@@ -1,0 +1,1 @@
+"""Each page's larger views, built on the kit and the figures."""
