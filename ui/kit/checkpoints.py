@@ -1,0 +1,53 @@
+"""Checkpoints for the pages that read a trained model (3 · learning, 7 · layers, 8 · drawing): the
+saved runs listed once and each file loaded once per content, under one cache for the whole app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from fmnist_core.fashion.checkpoint import load_checkpoint
+from fmnist_core.fashion.runs import list_saved_runs, runs_dir
+from fmnist_core.inside.layers import file_hash
+
+
+def _signature(directory: Path) -> tuple:
+    """(name, mtime) of each file: a new or re-saved checkpoint changes it, so the listing is read again."""
+    return tuple(sorted((p.name, p.stat().st_mtime) for p in directory.glob("*.pt"))) if directory.is_dir() else ()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _readable(directory: str, signature: tuple) -> list[dict]:
+    return [r for r in list_saved_runs(directory) if "error" not in r]  # a damaged or foreign file is skipped
+
+
+def saved_runs() -> list[dict]:
+    """Readable checkpoints saved from the training page, newest first (rows of runs.list_saved_runs)."""
+    d = runs_dir()
+    return _readable(str(d), _signature(d))
+
+
+def label(row: dict, accuracy: bool = True) -> str:
+    """'name (CNN, 91.2% on test photos)': a saved run as a menu shows it."""
+    acc = f", {row['test_accuracy']:.1%} on test photos" if accuracy and row.get("test_accuracy") is not None else ""
+    return f"{row['name']} ({row['architecture'].upper()}{acc})"
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _digest(path: str, mtime: float) -> str:
+    return file_hash(path)
+
+
+def digest(path: str | Path) -> str:
+    """The file's content hash (read again only when the file changes): a cache key for what a model computes."""
+    return _digest(str(path), Path(path).stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load(path: str, content: str):
+    return load_checkpoint(path, "cpu")
+
+
+def load(path: str | Path):
+    """(model on the CPU in eval mode, meta), one copy per file content; raises CheckpointError."""
+    return _load(str(path), digest(path))
