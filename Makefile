@@ -23,6 +23,9 @@ run: $(VENV)/.stamp
 test: $(VENV)/.stamp
 	$(PY) -m pytest -q
 
+test-fast: $(VENV)/.stamp  # no browser, nothing slow (pytest.ini's markers): the loop while editing
+	$(PY) -m pytest -q -m "not browser and not slow"
+
 bench: $(VENV)/.stamp
 	$(PY) bench/trainer_vs_tutorial.py
 	$(PY) bench/growth_grid.py

@@ -6,8 +6,8 @@
    Target: packed <= 0.5 s.
 2. A 200x200 boundary evaluation of a 2-32-1 tanh net. Target: <= 10 ms.
 3. The page: server time of a script run after a slider change (AppTest), for the replay slider
-   (the live views only) and for the noise slider (new data, new network, growth grid retrained).
-   Target: the static views re-render in < 500 ms.
+   (the live views only) and for the noise slider (new data, new network, growth grid retrained: a
+   short job, which the run waits for at most 0.5 s). Target: the static views re-render in < 500 ms.
 
     .venv/bin/python bench/growth_grid.py [--repeats 7] [--threads 1] [--no-page]
 """
@@ -63,7 +63,7 @@ def bench_grid(repeats: int, epochs: int) -> None:
           f"  target <= 0.5 s: {'OK' if t_packed <= 0.5 else 'MISSED'}")
     print(f"  plain PyTorch, one after other median {t_plain:.3f} s  -> packed is {t_plain / t_packed:.1f}x faster")
     print(f"  same engine, one after other   median {t_engine:.3f} s  -> packing alone gains {t_engine / t_packed:.1f}x")
-    print(f"  test accuracy by width: " + ", ".join(f"{w}: {a:.1%}" for w, a in zip(GROWTH_WIDTHS, g.test_acc)))
+    print("  test accuracy by width: " + ", ".join(f"{w}: {a:.1%}" for w, a in zip(GROWTH_WIDTHS, g.test_acc)))
 
 
 def bench_eval(repeats: int) -> None:
@@ -79,20 +79,24 @@ def bench_eval(repeats: int) -> None:
 def bench_page(repeats: int) -> None:
     from streamlit.testing.v1 import AppTest
 
+    from fmnist_core.engine.jobs import get_manager
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.switch_page("pages/boundaries.py")
     at.query_params.update({"dataset": "spiral", "noise": "0.1", "points": "600", "units": "32", "speed": "50"})
     at.run()
+    run = at.session_state["boundaries_run"]
     at.button(key="boundaries_start").click().run()
-    for _ in range(4):
-        at.run()  # trains 50 epochs per run
+    while run.epoch < 200:  # the job trains; each run of the page takes its frames (and beats its heartbeat)
+        time.sleep(0.1)
+        at.run()
     at.button(key="boundaries_pause").click().run()
-    last = at.session_state["boundaries_run"].epoch
+    last = run.epoch
     replay, noise = [], []
     for i in range(repeats):
-        slider = at.slider(key="boundaries_replay")
+        at.session_state["boundaries_player"] = {"epoch": [(i * 37) % (last + 1), last]}  # the replay slider rests
         t0 = time.perf_counter()
-        slider.set_value((i * 37) % (last + 1)).run()
+        at.run()
         replay.append(time.perf_counter() - t0)
         assert not at.exception, at.exception
     for i in range(max(3, repeats // 2)):
@@ -100,10 +104,12 @@ def bench_page(repeats: int) -> None:
         at.slider(key="boundaries_noise").set_value(0.1 + 0.05 * ((i % 4) + 1)).run()
         noise.append(time.perf_counter() - t0)
         assert not at.exception, at.exception
-    print(f"page, server time of one script run (AppTest, whole page):")
+    get_manager().stop_all()
+    print("page, server time of one script run (AppTest, whole page):")
     print(f"  replay slider moved (live views redrawn)                  median {1000 * statistics.median(replay):.0f} ms"
           f"  target < 500 ms: {'OK' if statistics.median(replay) < 0.5 else 'MISSED'}")
-    print(f"  noise slider moved (new data, new net, growth retrained) median {1000 * statistics.median(noise):.0f} ms")
+    print(f"  noise slider moved (new data, new net; the growth grid, a job, waited for <= 0.5 s) "
+          f"median {1000 * statistics.median(noise):.0f} ms")
 
 
 def main(argv=None) -> int:

@@ -11,10 +11,13 @@ measures, on loopback only:
 - that no student sees another's run (each one starts with its own seed and must only ever see that seed),
 - the server's RSS and thread count (from /proc/<pid>/status) before, during and after,
 - that every job ends after its student leaves: the thread count comes back to the baseline
-  and the server's CPU use falls to idle (the page heartbeat times out after 8 s).
+  and the server's CPU use falls to idle (the page heartbeat times out after 8 s),
+- on the decision-boundary page, how many epochs each student's network trained (the largest epoch
+  its frame player was sent).
 
     .venv/bin/python bench/many_students.py            # 20 students, 2 training slots
     .venv/bin/python bench/many_students.py --n 30 --max-jobs 4 --hold 40 --json out.json
+    .venv/bin/python bench/many_students.py --page boundaries --query "seed={seed}&speed=10" --n 10 --hold 20
 """
 from __future__ import annotations
 
@@ -29,17 +32,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.st_client import StClient
-from bench.st_server import StreamlitServer, health
+from bench.st_server import ROOT, StreamlitServer, health
 
 QUEUE_RE = re.compile(r"#(\d+)\*{0,2} in the queue.*?(\d+) jobs? training on this server, limit (\d+)", re.S)
 
 
 # --------------------------------------------------------------------------- the server process
 
-def start_server(max_jobs: int, script: str = "app.py") -> StreamlitServer:
-    """`streamlit run app.py` on a free loopback port, with a job limit and one training thread per job."""
-    return StreamlitServer(script=script, env={"FMNIST_MAX_JOBS": str(max_jobs), "FMNIST_THREADS": "1"},
-                           name="many-students")
+def start_server(max_jobs: int, script: str = "app.py", root: Path = ROOT, max_toy: int = 0) -> StreamlitServer:
+    """`streamlit run app.py` on a free loopback port, with job limits (`max_toy` 0: the server's default
+    for toy jobs) and one training thread per job."""
+    env = {"FMNIST_MAX_JOBS": str(max_jobs), "FMNIST_THREADS": "1"}
+    if max_toy:
+        env["FMNIST_MAX_TOY_JOBS"] = str(max_toy)
+    return StreamlitServer(script=script, env=env, name="many-students", root=root)
 
 
 def proc_status(pid: int) -> dict:
@@ -97,6 +103,7 @@ class Student:
     runs: int = 0
     interrupted: int = 0
     refresh_s: list[float] = field(default_factory=list)
+    epochs: int = 0  # the decision-boundary page: the largest epoch its frame player was sent
 
     @property
     def crashed(self) -> bool:
@@ -136,6 +143,9 @@ def student(url: str, st: Student, page: str, button: str, query: str, hold: flo
                     st.trained = True
                 elif s not in st.foreign_seeds:
                     st.foreign_seeds.append(s)
+            player = c.component_data("fmnist_frame_player")
+            if player and player.get("frames"):
+                st.epochs = max(st.epochs, max(f["epoch"] for f in player["frames"]))
     except Exception as e:  # recorded, reported as a crashed session
         st.error = f"{type(e).__name__}: {e}"
         if waiting:
@@ -159,9 +169,10 @@ def percentile(xs: list[float], q: float) -> float:
 
 def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, page: str = "training",
         button: str = "Start", query: str = "seed={seed}&until=time&budget=120",
-        marker: str = r"\bseed (\d+)\b", settle: float = 40.0, script: str = "app.py", log=print) -> dict:
+        marker: str = r"\bseed (\d+)\b", settle: float = 40.0, script: str = "app.py", root: Path = ROOT,
+        max_toy: int = 0, log=print) -> dict:
     t_begin = time.monotonic()
-    server = start_server(max_jobs, script=script)
+    server = start_server(max_jobs, script=script, root=root, max_toy=max_toy)
     samples: list[dict] = []  # {t, phase, rss_mb, threads, cpu_s}
     pings: list[dict] = []  # {t, phase, ok, s}
     phase = {"name": "warmup"}
@@ -246,6 +257,7 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
     lat = [p["s"] for p in pings if p["phase"] == "students"]
     idle_lat = [p["s"] for p in pings if p["phase"] == "warmup"]
     refresh = [x for s in students for x in s.refresh_s]
+    epochs = sorted(s.epochs for s in students)
     report = {
         "students": n, "max_jobs": max_jobs, "hold_s": hold, "page": page,
         "health": {"n": len(lat), "failures": sum(not p["ok"] for p in pings if p["phase"] == "students"),
@@ -261,6 +273,8 @@ def run(n: int = 20, max_jobs: int = 2, hold: float = 25.0, ramp: float = 4.0, p
         "foreign_runs_seen": sum(len(s.foreign_seeds) for s in students),
         "live_refresh_s": {"n": len(refresh), "p50": percentile(refresh, 0.5), "p95": percentile(refresh, 0.95)},
         "server_cpu_per_s": _cpu_between(during),
+        "epochs_per_student": {"min": epochs[0] if epochs else 0, "median": percentile(epochs, 0.5) if epochs else 0,
+                               "max": epochs[-1] if epochs else 0},
         "connect_s": {"p50": percentile([s.connected_s for s in students if s.connected_s], 0.5),
                       "max": max((s.connected_s for s in students), default=0.0)},
         "rss_mb": {"before": before.get("rss_mb"), "peak": max((s.get("rss_mb", 0) for s in during), default=None),
@@ -348,6 +362,8 @@ def format_report(r: dict) -> str:
         f"p95 {r['live_refresh_s']['p95']:.2f} s over {r['live_refresh_s']['n']} refreshes; "
         f"server CPU {r['server_cpu_per_s'] or 0:.2f} core-s/s while the students were on",
         f"page load under load: p50 {r['connect_s']['p50']:.1f} s, max {r['connect_s']['max']:.1f} s",
+        *([f"epochs trained per student (decision boundaries) in {r['hold_s']:.0f} s: min {e['min']}, median "
+           f"{e['median']:.0f}, max {e['max']}"] if (e := r["epochs_per_student"])["max"] else []),
         f"server RSS: {rss['before']:.0f} MB before, {rss['peak']:.0f} MB peak, {rss['after']:.0f} MB after "
         f"(+{rss['peak'] - rss['before']:.0f} MB); threads {th['before']} before, {th['peak']} peak, {th['after']} after",
         "jobs ended: " + (f"{ended:.1f} s after the last student left" if ended is not None
@@ -371,10 +387,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--query", default="seed={seed}&until=time&budget=120",
                     help="query string per student; {i} and {seed} are filled in")
     ap.add_argument("--script", default="app.py", help="the Streamlit script the server runs")
+    ap.add_argument("--max-toy-jobs", type=int, default=0,
+                    help="FMNIST_MAX_TOY_JOBS for the server (the decision-boundary page); 0: its default")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app is measured (a before/after)")
     ap.add_argument("--json", type=Path, help="also write the report here")
     a = ap.parse_args(argv)
     r = run(n=a.n, max_jobs=a.max_jobs, hold=a.hold, ramp=a.ramp, page=a.page, button=a.button, query=a.query,
-            script=a.script)
+            script=a.script, root=a.root, max_toy=a.max_toy_jobs)
     print(format_report(r))
     if r["problems"]:
         print("problems:", json.dumps(r["problems"], indent=1)[:4000])

@@ -14,6 +14,7 @@ the frontend does, so a page's heartbeat keeps beating), and clicks buttons by s
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -314,6 +315,12 @@ class StClient:
         matches = [b for b in self.buttons() if label.lower() in b.label.lower()]
         enabled = [b for b in matches if not b.disabled]
         return (enabled or matches or [None])[0]
+
+    def component_data(self, name: str) -> dict | None:
+        """The data the custom component `name` (st.components.v2) was last mounted with, or None."""
+        found = [n for n in self.nodes()
+                 if n.kind == "bidi_component" and n.proto.bidi_component.component_name == name]
+        return json.loads(found[-1].proto.bidi_component.json) if found else None
 
     def ever_saw(self, needle: str) -> bool:
         with self._lock:

@@ -123,9 +123,9 @@ def run_keras(data, budget: float, seed: int, every: float) -> tuple[list, dict]
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
-        opt.step()
-        if not loop.after_step(loss.detach() if device.type == "cpu" else None):
+        if not loop.after_step(loss.detach() if device.type == "cpu" else None):  # before the update (loop.py)
             break
+        opt.step()
         if loop.elapsed() >= snaps.next:
             if device.type == "cuda":
                 torch.cuda.synchronize()  # the clock then includes the queued GPU work

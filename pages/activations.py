@@ -1,52 +1,37 @@
 """1 · Neurons & activations: a neuron by hand, activation curves and their derivatives,
 BReLU's hand-written backward checked live, and the same MLP trained with each activation."""
-import inspect
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from fmnist_core.basics import activation_lab as lab
-from fmnist_core.engine import url_state as us
-from fmnist_core.nn.activations import ACTIVATIONS, BReLUFunction
 from fmnist_core.basics.neuron import FLU, NEURON_ACTIVATIONS, compute_neuron, sum_latex, truth_table
+from fmnist_core.nn.activations import ACTIVATIONS
 from ui.figures import activations as figs
-from ui.kit import live, live_chart, presenter
+from ui.kit import live, presenter
 from ui.kit.common import bind_url, ensure_router, require_dataset, show_url_notes, svg_image, write_url
+from ui.kit.widgets import keys
+from ui.views.activations_compare import compare_view
+from ui.views.activations_gradcheck import gradcheck_section
+from ui.views.activations_url import NAMES, SCHEMA
 
 ensure_router()
 
 P = "activations"
-JOB_KEY = f"{P}_compare_job"
-NAMES = tuple(ACTIVATIONS)
-PARAM_FIELDS = {f"{n}_{p.name}": us.Float(p.default, p.low, p.high)
-                for n, spec in ACTIVATIONS.items() for p in spec.params}
-SCHEMA = {
-    "x1": us.Bool(True), "x2": us.Bool(False), "x3": us.Bool(True),
-    "w1": us.Float(FLU.weights[0], -10.0, 10.0), "w2": us.Float(FLU.weights[1], -10.0, 10.0),
-    "w3": us.Float(FLU.weights[2], -10.0, 10.0), "threshold": us.Float(FLU.threshold, -20.0, 20.0),
-    "show": us.MultiChoice(("sigmoid", "tanh", "relu"), NAMES, min_items=1, max_items=6),
-    "xmax": us.Float(4.0, 1.0, 10.0),
-    **PARAM_FIELDS,
-    "train": us.MultiChoice(("step", "sigmoid", "relu", "srelu"), NAMES,
-                            min_items=lab.MIN_COMPARE, max_items=lab.MAX_COMPARE),
-    "budget": us.Float(8.0, 1.0, 30.0),
-}
+k = keys(P)
+JOB_KEY = k("compare_job")
 
 
 def params_of(name: str) -> dict[str, float]:
     """The slider values of `name`'s parameters (URL-bound, so set even when not on screen)."""
-    return {p.name: float(st.session_state.get(f"{P}_{name}_{p.name}", p.default))
+    return {p.name: float(st.session_state.get(k(f"{name}_{p.name}"), p.default))
             for p in ACTIVATIONS[name].params}
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def cached_curves(name: str, params: tuple, x_min: float, x_max: float) -> list[dict]:
     return lab.curves(name, dict(params), x_min, x_max)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_gradcheck(seed: int) -> dict:
-    return lab.gradcheck_activation("brelu", n=12, units=2, seed=seed)
 
 
 show_url_notes(bind_url(P, SCHEMA))
@@ -72,15 +57,15 @@ def neuron_section() -> None:
     cols = st.columns(4)
     for i, (col, symptom) in enumerate(zip(cols, FLU.inputs), start=1):
         with col:
-            st.checkbox(f"x{i}: {symptom}", key=f"{P}_x{i}")
-            st.number_input(f"weight w{i}", min_value=-10.0, max_value=10.0, step=1.0, key=f"{P}_w{i}")
+            st.checkbox(f"x{i}: {symptom}", key=k(f"x{i}"))
+            st.number_input(f"weight w{i}", min_value=-10.0, max_value=10.0, step=1.0, key=k(f"w{i}"))
     with cols[3]:
-        st.number_input("threshold", min_value=-20.0, max_value=20.0, step=1.0, key=f"{P}_threshold",
+        st.number_input("threshold", min_value=-20.0, max_value=20.0, step=1.0, key=k("threshold"),
                         help="The bias is minus the threshold: the activation sees z = sum − threshold.")
 
-    xs = [1.0 if st.session_state[f"{P}_x{i}"] else 0.0 for i in (1, 2, 3)]
-    ws = [float(st.session_state[f"{P}_w{i}"]) for i in (1, 2, 3)]
-    threshold = float(st.session_state[f"{P}_threshold"])
+    xs = [1.0 if st.session_state[k(f"x{i}")] else 0.0 for i in (1, 2, 3)]
+    ws = [float(st.session_state[k(f"w{i}")]) for i in (1, 2, 3)]
+    threshold = float(st.session_state[k("threshold")])
     neuron = compute_neuron(xs, ws, threshold)
     verdict = FLU.yes if neuron.fires else FLU.no
     left, right = st.columns([2, 3])
@@ -99,12 +84,12 @@ def neuron_section() -> None:
             f"{neuron.outputs['sigmoid']:.3f}, a probability of flu that says *how sure*. **Tanh** squeezes z "
             f"into −1..1, and **ReLU** passes the margin above the threshold and is 0 below it."
         )
-    patients = st.expander("All eight patients (every combination of symptoms)", key=f"{P}_patients",
+    patients = st.expander("All eight patients (every combination of symptoms)", key=k("patients"),
                            on_change="rerun")
     with patients:
         if patients.open:  # drawn only when opened: a typed weight then redraws less
-            rows = [{k: f"{v:.3f}" if k in ("sigmoid", "tanh") else (f"{v:g}" if isinstance(v, float) else v)
-                     for k, v in row.items()} for row in truth_table(FLU, ws, threshold)]
+            rows = [{c: f"{v:.3f}" if c in ("sigmoid", "tanh") else (f"{v:g}" if isinstance(v, float) else v)
+                     for c, v in row.items()} for row in truth_table(FLU, ws, threshold)]
             st.table(pd.DataFrame(rows), hide_index=True, border="horizontal")  # HTML: cheap to redraw
             st.caption("The step's jump is not differentiable: a smooth function that gives a probability (the "
                        "sigmoid) is usually more useful, and it is what lets a network learn by gradient descent.")
@@ -124,8 +109,8 @@ st.markdown(
 
 
 st.multiselect("Activations to compare", NAMES, format_func=lambda n: ACTIVATIONS[n].label,
-               max_selections=6, key=f"{P}_show")
-shown = list(st.session_state[f"{P}_show"])
+               max_selections=6, key=k("show"))
+shown = list(st.session_state[k("show")])
 
 
 @st.fragment
@@ -133,14 +118,14 @@ def curves_section() -> None:
     """Sliders rerun only this section: the curves must follow a slider in under 300 ms."""
     slider_specs = [(n, p) for n in shown for p in ACTIVATIONS[n].params]
     scols = st.columns(4)
-    scols[0].slider("x range ±", min_value=1.0, max_value=10.0, step=0.5, key=f"{P}_xmax")
+    scols[0].slider("x range ±", min_value=1.0, max_value=10.0, step=0.5, key=k("xmax"))
     for i, (n, p) in enumerate(slider_specs, start=1):
         label = f"{ACTIVATIONS[n].label}: {p.name}" + (" (start value, trained per unit)" if p.trainable else "")
         scols[i % len(scols)].slider(label, min_value=p.low, max_value=p.high, step=0.01,
-                                     key=f"{P}_{n}_{p.name}", help=p.help)
-    xmax = float(st.session_state[f"{P}_xmax"])
+                                     key=k(f"{n}_{p.name}"), help=p.help)
+    xmax = float(st.session_state[k("xmax")])
     curve_list = [c for n in shown for c in cached_curves(n, tuple(sorted(params_of(n).items())), -xmax, xmax)]
-    st.plotly_chart(figs.curves_figure(curve_list), key=f"{P}_curves_fig")
+    st.plotly_chart(figs.curves_figure(curve_list), key=k("curves_fig"))
     if "srelu" in shown and params_of("srelu")["t_l"] > params_of("srelu")["t_r"]:
         st.warning("SReLU needs t_l ≤ t_r: with t_l above t_r its two outer pieces overlap and add up.")
     write_url(P, SCHEMA)
@@ -197,29 +182,7 @@ st.markdown(
     "float64, at random points away from the kink at 0."
 )
 
-
-@st.fragment
-def gradcheck_section() -> None:
-    seed_key = f"{P}_gradcheck_seed"
-    st.session_state.setdefault(seed_key, 0)
-    g1, g2 = st.columns([2, 3])
-    with g1:
-        if st.button("🎲 Check again at new random points", key=f"{P}_gradcheck_again"):
-            st.session_state[seed_key] += 1
-        check = cached_gradcheck(st.session_state[seed_key])
-        if check["passed"]:
-            st.success(f"**gradcheck passed** on {check['points']} points (float64).  \n"
-                       f"Largest |hand-written − numerical| gradient: **{check['max_abs_diff']:.1e}**")
-        else:
-            st.error(f"**gradcheck failed**: {check['error']}  \n"
-                     f"Largest |hand-written − numerical| gradient: {check['max_abs_diff']:.1e}")
-        with st.expander("The code being checked"):
-            st.code(inspect.getsource(BReLUFunction), language="python")
-    with g2:
-        st.plotly_chart(figs.gradcheck_figure(check), key=f"{P}_gradcheck_fig")
-
-
-gradcheck_section()
+gradcheck_section(P)
 
 # ------------------------------------------------------------------------------- train with it
 st.header("Train with it")
@@ -231,10 +194,10 @@ st.markdown(
 )
 t1, t2, t3 = st.columns([4, 2, 2])
 t1.multiselect(f"Activations to train ({lab.MIN_COMPARE}–{lab.MAX_COMPARE})", NAMES,
-               format_func=lambda n: ACTIVATIONS[n].label, max_selections=lab.MAX_COMPARE, key=f"{P}_train")
-t2.slider("Seconds per activation", min_value=1.0, max_value=30.0, step=1.0, key=f"{P}_budget")
-chosen = list(st.session_state[f"{P}_train"])
-budget = float(st.session_state[f"{P}_budget"])
+               format_func=lambda n: ACTIVATIONS[n].label, max_selections=lab.MAX_COMPARE, key=k("train"))
+t2.slider("Seconds per activation", min_value=1.0, max_value=30.0, step=1.0, key=k("budget"))
+chosen = list(st.session_state[k("train")])
+budget = float(st.session_state[k("budget")])
 
 write_url(P, SCHEMA)
 
@@ -242,7 +205,7 @@ data = require_dataset()
 too_few = len(chosen) < lab.MIN_COMPARE
 with t3:
     st.write("")
-    start = live.start_button(JOB_KEY, "▶ Train each", disabled=too_few, button_key=f"{P}_train_start", notice=False,
+    start = live.start_button(JOB_KEY, "▶ Train each", disabled=too_few, button_key=k("train_start"), notice=False,
                               type="primary", width="stretch")
     st.caption(f"≈ {len(chosen) * (budget + 1):.0f} s in all")
 if too_few:
@@ -252,61 +215,5 @@ if start and not too_few:
     names, params = list(chosen), {n: params_of(n) for n in chosen}
     live.start(JOB_KEY, f"activations: {', '.join(names)}",
                lambda j: lab.run_comparison(data, names, params, budget, emit=j.emit, control=j.control))
-
-
-def compare_view(job, reader) -> None:
-    """The comparison so far: which activation trains now, the curves, the table, the learned shapes."""
-    events = reader.history  # every event once, without numpy payloads (the comparison sends none)
-    last = events[-1] if events else None
-    if job.state == "running" and last is not None:
-        frac = (last["index"] + (last.get("progress", 0.0) if last["kind"] != "result" else 1.0)) / last["of"]
-        st.progress(min(frac, 1.0), text=f"Training **{ACTIVATIONS[last['activation']].label}** "
-                                         f"({last['index'] + 1} of {last['of']})")
-    series = lab.training_series(reader)
-    if series:
-        start_ev = next((e for e in events if e["kind"] == "start"), {})
-        # Drawn in the browser: the curves grow at display rate between polls (ui/kit/live_chart.py).
-        live_chart.show(f"{P}_train_chart", figs.training_chart(series, start_ev.get("budget")), run=job.id,
-                        live=job.active)
-        st.dataframe(
-            lab.results_table(reader), hide_index=True, width="stretch",
-            column_config={
-                "activation": st.column_config.TextColumn(width="medium"),
-                "status": st.column_config.TextColumn(width="small"),
-                "test accuracy": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.3f"),
-                "train loss": st.column_config.NumberColumn(width="small", format="%.3f"),
-                "epochs": st.column_config.NumberColumn(width="small"),
-                "seconds": st.column_config.NumberColumn(width="small"),
-                "hidden weights moved": st.column_config.NumberColumn(
-                    format="%.3f", help="‖W₁ − W₁(start)‖ / ‖W₁(start)‖ for the first layer's weights"),
-                "learned parameters": st.column_config.TextColumn(
-                    width="large", help="mean over the units of every hidden layer at the end"),
-            },
-        )
-        st.caption(
-            "**What to look for:** how fast each loss falls in the first seconds (the sigmoid's slope of at "
-            "most 0.25 slows it), where the test accuracy ends, and how far the first layer's weights moved "
-            "from their start. Each run gets the same seconds, so a cheaper activation also sees more images."
-        )
-        traces = lab.parameter_traces(reader)
-        if traces:
-            st.markdown("**Trainable activation parameters over training** (line: mean over the units of "
-                        "each hidden layer; band: 10th–90th percentile of the units)")
-            st.plotly_chart(figs.parameter_figure(traces), key=f"{P}_param_fig")
-        started = {e["activation"]: e for e in events if e["kind"] == "start"}
-        if "softexp" in started and started["softexp"]["params"].get("alpha", 0.0) < 0:
-            st.caption(
-                "**SoftExponential with α < 0** is a logarithm, defined only for x > 1/α − α; inputs "
-                "below that are held at the edge value and pass no gradient, so it learns slowly. "
-                "Start it at α = 0 (the identity) and let each unit find its own α."
-            )
-        if "step" in series:
-            st.caption(
-                "**Step:** its hidden weights moved 0: no gradient reaches them. Only the output layer, "
-                "which has no step after it, learns, on a fixed random 0/1 code of the image; that is "
-                "why it stays far below the others."
-            )
-
-
-live.view(JOB_KEY, compare_view, idle="Pick activations and press **Train each**: the curves below fill in live.",
-          run_key="run")
+live.view(JOB_KEY, partial(compare_view, key=P),
+          idle="Pick activations and press **Train each**: the curves below fill in live.", run_key="run")

@@ -1,63 +1,34 @@
 """2 · Decision boundaries: each hidden unit draws a line; two units re-encode XOR so that one line
 separates it; more units give smoother boundaries, too many overfit, and regularization or the right
-input features cure it. Trained live: the server trains ahead and the browser plays the frames
-(ui/kit/frame_player.py); the student can click points onto the plane."""
+input features cure it. Trained live as a toy job: the server trains ahead and the browser plays the
+frames (ui/views/boundaries_live.py); the student can click points onto the plane. The growth grid
+trains as a short job (ui/views/boundaries_growth.py)."""
 import streamlit as st
 
 from fmnist_core.toy import own_points as op
-from fmnist_core.engine import url_state as us
 from fmnist_core.nn.activations import ACTIVATIONS
 from fmnist_core.toy.features import FEATURES, PLAIN
 from fmnist_core.engine.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS, labels
 from fmnist_core.toy.packed import GROWTH_WIDTHS, capped_epochs, train_growth
 from fmnist_core.toy.regularization import DROPOUTS, L1_RATES, L2_RATES, Regularization
-from fmnist_core.toy.data import DATASETS, make_dataset
-from fmnist_core.toy.frames import MAX_ENCODED
+from fmnist_core.toy.data import make_dataset
 from fmnist_core.toy.net import MAX_LAYERS, MAX_UNITS, uses_surrogate
 from fmnist_core.toy.run import ToyRun
-from ui.figures import boundaries as bf
-from ui.views import boundaries as views
+from ui.kit import live
 from ui.kit.common import bind_url, device, ensure_router, show_url_notes, write_url
-from ui.kit.frame_player import player
+from ui.kit.toy_data_sidebar import data_section
+from ui.kit.widgets import keys
+from ui.views import boundaries as views
+from ui.views import boundaries_growth as growth
+from ui.views import boundaries_live as live_view
+from ui.views.boundaries_url import BATCHES, DATASET_LABELS, LRS, OWN, SCHEMA, SPEEDS
 
 ensure_router()
 
 P = "boundaries"
-RUN, RUN_KEY, RUNNING, REPLAY, SEQ = (f"{P}_run", f"{P}_run_key", f"{P}_running", f"{P}_replay", f"{P}_seq")
-RUN_EVERY = 0.5  # s between batches of frames; the browser plays them in between
-FRAMES_PER_RUN = 16  # 32 frames/s at most when a batch arrives every 0.5 s; ~15 when the machine is busy
-TRAIN_BUDGET = 0.3  # s of training and frame-making per batch at most (mini-batches of 1 are 100x slower)
-MAX_GROWTH_STEPS = 10_000  # optimizer steps per growth grid: ~1-3 s here; more would block the page
-MAX_EPOCHS = 20_000  # a forgotten tab stops here
+k = keys(P)
+MAX_GROWTH_STEPS = 10_000  # optimizer steps per growth grid: ~1-3 s here, as a short job
 OPT_LABELS = labels(OPTIMIZERS)
-LRS = ("0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3")
-BATCHES = ("full", "1", "10", "32", "100")
-SPEEDS = ("1", "2", "5", "10", "25", "50", "100")
-OWN = "own"  # the dataset of only the student's points
-DATASET_LABELS = {**{n: s.label for n, s in DATASETS.items()}, OWN: "Only your own points"}
-SCHEMA = {
-    "dataset": us.Choice("xor", tuple(DATASET_LABELS)),
-    "noise": us.Float(0.2, 0.0, 1.0),
-    "points": us.Int(400, 20, 2000),
-    "test": us.Float(0.5, 0.1, 0.9),
-    "seed": us.Int(0, 0, 9999),
-    "inputs": us.MultiChoice(PLAIN, tuple(FEATURES), min_items=1, max_items=len(FEATURES)),
-    "layers": us.Int(1, 1, MAX_LAYERS),
-    "units": us.Int(2, 1, MAX_UNITS),
-    "act": us.Choice("tanh", tuple(ACTIVATIONS)),
-    "opt": us.Choice("adam", CLASSIC_OPTIMIZERS),  # the lecture's four: every link made so far keeps working
-    "lr": us.Choice("0.03", LRS),
-    "batch": us.Choice("full", BATCHES),
-    "lecture": us.Bool(False),
-    "l2": us.Choice("0", L2_RATES),
-    "l1": us.Choice("0", L1_RATES),
-    "dropout": us.Choice("0", DROPOUTS),
-    "speed": us.Choice("10", SPEEDS),
-    "show_test": us.Bool(True),
-    "discrete": us.Bool(False),
-    "gepochs": us.Choice("1000", ("250", "1000", "3000")),
-    "pts": op.PointsField(),
-}
 _BASE = dict(dataset="xor", noise=0.2, points=400, test=0.5, seed=0, inputs=PLAIN, layers=1, units=2, act="tanh",
              opt="adam", lr="0.03", batch="full", lecture=False, l2="0", l1="0", dropout="0", gepochs="1000", pts="")
 _OVERFIT = dict(_BASE, dataset="moons", noise=0.35, points=300, test=0.9, units=32, gepochs="3000")
@@ -73,10 +44,6 @@ PRESETS = {  # label -> the whole experiment, so that a button gives everyone th
     "Circles: features, no hidden power": dict(_BASE, dataset="circles", noise=0.1, inputs=("x1sq", "x2sq"),
                                                 units=1, act="linear"),
 }
-
-
-def k(name: str) -> str:
-    return f"{P}_{name}"
 
 
 def apply_preset(values: dict) -> None:
@@ -96,13 +63,7 @@ if isinstance(st.session_state.get(k("inputs")), tuple):
     st.session_state[k("inputs")] = list(st.session_state[k("inputs")])
 
 with st.sidebar:
-    st.subheader("Data")
-    st.selectbox("Dataset", list(DATASET_LABELS), key=k("dataset"), format_func=DATASET_LABELS.get)
-    own_only = st.session_state[k("dataset")] == OWN
-    st.slider("Noise (std of each coordinate)", 0.0, 1.0, step=0.05, key=k("noise"), disabled=own_only)
-    st.slider("Points", 20, 2000, step=10, key=k("points"), disabled=own_only)
-    st.slider("Share kept for testing", 0.1, 0.9, step=0.05, key=k("test"), disabled=own_only)
-    st.number_input("Seed", 0, 9999, step=1, key=k("seed"))
+    data_section(k, DATASET_LABELS, fixed=(OWN,))
     st.subheader("Inputs")
     st.pills("Features the network sees", list(FEATURES), selection_mode="multi", key=k("inputs"),
              format_func=lambda n: FEATURES[n].label, help="As in TensorFlow Playground: the first layer reads these.")
@@ -135,6 +96,7 @@ batch = 0 if S["batch"] == "full" else int(S["batch"])
 hidden = (int(S["units"]),) * int(S["layers"])
 reg = Regularization(float(S["l2"]), float(S["l1"]), float(S["dropout"]))
 points, _ = op.decode(S["pts"])
+dev = device()
 
 st.markdown(
     "A hidden unit computes **w₁x₁ + w₂x₂ + b** and passes it through an activation: it is a **linear "
@@ -152,139 +114,33 @@ try:
 except ValueError as e:
     st.error(f"Cannot make this dataset: {e}")
     st.stop()
-data = op.with_points(base, points)
+data = op.with_points(base, points).to(dev)
+
+# --------------------------------------------------------------------------- 1-3 · live, units, encoding
 
 run_key = (S["dataset"], S["noise"], S["points"], S["test"], S["seed"], inputs, hidden, S["act"], S["opt"], S["lr"],
-           batch, lecture, str(device()))
-if st.session_state.get(RUN_KEY) != run_key or RUN not in st.session_state:
-    st.session_state[RUN] = ToyRun.create(data.to(device()), hidden, S["act"], S["opt"], float(S["lr"]), batch,
-                                           int(S["seed"]), lecture_lines=lecture, device=device(), features=inputs,
-                                           reg=reg)
-    st.session_state[RUN_KEY] = run_key
-    st.session_state[RUNNING] = False
-    st.session_state[REPLAY] = None
-    st.session_state[k("pts_in_run")] = S["pts"]
-run: ToyRun = st.session_state[RUN]
-run.net.reg = reg  # the rates may change while training
-if S["pts"] != st.session_state.get(k("pts_in_run")):  # points clicked: the same network trains on
-    run.set_data(data.to(device()))
-    st.session_state[k("pts_in_run")] = S["pts"]
-
-# --------------------------------------------------------------------------- live controls
-
-
-def _start() -> None:
-    st.session_state[RUNNING] = True
-
-
-def _pause() -> None:
-    st.session_state[RUNNING] = False
-    st.session_state[REPLAY] = None  # the replay opens at the latest epoch
-
-
-def _step() -> None:
-    st.session_state[RUN].advance(1)
-    st.session_state[REPLAY] = None
-
-
-def _reset() -> None:
-    st.session_state.pop(RUN_KEY, None)  # the next run builds a fresh network from the settings
-    st.session_state[RUNNING] = False
-
-
-def _scrubbed() -> None:
-    st.session_state[REPLAY] = st.session_state[k("player")].get("epoch")
-
-
-def _clicked() -> None:
-    click = st.session_state[k("player")].get("click") or {}
-    pts, _ = op.decode(st.session_state[k("pts")])
-    x1, x2 = float(click.get("x1", 99)), float(click.get("x2", 99))
-    if click.get("mode") == "remove":
-        pts, changed = op.remove_near(pts, x1, x2)
-    else:
-        pts, changed = op.add(pts, x1, x2, int(click.get("mode") == "red"))
-    if changed:
-        st.session_state[k("pts")] = op.encode(pts)
-        st.session_state[k("full_rerun")] = True
-    elif click.get("mode") != "remove" and len(pts) >= op.MAX_POINTS:
-        st.session_state[k("note")] = f"At most {op.MAX_POINTS} of your own points fit in a link."
-
-
-running = bool(st.session_state.get(RUNNING))
+           batch, lecture, str(dev))
+run = live_view.the_run(run_key, lambda: ToyRun.create(data, hidden, S["act"], S["opt"], float(S["lr"]), batch,
+                                                       int(S["seed"]), lecture_lines=lecture, device=dev,
+                                                       features=inputs, reg=reg))
+run.use_data(data)  # points clicked: the same network trains on
+run.tune(reg, int(S["speed"]))  # the rates and the speed may change while it trains
 no_points = len(data.x_train) == 0
-c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
-if running:
-    c1.button("⏸ Pause", key=k("pause"), on_click=_pause, width="stretch", type="primary")
-else:
-    c1.button("▶ Start", key=k("start"), on_click=_start, width="stretch", type="primary", disabled=no_points)
-c2.button("⏭ Step (1 epoch)", key=k("step"), on_click=_step, disabled=running or no_points, width="stretch")
-c3.button("↺ Reset", key=k("reset"), on_click=_reset, width="stretch")
-c4.select_slider("Epochs per frame", SPEEDS, key=k("speed"),
-                 help=f"The server trains ahead and sends {FRAMES_PER_RUN} frames every {RUN_EVERY:g} s; your "
-                      "browser plays them in between.")
+live_view.controls(run, run_key, SPEEDS, no_points, live.POLL_SECONDS)
 if no_points:
     st.info("**Click on the plane** below to add red points, then blue ones (choose under the plane): your own "
             f"dataset, kept in the link (up to {op.MAX_POINTS} points).")
 
 
-@st.fragment(run_every=RUN_EVERY if running else None)
-def live_views() -> None:
-    if st.session_state.pop(k("full_rerun"), False):
-        st.rerun()  # the points changed: the whole page (data, growth grid) follows
-    if note := st.session_state.pop(k("note"), None):
-        st.toast(note, icon="🔗")
-    run: ToyRun = st.session_state[RUN]
-    is_running = bool(st.session_state.get(RUNNING))
-    st.subheader("1 · Watch it learn")
-    if is_running:
-        frames = run.advance_frames(FRAMES_PER_RUN, int(st.session_state[k("speed")]), TRAIN_BUDGET)
-        st.session_state[SEQ] = st.session_state.get(SEQ, 0) + 1
-        if run.epoch >= MAX_EPOCHS or run.status == "diverged":
-            st.session_state[RUNNING] = False
-            st.rerun()
-    else:
-        frames = run.replay_frames()
-    show_test, discrete = bool(st.session_state[k("show_test")]), bool(st.session_state[k("discrete")])
-    d = run.data
-    player(k("player"), run_id=str(id(run)), mode="live" if is_running else "replay", frames=frames,
-           seq=st.session_state.get(SEQ, 0), curve=run.curves(), extent=d.extent, train=(d.x_train, d.y_train),
-           test=(d.x_test, d.y_test) if len(d.x_test) else None, own=points, enc_labels=d.y_train[:MAX_ENCODED],
-           show_test=show_test, discrete=discrete, scrub_epoch=st.session_state.get(REPLAY),
-           on_epoch=_scrubbed, on_click=_clicked)
-    if run.status == "diverged":
-        st.error(f"Training stopped: {run.message}. Lower the learning rate and press Reset.")
-    t1, t2, t3 = st.columns([1, 1, 3])
-    t1.toggle("Show test points", key=k("show_test"))
-    t2.toggle("Discretize", key=k("discrete"), help="Only the two sides of P(red) = 0.5")
-    t3.caption(
-        "Colour: the network's probability that a point is **red**; the boundary is where it crosses 0.5. White "
-        "rings: training points; black rings: test points it never learns from; thick dark rings: your own points. "
-        "Train accuracy far above test accuracy is overfitting: try L2, L1 or dropout (sidebar). The histogram "
-        "shows all weights; with L1, the red bar counts those at exactly 0.")
-    shown = None
-    if not is_running:
-        shown = run.at_epoch(run.epoch if st.session_state.get(REPLAY) is None else int(st.session_state[REPLAY]))[1]
-    views.units_section(shown, d, hidden, uses_surrogate(S["act"]), lecture, P)
-    views.encoding_section(shown, d, hidden, S["dataset"], uses_surrogate(S["act"]), P)
-    write_url(P, SCHEMA)  # the toggles above live in this fragment: a click reruns only it
+def details(net) -> None:
+    """Sections 2 and 3 at the shown epoch (a network while the replay shows one, None while it trains)."""
+    views.units_section(net, run.data, hidden, uses_surrogate(S["act"]), lecture, P)
+    views.encoding_section(net, run.data, hidden, S["dataset"], uses_surrogate(S["act"]), P)
 
 
-live_views()
+live_view.section(run, points, details, lambda: write_url(P, SCHEMA), live.POLL_SECONDS)
 
 # --------------------------------------------------------------------------- 4 · growth
-
-
-@st.cache_data(max_entries=32, show_spinner="Training the 7 networks…")
-def growth(dataset: str, noise: float, points: int, test: float, seed: int, pts: str, inputs: tuple, layers: int,
-           act: str, opt: str, lr: float, batch: int, epochs: int, reg: tuple, device_name: str) -> dict:
-    d = op.with_points(op.own_dataset([]) if dataset == OWN else make_dataset(dataset, points, noise, test, seed),
-                       op.decode(pts)[0])
-    g = train_growth(d.to(device_name), GROWTH_WIDTHS, layers, act, opt, lr, epochs, batch, seed, device_name,
-                     features=inputs, reg=Regularization(*reg))
-    return dict(probs=g.probabilities(d.extent, 100), train_acc=g.train_acc, test_acc=g.test_acc,
-                seconds=g.seconds, packed=g.packed)
-
 
 st.subheader("4 · More hidden units: smoother boundaries, then overfitting")
 if no_points or len(data.x_test) == 0:
@@ -293,9 +149,6 @@ if no_points or len(data.x_test) == 0:
 gcol1, gcol2 = st.columns([4, 1])
 gcol2.selectbox("Epochs for each", ("250", "1000", "3000"), key=k("gepochs"))
 g_epochs = capped_epochs(int(S["gepochs"]), len(data.x_train), batch, MAX_GROWTH_STEPS)
-g = growth(S["dataset"], float(S["noise"]), int(S["points"]), float(S["test"]), int(S["seed"]), S["pts"], inputs,
-           int(S["layers"]), S["act"], S["opt"], float(S["lr"]), batch, g_epochs, (reg.l2, reg.l1, reg.dropout),
-           str(device()))
 regs = ", ".join(f"{n} {v}" for n, v in (("L2", S["l2"]), ("L1", S["l1"]), ("dropout", S["dropout"])) if v != "0")
 gcol1.markdown(
     f"The same data and seed, trained with {', '.join(map(str, GROWTH_WIDTHS))} units per hidden layer "
@@ -308,18 +161,10 @@ gcol1.markdown(
 if g_epochs < int(S["gepochs"]):
     st.caption(f"Only {g_epochs} epochs: with batches of {batch} points that is already {MAX_GROWTH_STEPS:,} "
                "steps per network, the most this page trains here at once.")
-st.plotly_chart(bf.growth_figure(g["probs"], GROWTH_WIDTHS, data.extent, data.x_train, data.y_train,
-                                 g["train_acc"], g["test_acc"]), key=k("growth_chart"),
-                config={"displayModeBar": False})
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(bf.growth_accuracy_figure(GROWTH_WIDTHS, g["train_acc"], g["test_acc"]),
-                    key=k("growth_acc_chart"), config={"displayModeBar": False})
-with right:
-    best = int(GROWTH_WIDTHS[int(g["test_acc"].argmax())])
-    st.metric("Best test accuracy", f"{g['test_acc'].max():.1%}", help=f"reached with {best} units")
-    st.caption(
-        f"All 7 networks trained in **{g['seconds']:.2f} s** on `{device()}`"
-        + (", packed side by side into one wide network whose weights never cross between them (each learns "
-           "exactly as it would alone)." if g["packed"] else ", one after another.")
-        + " Try *Overfitting* at the top (30 noisy training points), then *Overfitting, cured by L2*.")
+grid_key = (S["dataset"], S["noise"], S["points"], S["test"], S["seed"], S["pts"], inputs, int(S["layers"]), S["act"],
+            S["opt"], S["lr"], batch, g_epochs, (reg.l2, reg.l1, reg.dropout), str(dev))
+g = growth.grid(grid_key, lambda control: train_growth(data, GROWTH_WIDTHS, int(S["layers"]), S["act"], S["opt"],
+                                                       float(S["lr"]), g_epochs, batch, int(S["seed"]), dev,
+                                                       features=inputs, reg=reg, control=control), data.extent, P)
+if g is not None:
+    growth.growth_charts(g, data, P, str(dev))

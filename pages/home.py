@@ -3,6 +3,7 @@ import streamlit as st
 
 from fmnist_core.fashion.dataset import CLASS_NAMES
 from ui.kit.common import dataset, device, missing_data_screen
+from ui.views.page_registry import LECTURE, PAGES
 
 st.title("Neural networks, seen happen")
 st.markdown(
@@ -12,45 +13,38 @@ st.markdown(
 )
 
 st.subheader("The lecture, in order")
-STEPS = [
-    (":material/bolt:", "1 · Neurons & activations", "pages/activations.py",
-     "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
-     "compare step, sigmoid, tanh, ReLU and custom activations, and train with each."),
-    (":material/scatter_plot:", "2 · Decision boundaries", "pages/boundaries.py",
-     "Each hidden unit draws a line. Two units re-encode XOR so that one line separates it; "
-     "more units give smoother boundaries, and too many overfit."),
-    (":material/school:", "3 · How a network learns", "pages/learning.py",
-     "One training step in slow motion: forward, loss, backpropagation by the chain rule, the "
-     "update; softmax and one-hot targets; which loss to use."),
-    (":material/casino:", "4 · Weight initialization", "pages/initialization.py",
-     "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
-     "Xavier and He keep the signal alive through depth."),
-    (":material/sports_score:", "5 · Optimizers", "pages/optimizers.py",
-     "SGD, momentum, Adagrad, RMSprop and Adam race on loss surfaces from the same start: zig-zags, "
-     "divergence, mini-batch noise, and the same race on Fashion-MNIST."),
-    (":material/checkroom:", "6 · Train on Fashion-MNIST", "pages/training.py",
-     "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
-     "matrix, mistakes, optimizers and ensembles."),
-    (":material/layers:", "7 · What each layer learns", "pages/layers.py",
-     "Open a trained MLP and CNN: first-layer weights, each unit's favourite images, feature maps, "
-     "how separable each layer is, and a map of the feature space."),
-    (":material/draw:", "8 · Draw a garment", "pages/sketch.py",
-     "Sketch a sneaker and see what the network says, what it looked at, and which training "
-     "images it thinks yours resembles."),
-]
-for col, (icon, title, path, text) in zip(st.columns(4) + st.columns(4), STEPS):  # two rows: readable projected
+ABOUT = {  # what each page of the lecture shows (the registry gives their order, titles and icons)
+    "activations": "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
+                   "compare step, sigmoid, tanh, ReLU and custom activations, and train with each.",
+    "boundaries": "Each hidden unit draws a line. Two units re-encode XOR so that one line separates it; "
+                  "more units give smoother boundaries, and too many overfit.",
+    "learning": "One training step in slow motion: forward, loss, backpropagation by the chain rule, the "
+                "update; softmax and one-hot targets; which loss to use.",
+    "initialization": "Zeros keep every unit identical; too small vanishes, too large saturates or explodes; "
+                      "Xavier and He keep the signal alive through depth.",
+    "optimizers": "SGD, momentum, Adagrad, RMSprop and Adam race on loss surfaces from the same start: zig-zags, "
+                  "divergence, mini-batch noise, and the same race on Fashion-MNIST.",
+    "training": "Press Start and watch an MLP or a CNN learn 10 kinds of garments: live curves, confusion "
+                "matrix, mistakes, optimizers and ensembles.",
+    "layers": "Open a trained MLP and CNN: first-layer weights, each unit's favourite images, feature maps, "
+              "how separable each layer is, and a map of the feature space.",
+    "sketch": "Sketch a sneaker and see what the network says, what it looked at, and which training "
+              "images it thinks yours resembles.",
+}
+for col, entry in zip(st.columns(4) + st.columns(4), LECTURE):  # two rows: readable projected
     with col:
         with st.container(border=True):
-            st.markdown(f"### {icon}\n**{title}**")
-            st.caption(text)
-            st.page_link(path, label="Open", icon=":material/arrow_forward:")
+            st.markdown(f"### {entry.icon}\n**{entry.title}**")
+            st.caption(ABOUT[entry.key])
+            st.page_link(entry.file, label="Open", icon=":material/arrow_forward:")
 
 with st.container(border=True, key="home_lessons_card"):
     c1, c2 = st.columns([5, 1], vertical_alignment="center")
-    c1.markdown("**:material/menu_book: Lessons** · guided steps through the whole lecture: each opens a page with the "
-                "right settings, asks you to predict, sets a goal the app checks, then explains.")
+    c1.markdown(f"**{PAGES['lessons'].icon} {PAGES['lessons'].title}** · guided steps through the whole lecture: "
+                "each opens a page with the right settings, asks you to predict, sets a goal the app checks, "
+                "then explains.")
     with c2:
-        st.page_link("pages/lessons.py", label="Open", icon=":material/arrow_forward:")
+        st.page_link(PAGES["lessons"].file, label="Open", icon=":material/arrow_forward:")
 
 st.subheader("The data: Fashion-MNIST")
 st.markdown(

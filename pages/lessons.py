@@ -1,17 +1,18 @@
 """Lessons: guided steps through the lecture, each with a prediction to make and a goal the app checks."""
 import streamlit as st
 
+from ui.views import kept_data
 from ui.views import lessons as L
 from ui.kit.common import ensure_router
-from ui.kit.lesson_pages import PAGES
+from ui.views.page_registry import PAGES
 
 ensure_router()
 
 st.title("📘 Lessons")
 st.markdown(
     "Each step opens a page with the right settings, asks you to **predict** what will happen, sets a **goal** "
-    "the app checks as you work, then explains. Your progress stays in this browser tab only; nothing about "
-    "you is stored on the server.")
+    "the app checks as you work, then explains. Your progress is kept for this browser on this server: "
+    "[what is kept, and how to clear it](#what-this-server-keeps-about-you).")
 
 all_lessons, errors = L.lessons()
 total = sum(len(ls.steps) for ls in all_lessons)
@@ -41,3 +42,6 @@ if errors:
         st.error(f"**{e.file}**" + (f", {e.step}" if e.step else "") + f": {e.reason}")
 if not all_lessons:
     st.info("No lessons found in `lessons/*.toml`.")
+
+st.divider()
+kept_data.section(session_keys=L.SESSION_KEYS)

@@ -1,66 +1,23 @@
 """8 · Draw a garment: the network classifies a drawing or a photo, and shows why."""
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import streamlit as st
 
 from fmnist_core.inside import explain as ex
 from fmnist_core.inside import sketch as sk
-from fmnist_core.engine import url_state as us
-from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint
 from fmnist_core.fashion.dataset import CLASS_NAMES
-from fmnist_core.fashion.runs import list_saved_runs, runs_dir
 from ui.figures import sketch as figs
+from ui.kit import checkpoints
 from ui.kit.common import bind_url, dataset, ensure_router, show_url_notes, write_url
+from ui.kit.widgets import keys, plotly_chart
+from ui.views import sketch_input
+from ui.views.sketch_model import DRAWING, drawing_accuracy, feature_bank, warm_model
+from ui.views.sketch_url import schema
 
 ensure_router()
-
-# --------------------------------------------------------------------------- cached resources
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _saved_runs(directory: str, signature: tuple) -> list[tuple[str, str]]:
-    """(label, path) of readable checkpoints; `signature` (names, mtimes) makes a new save show up."""
-    out = []
-    for row in list_saved_runs(directory):
-        if "error" in row:  # a damaged or foreign file in the folder is skipped, not fatal
-            continue
-        acc = f", {row['test_accuracy']:.1%} on test photos" if row.get("test_accuracy") is not None else ""
-        out.append((f"{row['name']} ({row['architecture'].upper()}{acc})", row["path"]))
-    return out
-
-
-def saved_runs() -> list[tuple[str, Path]]:
-    """Checkpoints saved from the training page (newest first)."""
-    d = runs_dir()
-    sig = tuple(sorted((p.name, p.stat().st_mtime) for p in d.glob("*.pt"))) if d.is_dir() else ()
-    return [(label, Path(path)) for label, path in _saved_runs(str(d), sig)]
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def load_model(path: str, mtime: float):
-    """(model on the CPU in eval mode, meta); `mtime` makes a re-saved file load again."""
-    model, meta = load_checkpoint(path, "cpu")
-    ex.warm_up(model, tuple(meta["normalization"]))
-    return model, meta
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def feature_bank(path: str, mtime: float, source: str):
-    model, meta = load_model(path, mtime)
-    data = dataset()
-    return ex.build_feature_bank(model, data.train_images, data.train_labels, tuple(meta["normalization"]),
-                                 calibration=ex.calibration_images(data.test_images))
-
-
-@st.cache_data(show_spinner=False)
-def manifest() -> dict:
-    f = ex.ASSETS / "models.json"
-    return json.loads(f.read_text()) if f.is_file() else {}
-
+k = keys("sketch")
 
 # --------------------------------------------------------------------------- settings
 
@@ -69,62 +26,34 @@ st.markdown("Draw a piece of clothing (or upload a photo of one) and a trained n
             "exact 28×28 picture it was given, **which pixels decided**, and the training images it thinks "
             "yours resembles.")
 
-choices = ex.model_choices(saved_runs())
+choices = checkpoints.model_menu()
 if not choices:
     st.error("No model found: the bundled checkpoints `assets/cnn.pt` and `assets/mlp.pt` are missing. "
              "Recreate them with `python scripts/train_bundled.py`, or train and save a model on page 6.")
     st.stop()
 by_key = {c.key: c for c in choices}
-SCHEMA = {
-    "source": us.Choice("draw", ("draw", "upload")),
-    "model": us.Choice(choices[0].key, tuple(by_key)),
-    "brush": us.Int(10, 2, 40),
-    "saliency": us.Choice("gradient", tuple(ex.SALIENCY)),
-}
+SCHEMA = schema(tuple(by_key))
 show_url_notes(bind_url("sketch", SCHEMA))
-if st.session_state["sketch_model"] not in by_key:  # a saved run deleted while this tab was open
-    st.session_state["sketch_model"] = choices[0].key
+if st.session_state[k("model")] not in by_key:  # a saved run deleted while this tab was open
+    st.session_state[k("model")] = choices[0].key
 
 left, right = st.columns([0.37, 0.63], gap="medium")
 
 with left:
-    st.radio("Input", ["draw", "upload"], key="sketch_source", horizontal=True, label_visibility="collapsed",
+    st.radio("Input", ["draw", "upload"], key=k("source"), horizontal=True, label_visibility="collapsed",
              format_func={"draw": "✏️ Draw", "upload": "📷 Upload a picture"}.get)
-    picture = None  # the bytes to classify: the canvas's PNG or the upload
-    if st.session_state["sketch_source"] == "draw":
-        st.html("<div style='height:1.4rem'></div>")  # room for the canvas toolbar, which floats above it
-        from streamlit_drawable_canvas import st_canvas
-
-        canvas = st_canvas(stroke_width=st.session_state["sketch_brush"], stroke_color="#000000",
-                           background_color="#FFFFFF", height=sk.CANVAS, width=sk.CANVAS, drawing_mode="freedraw",
-                           return_image_data=True, update_streamlit=True, key="sketch_canvas")
-        st.slider("Brush size (px)", 2, 40, key="sketch_brush")
-        st.caption("Draw anywhere, at any size: the garment is cut out and scaled before the model sees it. "
-                   "Hover over the canvas for its toolbar: ↶ undo, 🗑 clear.")
-        if (canvas.json_data or {}).get("objects"):
-            picture = canvas.image_bytes
-    else:
-        up = st.file_uploader("A photo or picture of one garment on a plain background (PNG, JPEG, WebP)",
-                              type=["png", "jpg", "jpeg", "webp"], max_upload_size=sk.MAX_UPLOAD_BYTES // 2**20,
-                              key="sketch_upload")
-        st.caption("Fashion-MNIST's photos show one garment on white, seen from the front. Photos like that work "
-                   "best; a busy background is cut out as if it were part of the garment.")
-        if up is not None:
-            picture = up.getvalue()
+    drawing = st.session_state[k("source")] == "draw"
+    picture = sketch_input.canvas(k) if drawing else sketch_input.upload(k)  # the bytes to classify
 
 with right:
     c1, c2 = st.columns(2)
-    c1.selectbox("Model", list(by_key), key="sketch_model", format_func=lambda k: by_key[k].label)
-    c2.radio("Saliency", list(ex.SALIENCY), key="sketch_saliency", format_func=ex.SALIENCY.get, horizontal=True)
+    c1.selectbox("Model", list(by_key), key=k("model"), format_func=lambda m: by_key[m].label)
+    c2.radio("Saliency", list(ex.SALIENCY), key=k("saliency"), format_func=ex.SALIENCY.get, horizontal=True)
 write_url("sketch", SCHEMA)
 
-chosen = by_key[st.session_state["sketch_model"]]
-try:
-    model, meta = load_model(str(chosen.path), chosen.path.stat().st_mtime)
-except (CheckpointError, OSError) as e:
-    with right:
-        st.error(f"The model **{chosen.label}** cannot be used: {e}")
-    st.stop()
+chosen = by_key[st.session_state[k("model")]]
+with right:
+    model, meta = warm_model(chosen)
 norm = tuple(meta["normalization"])
 
 pre, problem = None, None
@@ -141,7 +70,7 @@ with right:
         st.error(f"**That picture cannot be used.** {problem}")
     if pre is None or pre.empty:
         if not problem:
-            if st.session_state["sketch_source"] == "draw":
+            if drawing:
                 msg = ("**Draw a garment on the canvas** — a T-shirt, trousers, a sneaker, a bag… The answer "
                        "appears when you lift the pen.")
                 if pre is not None:
@@ -154,14 +83,13 @@ with right:
             st.info(msg, icon="👈")
         st.stop()
 
-st.session_state["sketch_input28"] = pre.image  # the layers page shows it going through the CNN
+st.session_state[DRAWING] = pre.image  # the layers page shows it going through the CNN
 data = dataset()
 bank = None
 if data is not None:
     with st.spinner(f"Placing {ex.BANK_SIZE:,} training images in this model's feature space (once per model)…"):
-        bank = feature_bank(str(chosen.path), chosen.path.stat().st_mtime, data.source)
-e = ex.explain(model, pre.image, norm, st.session_state["sketch_saliency"], bank,
-               pre.ink_fraction if st.session_state["sketch_source"] == "draw" else None)
+        bank = feature_bank(chosen, data)
+e = ex.explain(model, pre.image, norm, st.session_state[k("saliency")], bank, pre.ink_fraction if drawing else None)
 server_ms = (prep_seconds + e.seconds["total"]) * 1000
 
 with right:
@@ -170,12 +98,12 @@ with right:
                 f"<span style='color:#d62728'>{conf:.0%}</span></div>", unsafe_allow_html=True)
     for w in e.warnings:
         st.warning(w, icon="⚠️")
-    st.plotly_chart(figs.probability_bars(e.probs), key="sketch_probs", config={"displayModeBar": False})
+    plotly_chart(figs.probability_bars(e.probs), key=k("probs"))
     st.caption(f"One output unit per class; softmax turns their scores into probabilities that add up to 100%. "
                f"Reading the picture, preprocessing, prediction and explanation took {server_ms:.0f} ms on the server.")
 
 st.subheader("What the model sees")
-source_word = "drawing" if st.session_state["sketch_source"] == "draw" else "picture"
+source_word = "drawing" if drawing else "picture"
 s1, s2, s3, s4 = st.columns(4)
 with s1:
     st.markdown(f"**1 · Your {source_word}**")
@@ -189,12 +117,11 @@ with s2:
     st.caption(f"{crop.shape[1]}×{crop.shape[0]} px, inverted: the dataset stores garments bright on black.")
 with s3:
     st.markdown("**3 · Model input**")
-    st.plotly_chart(figs.input_heatmap(pre.image), key="sketch_input", config={"displayModeBar": False})
+    plotly_chart(figs.input_heatmap(pre.image), key=k("input"))
     st.caption("Longest edge scaled to 28 px, centred: 28×28 = 784 numbers.")
 with s4:
     st.markdown(f"**4 · Why “{e.label}”**")
-    st.plotly_chart(figs.saliency_figure(pre.image, e.saliency), key="sketch_saliency_map",
-                    config={"displayModeBar": False})
+    plotly_chart(figs.saliency_figure(pre.image, e.saliency), key=k("saliency_map"))
     st.caption("**Red** pushed towards the answer, **blue** away.")
 st.markdown(
     "**Why shrink the canvas to 28×28?** The network only knows Fashion-MNIST, whose photos were trimmed to the "
@@ -218,8 +145,7 @@ with n1:
     else:
         imgs = data.train_images[e.neighbours].cpu().numpy()
         caps = [CLASS_NAMES[int(data.train_labels[i])] for i in e.neighbours]
-        st.plotly_chart(figs.image_grid(imgs, caps, cols=4), key="sketch_neighbours",
-                        config={"displayModeBar": False})
+        plotly_chart(figs.image_grid(imgs, caps, cols=4), key=k("neighbours"))
         agree = sum(c == e.label for c in caps)
         st.caption(f"The {len(caps)} nearest of {len(bank.labels):,} training images in the model's own feature "
                    f"space (its last hidden layer; cosine similarity {e.similarities.min():.2f}–"
@@ -231,8 +157,7 @@ with n2:
         st.info("The gallery needs the Fashion-MNIST training images, which are not on this machine.")
     else:
         idx = ex.class_examples(data.train_labels, e.top, n=8, seed=0)
-        st.plotly_chart(figs.image_grid(data.train_images[idx].cpu().numpy(), cols=4), key="sketch_gallery",
-                        config={"displayModeBar": False})
+        plotly_chart(figs.image_grid(data.train_images[idx].cpu().numpy(), cols=4), key=k("gallery"))
         st.caption("Training photos of the predicted class: compare them with your input. Shirt, T-shirt/top, "
                    "Pullover and Coat confuse every model.")
 
@@ -248,14 +173,9 @@ with d1:
         "edges, inked with pens of many widths, put through the same trimming and scaling as your canvas), so it "
         "learned that both mean the same garment. Switch the model to the MLP to see the difference.")
 with d2:
-    rows = {}
-    for key, m in manifest().items():
-        if isinstance(m, dict) and "test_accuracy" in m:
-            d = m.get("drawing_eval", {})
-            rows[{"cnn": "CNN (drawings)", "mlp": "MLP (photos only)"}.get(key, key)] = {
-                "photos": m["test_accuracy"], "outline": d.get("outline"), "silhouette": d.get("silhouette")}
+    rows = drawing_accuracy()
     if rows:
-        st.plotly_chart(figs.accuracy_comparison(rows), key="sketch_accuracy", config={"displayModeBar": False})
+        plotly_chart(figs.accuracy_comparison(rows), key=k("accuracy"))
         st.caption("Recorded by `scripts/train_bundled.py` on Fashion-MNIST test images: the 10,000 photos, and "
                    "2,000 of them drawn as outlines (pens 3–8 px on this 280 px canvas) or silhouettes, anywhere "
                    "on the canvas, at any size.")

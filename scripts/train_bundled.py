@@ -110,10 +110,10 @@ def train_drawing_cnn(data, cfg: TrainConfig, aug: outlines.AugmentConfig, epoch
         loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
         loss_sum, seen = loss_sum + loss.item() * len(yb), seen + len(yb)
-        if not loop.after_step(loss_sum):
+        if not loop.after_step(loss_sum):  # before the update, as every trainer checks
             raise RuntimeError(f"the drawing CNN {loop.message}")
+        opt.step()
         if test_each_epoch and (loop.step % per_epoch == 0 or loop.step == total):
             ev = evaluate(model, data.test_images, data.test_labels, norm, amp=True, channels_last=True)
             model.train()

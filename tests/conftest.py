@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,42 @@ from bench.st_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, StreamlitS
 # started by a test inherits it); tests that need their own store set FMNIST_DATA_STORE themselves.
 os.environ.setdefault("FMNIST_DATA_STORE", str(ARTIFACTS / "store"))
 torch.set_num_threads(1)  # tests run beside other processes; one thread is steadier
+
+BROWSER_FIXTURES = {"page", "browser", "app_server"}  # a real chromium, or a live server for one
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse a run in which a test uses chromium or the live server without the `browser` marker:
+    `-m "not browser"` must never launch a browser."""
+    unmarked = [item.nodeid for item in items
+                if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("browser")]
+    if unmarked:
+        raise pytest.UsageError("mark these tests @pytest.mark.browser (they use "
+                                f"{', '.join(sorted(BROWSER_FIXTURES))}):\n  " + "\n  ".join(unmarked))
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = ""):
+    """Poll `predicate()` until it returns something truthy, and return that; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or getattr(predicate, '__name__', 'the condition')} still false "
+                                 f"after {timeout:g} s (last value: {value!r})")
+        time.sleep(interval)
+
+
+def poll_until(at, done, timeout: float = 60.0, every: float = 0.5) -> None:
+    """Rerun an AppTest like a polling fragment does (each run beats the page's job) until `done(at)`;
+    AppTest never fires `run_every` itself."""
+    t0 = time.monotonic()
+    while not done(at):
+        assert time.monotonic() - t0 < timeout, f"the page did not get there within {timeout:g} s"
+        time.sleep(every)  # the fragment's polling interval
+        at.run()
+        assert not at.exception, at.exception
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ def test_notebook_is_committed_clean():
     assert code and all(not c.outputs and c.execution_count is None for c in code)  # small, reviewable diffs
 
 
+@pytest.mark.slow
 def test_notebook_executes_in_short_mode(monkeypatch, tmp_path):
     monkeypatch.setenv("FMNIST_NOTEBOOK_QUICK", "1")
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))  # ignore a user's own kernelspecs

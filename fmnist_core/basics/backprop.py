@@ -344,13 +344,12 @@ def train_losses(x: np.ndarray, y: np.ndarray, start: Weights, activation: str, 
 
     report()
     for _ in loop.steps():
-        total = 0.0
-        for r, name in enumerate(losses):
-            p = run_pass(nets[r], activation, name, x, y)
-            nets[r] = sgd_step(nets[r], p.mean, lr)
-            total += p.loss
-        if not loop.after_step(total if all(n.finite() for n in nets) else math.nan):
+        passes = [run_pass(net, activation, name, x, y) for net, name in zip(nets, losses)]
+        stepped = [sgd_step(net, p.mean, lr) for net, p in zip(nets, passes)]
+        # Checked before the update is kept (loop.py's rule): a diverged run keeps its last finite weights.
+        if not loop.after_step(sum(p.loss for p in passes) if all(n.finite() for n in stepped) else math.nan):
             break
+        nets = stepped
         if loop.step % event_every == 0 or loop.step == steps:
             report()
     loop.event("done", status=loop.status, message=loop.message)

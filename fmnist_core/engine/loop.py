@@ -5,12 +5,24 @@ script) steps through a `Loop`; what a step computes stays with the caller, as i
 
     loop = Loop(total_steps, control, time_budget, emit)
     for i in loop.steps():            # ends on stop, budget or total; waits while paused
-        loss = one_step(lr=base_lr * schedule(loop.progress()))
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
         if not loop.after_step(loss):  # NaN/Inf: loop.status == "diverged"
             break
+        opt.step()
         if loop.step % 20 == 0:
             loop.event("progress", train_loss=...)
     loop.status, loop.message        # finished | budget | stopped | diverged
+
+Where the NaN/Inf check sits, in every trainer: after the loss is computed and backpropagated,
+before `optimizer.step()` applies its gradient. A non-finite loss thus never reaches the weights: a
+diverged run keeps the weights of its last finite loss, and "diverged at [epoch E,] step S" names
+the step whose loss was not finite (counted in `step`; its update is not applied). Steps between
+sparse checks (`check_every` > 1, on a GPU) are not guarded. The optimizer race measures each
+point's loss after moving there: it checks it before stepping on, and keeps the finite points. A
+toy run's Loop step is an epoch of many updates: on a non-finite loss it goes back to its last
+finite snapshot.
 """
 from __future__ import annotations
 
@@ -88,15 +100,15 @@ class Loop:
 
     def __init__(self, total_steps: int, control: TrainControl | None = None, time_budget: float | None = None,
                  emit: Callable[[dict], Any] | None = None, steps_per_epoch: int | None = None,
-                 check_every: int = 1, tag: dict | None = None):
-        self.total_steps = int(total_steps)
+                 check_every: int = 1, tag: dict | None = None, start: int = 0):
+        self.total_steps = int(total_steps)  # the step it ends at, counted from 0 even when it starts later
         self.control = control or TrainControl()
         self.time_budget = time_budget if time_budget and time_budget > 0 else None
         self._emit = emit or (lambda e: None)
         self.steps_per_epoch = steps_per_epoch
         self.check_every = max(1, int(check_every))  # a finiteness check syncs a GPU: not every step there
         self.tag = dict(tag or {})  # added to every event, e.g. {"run": 2}
-        self.step = 0  # optimizer steps completed
+        self.step = int(start)  # steps taken; `start` > 0 resumes a run (a toy run's next epochs)
         self.status, self.message = "finished", ""
         self.history: list[dict] = []
         self.paused_seconds = 0.0
@@ -136,7 +148,10 @@ class Loop:
             self.message = f"finished {self.step} steps"
 
     def after_step(self, loss: Any = None) -> bool:
-        """Count a completed step; False (status "diverged") when `loss` is NaN or infinite."""
+        """Count the step whose `loss` is computed; False (status "diverged") when it is NaN or infinite.
+
+        Call it before `optimizer.step()` (see the module's docstring), so a diverged step updates nothing.
+        """
         self.step += 1
         if loss is not None and self.step % self.check_every == 0 and not is_finite(loss):
             self.diverge(loss)

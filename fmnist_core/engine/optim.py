@@ -60,6 +60,14 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         (BETA1, BETA2), lr=3e-3, note="momentum + squared-gradient scaling + bias correction"),
 }
 CLASSIC_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adam")  # the lecture's four
+HYPERPARAMS = tuple(dict.fromkeys(p for spec in OPTIMIZERS.values() for p in spec.params))  # momentum, α, β₁, β₂
+# A hyperparameter slider's stops: these are weights of running averages, whose interesting values crowd near 1.
+HYPER_STOPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999)
+
+
+def hyper_stops(p: Param) -> list[float]:
+    """The stops of `p`'s slider: HYPER_STOPS within its range (its default among them)."""
+    return [v for v in HYPER_STOPS if p.low <= v <= p.high]
 
 
 def check_optimizer(name: str) -> OptimizerSpec:

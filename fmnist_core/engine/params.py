@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Param:
@@ -46,3 +48,14 @@ def resolve(params: Iterable[Param], given: Mapping[str, float] | None = None, o
 
 def defaults(params: Iterable[Param]) -> dict[str, float]:
     return {p.name: p.default for p in params}
+
+
+def log_options(p: Param, per_decade: int) -> list[float]:
+    """A log-scale slider's steps over `p`'s range: `per_decade` a decade, on 2 significant digits."""
+    n = round(per_decade * np.log10(p.high / p.low)) + 1
+    return [float(f"{v:.2g}") for v in np.logspace(np.log10(p.low), np.log10(p.high), n)]
+
+
+def nearest(value: float, options: Iterable[float]) -> float:
+    """The option closest to `value`: on a log scale where both are positive (a link's value onto a slider)."""
+    return min(options, key=lambda o: abs(np.log(o) - np.log(value)) if o > 0 and value > 0 else abs(o - value))

@@ -21,7 +21,7 @@ from fmnist_core.fashion.dataset import FashionMNIST, normalization_stats, norma
 from fmnist_core.engine.loop import Loop, TrainControl
 from fmnist_core.nn.losses import TRAIN_LOSSES, train_loss
 from fmnist_core.nn.models import CLASSIC_HIDDEN, build_model, count_parameters, is_cnn
-from fmnist_core.engine.optim import OPTIMIZERS, SCHEDULES, make_optimizer, schedule_lr
+from fmnist_core.engine.optim import MOMENTUM, OPTIMIZERS, SCHEDULES, check_optimizer, make_optimizer, schedule_lr
 from fmnist_core.nn.weight_init import apply_init
 
 __all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "train", "evaluate", "lr_at",
@@ -39,7 +39,7 @@ class TrainConfig:
     init_params: tuple[tuple[str, float], ...] = ()  # e.g. (("std", 0.01),) for "normal"
     optimizer: str = "adam"
     lr: float = 3e-3  # peak lr for one-cycle/cosine; Adam 3e-3 is the classic MLP recipe
-    momentum: float = 0.9  # "momentum" optimizer only
+    optimizer_params: tuple[tuple[str, float], ...] = ()  # e.g. (("beta1", 0.8),); its Params' defaults otherwise
     weight_decay: float = 0.0
     schedule: str = "onecycle"
     warmup: float = 0.2  # fraction of the run spent warming up (one-cycle)
@@ -57,14 +57,24 @@ class TrainConfig:
     amp: bool | None = None  # bfloat16 autocast; None: on for cpu and cuda
     channels_last: bool = True  # CNNs only: ~1.6x faster convolutions on a CPU
 
+    def __post_init__(self):
+        if self.optimizer_params:  # checked against the registry: a wrong name or range fails here, not mid-run
+            spec = check_optimizer(self.optimizer)
+            own = {p.name: p for p in spec.params}
+            for name, value in self.optimizer_params:
+                if name not in own:
+                    raise ValueError(f"{spec.label} has no parameter {name!r}; "
+                                     f"its parameters: {', '.join(own) or 'none besides the learning rate'}")
+                own[name].check(value, spec.name)
+
     def with_(self, **kw) -> "TrainConfig":
         return replace(self, **kw)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
-        d["activation_params"] = dict(self.activation_params)
-        d["init_params"] = dict(self.init_params)
+        for name in PAIRS:
+            d[name] = dict(getattr(self, name))
         return d
 
     @staticmethod
@@ -72,12 +82,18 @@ class TrainConfig:
         d = dict(d)
         if "hidden" in d:
             d["hidden"] = tuple(int(h) for h in d["hidden"])
-        for name in ("activation_params", "init_params"):
+        if "momentum" in d and "optimizer_params" not in d:  # saved when momentum was the one such setting
+            spec = OPTIMIZERS.get(d.get("optimizer", TrainConfig.optimizer))
+            d["optimizer_params"] = {"momentum": d["momentum"]} if spec and MOMENTUM in spec.params else {}
+        for name in PAIRS:
             if name in d:
                 ap = d[name]
                 d[name] = tuple(sorted(ap.items())) if isinstance(ap, dict) else tuple(tuple(p) for p in ap)
         known = {f for f in TrainConfig.__dataclass_fields__}
         return TrainConfig(**{k: v for k, v in d.items() if k in known})
+
+
+PAIRS = ("activation_params", "init_params", "optimizer_params")  # (name, value) pairs; dicts in to_dict()
 
 
 # Fastest recipes found on a 2-core CPU (see bench/time_to_accuracy.py and the README).
@@ -119,8 +135,8 @@ class TrainResult:
 
 
 def config_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    """The optimizer a config names, with its learning rate, weight decay and momentum."""
-    return make_optimizer(cfg.optimizer, params, cfg.lr, cfg.weight_decay, momentum=cfg.momentum)
+    """The optimizer a config names, with its learning rate, weight decay and own hyperparameters."""
+    return make_optimizer(cfg.optimizer, params, cfg.lr, cfg.weight_decay, **dict(cfg.optimizer_params))
 
 
 def lr_at(cfg: TrainConfig, progress: float) -> float:
@@ -248,12 +264,12 @@ def train(
         loss = train_loss(cfg.loss, logits.float(), y, cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
         loss_sum += loss.detach() * len(y)
+        if not loop.after_step(loss_sum):  # before the update: a diverged run keeps its last finite weights
+            break
+        opt.step()
         correct_sum += (logits.argmax(1) == y).sum()
         seen += len(y)
-        if not loop.after_step(loss_sum):
-            break
         lr = opt.param_groups[0]["lr"]
         if loop.step % cfg.event_every == 0:
             now = loop.elapsed()
@@ -304,6 +320,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    p.add_argument("--opt-param", action="append", default=[], metavar="NAME=VALUE",
+                   help="one of the optimizer's own hyperparameters, repeatable: " + "; ".join(
+                       f"{n}: {', '.join(q.name for q in s.params)}" for n, s in OPTIMIZERS.items() if s.params))
     p.add_argument("--schedule", choices=list(SCHEDULES))
     p.add_argument("--activation")
     p.add_argument("--dropout", type=float)
@@ -319,6 +338,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _opt_params(items: list[str]) -> tuple[tuple[str, float], ...]:
+    """("beta1=0.8", ...) as sorted (name, value) pairs; ValueError names the item that is not NAME=VALUE."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"--opt-param {item!r} is not NAME=VALUE, e.g. beta1=0.8")
+    return tuple(sorted(out.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     from fmnist_core.fashion.checkpoint import save_checkpoint
     from fmnist_core.engine.device import get_device, set_threads, tune_allocator
@@ -326,12 +359,6 @@ def main(argv: list[str] | None = None) -> int:
     from fmnist_core.engine.terminal import EpochBar, strict_json
 
     args = _parse(argv)
-    tune_allocator()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    else:
-        set_threads(beside_server=False)
-    cfg = RECIPES[args.model]
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
         "schedule": args.schedule, "activation": args.activation, "dropout": args.dropout,
@@ -341,7 +368,18 @@ def main(argv: list[str] | None = None) -> int:
         # With a budget the schedule follows the clock; the epoch count is only a ceiling.
         overrides["time_budget"] = args.time_budget
         overrides.setdefault("epochs", 1000)
-    cfg = cfg.with_(**overrides)
+    try:  # a wrong setting fails here, before anything is loaded
+        if args.opt_param:
+            overrides["optimizer_params"] = _opt_params(args.opt_param)
+        cfg = RECIPES[args.model].with_(**overrides)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    tune_allocator()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    else:
+        set_threads(beside_server=False)
     try:
         device = get_device(args.device)
         data = load_fashion_mnist(device, args.data_dir)

@@ -3,64 +3,23 @@ in one job, on Fashion-MNIST or a toy 2D set; and its events read back as curves
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from fmnist_core.engine.events import EventReader, read
-from fmnist_core.initialization.stats import build_deep_mlp, linear_layers
 from fmnist_core.engine.loop import Loop, TrainControl
 from fmnist_core.engine.optim import make_optimizer
+from fmnist_core.initialization.data import (  # noqa: F401 (callers also read the data helpers from here)
+    DiagData, fashion_data, start_loss, toy_data, toy_names, train_step)
+from fmnist_core.initialization.stats import build_deep_mlp, linear_layers
 from fmnist_core.initialization.symmetry import symmetry
-from fmnist_core.toy.data import DATASETS, make_dataset
-from fmnist_core.fashion.train import data_normalization
 from fmnist_core.nn.weight_init import INITS, apply_init
 
 EVAL_SIZE = 2000  # test inputs scored after each comparison run
-
-
-# --------------------------------------------------------------------------- data
-
-@dataclass(frozen=True)
-class DiagData:
-    """Inputs as the network sees them: float (N, D) after `prep`, class labels (N,)."""
-
-    name: str
-    x_train: torch.Tensor  # raw: uint8 images or float points
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    n_classes: int
-    in_features: int
-    prep: Callable[[torch.Tensor], torch.Tensor] = field(repr=False)
-
-    def batch(self, n: int = 512, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """A fixed random batch of training inputs (float (n, D)) and labels."""
-        g = torch.Generator().manual_seed(seed)
-        idx = torch.randperm(len(self.y_train), generator=g)[:n].to(self.y_train.device)
-        return self.prep(self.x_train[idx]), self.y_train[idx]
-
-
-def fashion_data(data) -> DiagData:
-    """Fashion-MNIST, standardized with the training set's mean and std, flattened to 784."""
-    shift, scale = data_normalization(data, "standard")
-    prep = lambda raw: ((raw.float() - shift) / scale).flatten(1)  # (N, 784)
-    return DiagData("fashion", data.train_images, data.train_labels, data.test_images, data.test_labels,
-                    10, 784, prep)
-
-
-def toy_names() -> list[str]:
-    return list(DATASETS)
-
-
-def toy_data(name: str = "spiral", n: int = 1000, noise: float = 0.1, seed: int = 0) -> DiagData:
-    """A two-class toy 2D set (fmnist_core.toy.data), half of it for testing."""
-    d = make_dataset(name, n=n, noise=noise, test_fraction=0.5, seed=seed)
-    return DiagData(name, d.x_train, d.y_train.long(), d.x_test, d.y_test.long(), 2, 2, lambda raw: raw.float())
 
 
 # --------------------------------------------------------------------------- training
@@ -85,37 +44,23 @@ def _grad_norms(model: nn.Module) -> list[float]:
     return [m.weight.grad.norm().item() if m.weight.grad is not None else 0.0 for m in linear_layers(model)]
 
 
-
 def train_one(model: nn.Module, data: DiagData, cfg: CompareConfig, emit: Callable[[dict], Any],
               control: TrainControl, run: int = 0, init: str = "") -> dict:
     """Train `model` for `cfg.budget` seconds; emits progress events; returns the run's summary."""
-    dev = data.y_train.device
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
-    n = len(data.y_train)
     window: list[float] = []
-    x0, y0 = data.batch(min(512, n), cfg.seed)
-    with torch.no_grad():
-        loss0 = float(F.cross_entropy(model(x0), y0).item())
     loop = Loop(cfg.max_steps, control, cfg.budget, emit, tag={"run": run, "init": init})
-    loop.event("progress", loss=loss0, grad_norms=None, symmetry=symmetry(model).tolist())
+    loop.event("progress", loss=start_loss(model, data, cfg.seed), grad_norms=None, symmetry=symmetry(model).tolist())
     for _ in loop.steps():
-        idx = torch.randint(0, n, (cfg.batch_size,), generator=gen).to(dev)
-        x, y = data.prep(data.x_train[idx]), data.y_train[idx]
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        lv = loss.item()
-        if not loop.after_step(lv):  # before the update: a diverged run keeps its last finite weights
+        loss = train_step(model, opt, data, cfg.batch_size, gen, loop)
+        if loss is None:  # diverged: the weights are the last finite ones
             break
-        window.append(lv)
-        report = loop.step % cfg.event_every == 0
-        norms = _grad_norms(model) if report else None
-        opt.step()
-        if report:
+        window.append(loss.item())
+        if loop.step % cfg.event_every == 0:
             # The symmetry measure costs ~30 ms for 10x256: every 4th event is enough to see it.
             sym = symmetry(model).tolist() if loop.step % (4 * cfg.event_every) == 0 else None
-            loop.event("progress", loss=float(np.mean(window)), grad_norms=norms, symmetry=sym)
+            loop.event("progress", loss=float(np.mean(window)), grad_norms=_grad_norms(model), symmetry=sym)
             window = []
     # A spent budget or step count is a finished run here: the comparison gives each the same time.
     status = "finished" if loop.status in ("finished", "budget") else loop.status

@@ -4,20 +4,16 @@ distance between the units' incoming weight vectors, at initialization and over 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from fmnist_core.initialization.stats import build_deep_mlp, hidden_layers, linear_layers
 from fmnist_core.engine.loop import Loop
 from fmnist_core.engine.optim import make_optimizer
+from fmnist_core.initialization.data import DiagData, start_loss, train_step
+from fmnist_core.initialization.stats import build_deep_mlp, hidden_layers, linear_layers
 from fmnist_core.nn.weight_init import apply_init
-
-if TYPE_CHECKING:
-    from fmnist_core.initialization.compare import DiagData
 
 
 @torch.no_grad()
@@ -70,18 +66,11 @@ def symmetry_run(data: DiagData, depth: int, width: int, activation: str, init: 
     apply_init(model, init, seed=seed, **params)
     opt = make_optimizer("adam", model.parameters(), lr)
     gen = torch.Generator().manual_seed(seed)
-    n = len(data.y_train)
-    x0, y0 = data.batch(min(512, n), seed)
     loop = Loop(steps)
-    with torch.no_grad():
-        loop.event("progress", symmetry=symmetry(model), loss=F.cross_entropy(model(x0), y0).item())
+    loop.event("progress", symmetry=symmetry(model), loss=start_loss(model, data, seed))
     for _ in loop.steps():
-        idx = torch.randint(0, n, (batch_size,), generator=gen).to(data.y_train.device)
-        loss = F.cross_entropy(model(data.prep(data.x_train[idx])), data.y_train[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if not loop.after_step(loss):
+        loss = train_step(model, opt, data, batch_size, gen, loop)
+        if loss is None:  # diverged: the weights are the last finite ones
             break
         if loop.step % every == 0 or loop.step == steps:
             loop.event("progress", symmetry=symmetry(model), loss=loss.item())

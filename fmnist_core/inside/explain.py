@@ -157,6 +157,28 @@ def nearest(bank: FeatureBank, query: torch.Tensor, k: int = 8) -> tuple[np.ndar
     return top.indices.numpy(), top.values.numpy()
 
 
+def unlike_training(similarity: float, typical: float | None) -> bool:
+    """True when the closest training image matches less than the bank's `typical` (99% of real inputs reach it)."""
+    return typical is not None and similarity < typical
+
+
+@dataclass(frozen=True)
+class Likeness:
+    """How a new input compares with the training images in the model's feature space."""
+
+    similarity: float  # cosine similarity to the closest bank image
+    typical: float | None  # the bank's threshold (FeatureBank.typical)
+
+    @property
+    def unlike(self) -> bool:
+        return unlike_training(self.similarity, self.typical)
+
+
+def likeness(bank: FeatureBank, query: torch.Tensor | np.ndarray) -> Likeness:
+    """The closest training image's similarity to `query` features (D,), against the bank's threshold."""
+    return Likeness(float(nearest(bank, torch.as_tensor(query), 1)[1][0]), bank.typical)
+
+
 def class_examples(labels: torch.Tensor, cls: int, n: int = 12, seed: int = 0) -> np.ndarray:
     """Indices (n,) of random training images of class `cls`; same seed, same gallery."""
     idx = torch.nonzero(labels.cpu() == cls).flatten()
@@ -172,7 +194,7 @@ def warnings_for(probs: np.ndarray, ink_fraction: float | None, similarity: floa
     """Plain-language reasons to distrust this answer (empty list: none found)."""
     out = []
     top = float(probs.max())
-    if similarity is not None and typical is not None and similarity < typical:
+    if similarity is not None and unlike_training(similarity, typical):
         out.append(f"This input is unlike the training images: even the most similar one matches it only "
                    f"{similarity:.2f} in the model's feature space, less than 99% of real test garments and "
                    f"drawings of them reach ({typical:.2f}). However sure the answer looks, it is a guess.")

@@ -46,6 +46,12 @@ def pixels(images: torch.Tensor) -> np.ndarray:
     return (images.cpu().reshape(len(images), -1).float() / 255).numpy()
 
 
+def image_points(model: nn.Module, image: np.ndarray, norm: tuple[float, float]) -> dict[str, np.ndarray]:
+    """{"pixels": (784,), "features": (D,)}: one new image (uint8 28x28, a drawing) as the two maps see it."""
+    img = torch.as_tensor(np.asarray(image, np.uint8))[None]  # (1, 28, 28)
+    return {"pixels": pixels(img)[0], "features": model_features(model, img, norm)[0]}
+
+
 @dataclass
 class Projection:
     """A fitted 2D PCA: coordinates of the fitted points and the map for new ones."""
@@ -80,13 +86,23 @@ def tsne_2d(x: np.ndarray, seed: int = 0, perplexity: float = 30.0, max_iter: in
                     n_jobs=1).fit_transform(x).astype(np.float32)
 
 
+def nearest_points(x_ref: np.ndarray, x_new: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
+    """Indices (k,) of the map points (N, D) nearest to a new point (D,) by cosine similarity, nearest first."""
+    ref = F.normalize(torch.as_tensor(x_ref, dtype=torch.float32), dim=1)
+    q = F.normalize(torch.as_tensor(np.asarray(x_new, np.float32).reshape(-1)), dim=0)
+    return torch.topk(ref @ q, k).indices.numpy()
+
+
 def place(x_ref: np.ndarray, coords: np.ndarray, x_new: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
     """((2,) position for a new point, (k,) indices of its nearest map points): the mean map position of
     its k nearest neighbours by cosine similarity in the original space."""
-    ref = F.normalize(torch.as_tensor(x_ref, dtype=torch.float32), dim=1)
-    q = F.normalize(torch.as_tensor(np.asarray(x_new, np.float32).reshape(-1)), dim=0)
-    nn_idx = torch.topk(ref @ q, k).indices.numpy()
+    nn_idx = nearest_points(x_ref, x_new, k)
     return coords[nn_idx].mean(0), nn_idx
+
+
+def majority_class(x_ref: np.ndarray, labels: np.ndarray, x_new: np.ndarray, k: int = NEIGHBOURS) -> int:
+    """The most common label (0-9) among the k map points nearest to a new point: the cluster it lands in."""
+    return int(np.bincount(labels[nearest_points(x_ref, x_new, k)], minlength=10).argmax())
 
 
 def tsne_pair(feats: np.ndarray, pix: np.ndarray, on_stage=None, should_stop=None, seed: int = 0) -> dict | None:

@@ -84,7 +84,7 @@ def run_path(surface: Surface, name: str, start: Sequence[float], steps: int = 5
         g[0], g[1] = gx, gy
         opt.step()
         f, gx, gy = surface.value_and_grad(float(w[0]), float(w[1]))
-        if not loop.after_step(f if abs(f) <= F32_MAX else math.inf):
+        if not loop.after_step(f if abs(f) <= F32_MAX else math.inf):  # before any step from this point
             break
         xy[loop.step], loss[loop.step] = w, f
     n = loop.step if loop.status == "diverged" else loop.step + 1  # keep the finite points only
@@ -226,7 +226,7 @@ def sgd_with_batches(problem: LogisticProblem, start: Sequence[float], batch_siz
             work += time.perf_counter() - t
             with torch.no_grad():
                 full = float(problem.loss(w))
-            if not loop.after_step(full):
+            if not loop.after_step(full):  # the new point's loss, before any step from it
                 break
             xy[loop.step], loss[loop.step], secs[loop.step] = w.detach().numpy(), full, work
         n = loop.step if loop.status == "diverged" else loop.step + 1

@@ -118,7 +118,7 @@ def train_reference(net: ToyNet, x: torch.Tensor, y: torch.Tensor, epochs: int, 
         loss = F.binary_cross_entropy_with_logits(net(x[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
-        opt.step()
-        if not loop.after_step(loss):
+        if not loop.after_step(loss):  # before the update: a diverged net keeps its last finite weights
             break
+        opt.step()
     return net

@@ -96,6 +96,17 @@ def remove_near(points: Sequence[Point], x1: float, x2: float, radius: float = 0
     return [p for j, p in enumerate(points) if j != i], True
 
 
+def clicked(text: str, x1: float, x2: float, mode: str) -> tuple[str, bool]:
+    """The link's points after a click at (x1, x2): mode "red" or "blue" adds one there, "remove" takes the
+    nearest away; (the new text, whether it changed: not when the cap is reached or nothing is near)."""
+    points, _ = decode(text)
+    if mode == "remove":
+        points, changed = remove_near(points, x1, x2)
+    else:
+        points, changed = add(points, x1, x2, int(mode == "red"))
+    return (encode(points), True) if changed else (text, False)
+
+
 def _tensors(points: Sequence[Point]) -> tuple[torch.Tensor, torch.Tensor]:
     x = torch.tensor([[p[0], p[1]] for p in points], dtype=torch.float32).reshape(-1, 2)
     y = torch.tensor([float(p[2]) for p in points], dtype=torch.float32)

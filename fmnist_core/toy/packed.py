@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from fmnist_core.nn.activations import make_activation
 from fmnist_core.toy.features import PLAIN, check_features, featurize
+from fmnist_core.engine.loop import Loop, TrainControl
 from fmnist_core.engine.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS
 from fmnist_core.engine.params import resolve
 from fmnist_core.toy.plane import grid_probabilities
@@ -31,6 +32,7 @@ from fmnist_core.toy.data import ToyData
 from fmnist_core.toy.net import check_architecture, init_weights, surrogate_grad, uses_surrogate
 
 GROWTH_WIDTHS = (1, 2, 3, 4, 8, 16, 32)
+GROWTH_CHUNK = 50  # epochs between two looks at the job's stop button while the growth grid trains
 
 # f'(z) from z and a = f(z), for the registry's activations without trainable parameters; any other
 # activation is differentiated by autograd through its own module.
@@ -364,23 +366,26 @@ def train_growth(data: ToyData, widths: Sequence[int] = GROWTH_WIDTHS, layers: i
                  optimizer: str = "adam", lr: float = 0.03, epochs: int = 1000, batch_size: int = 0, seed: int = 0,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
                  packed: bool = True, features: Sequence[str] = PLAIN,
-                 reg: Regularization = Regularization()) -> GrowthResult:
+                 reg: Regularization = Regularization(), control: TrainControl | None = None) -> GrowthResult | None:
     """Train one net per width (each hidden layer that wide), packed into one network when exact
-    (with dropout, each model draws its own masks from the shared generator: same law, other draws)."""
+    (with dropout, each model draws its own masks from the shared generator: same law, other draws).
+    None when `control` (a job's) stopped it."""
     t0 = time.perf_counter()
     hidden = [(int(w),) * int(layers) for w in widths]
     kw = dict(activation=activation, seed=seed, optimizer=optimizer, lr=lr, device=device, dtype=dtype,
               features=features, reg=reg)
     net = PackedMLP(hidden, **kw) if packed else None
-    if net is not None and net.packable:
-        net.train_epochs(data.x_train, data.y_train, epochs, batch_size)
-        nets = [(net, k) for k in range(len(hidden))]
-    else:
-        nets = []
-        for hs in hidden:
-            one = PackedMLP([hs], **kw)
-            one.train_epochs(data.x_train, data.y_train, epochs, batch_size)
-            nets.append((one, 0))
+    nets = [(net, k) for k in range(len(hidden))] if net is not None and net.packable else \
+        [(PackedMLP([hs], **kw), 0) for hs in hidden]
+    models = list(dict.fromkeys(n for n, _ in nets))  # the distinct networks: one when packed
+    chunks = math.ceil(epochs / GROWTH_CHUNK)
+    loop = Loop(chunks * len(models), control)  # in chunks, the same steps as in one call: the same result
+    for i in loop.steps():
+        done = (i % chunks) * GROWTH_CHUNK
+        models[i // chunks].train_epochs(data.x_train, data.y_train, min(GROWTH_CHUNK, epochs - done), batch_size)
+        loop.after_step()
+    if loop.status == "stopped":
+        return None
     metrics = []
     for one, k in nets:
         trl, tra = one.evaluate(data.x_train, data.y_train)
@@ -388,4 +393,4 @@ def train_growth(data: ToyData, widths: Sequence[int] = GROWTH_WIDTHS, layers: i
         metrics.append([float(trl[k]), float(tra[k]), float(tel[k]), float(tea[k])])
     m = np.array(metrics)
     return GrowthResult(tuple(int(w) for w in widths), int(layers), m[:, 0], m[:, 1], m[:, 2], m[:, 3], nets,
-                        time.perf_counter() - t0, packed=len({id(n) for n, _ in nets}) == 1 and len(nets) > 1)
+                        time.perf_counter() - t0, packed=len(models) == 1 and len(nets) > 1)

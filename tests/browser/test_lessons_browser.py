@@ -9,8 +9,10 @@ import pytest
 from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
 from ui.views.lessons import step_query
 from fmnist_core.lessons.loader import load_lessons
-from ui.kit.lesson_pages import all_pages
+from ui.views.page_registry import all_pages
 from ui.views.lessons import LESSONS_DIR
+
+pytestmark = pytest.mark.browser
 
 
 def find_step(lesson_id: str, step_id: str):

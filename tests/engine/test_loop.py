@@ -5,6 +5,7 @@ import time
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from fmnist_core.engine.loop import Loop, TrainControl, is_finite
 
@@ -104,6 +105,36 @@ def test_divergence_names_epoch_and_step_and_may_be_checked_sparsely():
     sparse = Loop(100, check_every=5)  # a GPU checks every few steps: a check syncs
     run(sparse, losses=lambda i: math.nan if i >= 6 else 1.0)
     assert sparse.status == "diverged" and sparse.step == 10
+
+
+def test_a_trainer_following_the_rule_stops_with_its_last_finite_weights():
+    """The module's rule: the loss is checked before optimizer.step(), so a NaN/Inf never reaches the weights."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1e20)  # step 1 makes the weights ~1e20, the loss of step 2 inf
+    x, y = torch.randn(64, 2), torch.randn(64, 1)
+    loop, kept = Loop(100), None
+    for _ in loop.steps():
+        loss = F.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        if not loop.after_step(loss):
+            break
+        opt.step()
+        kept = [p.detach().clone() for p in model.parameters()]
+    assert loop.status == "diverged" and loop.message.startswith("diverged at step 2: the loss became infinite")
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert all(torch.equal(p, k) for p, k in zip(model.parameters(), kept))  # the diverged step changed nothing
+
+
+def test_a_loop_may_start_later_and_counts_on_from_there():
+    loop = Loop(10, steps_per_epoch=1, start=7)  # a resumed run: epochs 8 to 10
+    assert loop.progress() == pytest.approx(0.7)
+    assert run(loop) == [7, 8, 9] and loop.step == 10 and loop.message == "finished 10 steps"
+    resumed = Loop(20, steps_per_epoch=1, start=10)
+    run(resumed, losses=lambda i: math.nan if i == 12 else 1.0)
+    assert resumed.message.startswith("diverged at epoch 13, step 13:")  # counted over the whole run
+    assert run(Loop(5, start=5)) == []  # nothing left to do
 
 
 def test_events_carry_the_clock_and_the_tag():

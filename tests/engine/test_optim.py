@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from fmnist_core.engine.optim import (CLASSIC_OPTIMIZERS, OPTIMIZERS, SCHEDULES, labels, make_optimizer, schedule_lr)
+from fmnist_core.engine.optim import (CLASSIC_OPTIMIZERS, HYPERPARAMS, OPTIMIZERS, SCHEDULES, hyper_stops, labels,
+                                     make_optimizer, schedule_lr)
 from fmnist_core.engine.params import Param
 
 # name -> (torch class, {hyperparameter given: what the optimizer's param group then holds})
@@ -45,6 +46,15 @@ def test_each_entry_builds_the_real_optimizer_with_its_hyperparameters(name):
             assert default.param_groups[0]["betas"][("beta1", "beta2").index(p.name)] == p.default
         else:
             assert default.param_groups[0][p.name] == p.default
+
+
+def test_every_hyperparameter_has_slider_stops_around_its_default():
+    assert [p.name for p in HYPERPARAMS] == ["momentum", "alpha", "beta1", "beta2"]  # each once, registry order
+    assert set(HYPERPARAMS) == {p for spec in OPTIMIZERS.values() for p in spec.params}
+    for p in HYPERPARAMS:
+        stops = hyper_stops(p)
+        assert p.default in stops and stops == sorted(stops) and len(stops) >= 5
+        assert all(p.low <= v <= p.high for v in stops)
 
 
 def test_an_optimizer_step_equals_the_hand_written_update():

@@ -5,12 +5,15 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 from bench import time_to_accuracy as tta
 from fmnist_core.fashion.train import RECIPES
 from tests.conftest import ROOT
 from ui.figures import time_to_accuracy as fig
 
 
+@pytest.mark.slow
 def test_quick_run_writes_curves_and_summary(tmp_path):
     out = subprocess.run(
         [sys.executable, "bench/time_to_accuracy.py", "--quick", "--models", "cnn,keras", "--threads", "1",

@@ -16,8 +16,8 @@ from fmnist_core.engine.device import get_device
 from fmnist_core.fashion.dataset import FashionMNIST
 from fmnist_core.engine.jobs import JobManager
 from fmnist_core.nn.models import CNN, MLP, FastCNN, build_model, count_parameters
-from fmnist_core.fashion.train import RECIPES, TrainConfig, TrainControl, evaluate, lr_at, train
-from tests.conftest import ROOT
+from fmnist_core.fashion.train import RECIPES, TrainConfig, TrainControl, config_optimizer, evaluate, lr_at, main, train
+from tests.conftest import ROOT, wait_until
 
 
 def test_models_shapes_and_counts():
@@ -67,10 +67,11 @@ def test_stop_is_honoured_within_one_step(fmnist_small):
 
 def test_stop_from_another_thread_ends_quickly(fmnist_small):
     control = TrainControl()
-    result = {}
-    t = threading.Thread(target=lambda: result.update(r=train(TrainConfig(epochs=100), fmnist_small, control=control)))
+    result, events = {}, []
+    t = threading.Thread(target=lambda: result.update(r=train(TrainConfig(epochs=100), fmnist_small, events.append,
+                                                              control)))
     t.start()
-    time.sleep(1.0)
+    wait_until(lambda: any(e["kind"] == "progress" for e in events), timeout=30, what="a training step")
     t0 = time.perf_counter()
     control.request_stop()
     t.join(5)
@@ -107,11 +108,36 @@ def test_huge_learning_rate_diverges_with_clear_status(fmnist_small):
     assert res.status == "diverged"
     assert res.message.startswith("diverged at epoch 1, step ")
     assert events[-1]["status"] == "diverged" and math.isnan(res.test_accuracy)
+    assert all(torch.isfinite(p).all() for p in res.model.parameters())  # checked before the update (loop.py)
 
 
 def test_time_budget_stops_and_still_evaluates(fmnist_small):
     res = train(TrainConfig(epochs=1000, time_budget=1.0), fmnist_small)
     assert res.status == "budget" and 0.9 < res.train_seconds < 1.6 and res.test_accuracy > 0.5
+
+
+def test_the_config_carries_the_optimizers_own_hyperparameters_to_torch():
+    cfg = TrainConfig(optimizer="adam", optimizer_params=(("beta1", 0.5),))
+    opt = config_optimizer(cfg, MLP().parameters())
+    assert type(opt) is torch.optim.Adam and opt.param_groups[0]["betas"] == (0.5, 0.999)  # beta2: its default
+    rms = config_optimizer(TrainConfig(optimizer="rmsprop", optimizer_params=(("alpha", 0.9),)), MLP().parameters())
+    assert rms.param_groups[0]["alpha"] == 0.9
+    assert config_optimizer(TrainConfig(optimizer="momentum"), MLP().parameters()).param_groups[0]["momentum"] == 0.9
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg and cfg.to_dict()["optimizer_params"] == {"beta1": 0.5}
+    with pytest.raises(ValueError, match="SGD has no parameter 'beta1'"):
+        cfg.with_(optimizer="sgd")
+    with pytest.raises(ValueError, match=r"beta2=1.5 is outside 0.5..0.99999"):
+        TrainConfig(optimizer_params=(("beta2", 1.5),))
+
+
+def test_configs_saved_before_optimizer_params_still_load():
+    _, meta = load_checkpoint(ROOT / "assets" / "mlp.pt")  # saved with the old field "momentum"
+    assert "optimizer_params" not in meta["config"] and "momentum" in meta["config"]
+    cfg = TrainConfig.from_dict(meta["config"])
+    assert cfg.optimizer == "adam" and cfg.optimizer_params == () and cfg.lr == meta["config"]["lr"]
+    old = {**meta["config"], "optimizer": "momentum", "momentum": 0.8}
+    assert TrainConfig.from_dict(old).optimizer_params == (("momentum", 0.8),)  # its momentum is kept
+    assert config_optimizer(TrainConfig.from_dict(old), MLP().parameters()).param_groups[0]["momentum"] == 0.8
 
 
 def test_schedules():
@@ -254,19 +280,32 @@ def test_device_choice_and_override(monkeypatch):
             get_device()
 
 
+@pytest.mark.slow
 def test_cli_prints_epochs_and_json(tmp_path):
     ckpt = tmp_path / "cli.pt"
     out = subprocess.run(
         [sys.executable, "-m", "fmnist_core.fashion.train", "--model", "mlp", "--time-budget", "3", "--threads", "1",
-         "--save", str(ckpt)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+         "--opt-param", "beta1=0.8", "--save", str(ckpt)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("epoch ")
     summary = json.loads(lines[-1])
     assert {"test_accuracy", "train_seconds", "epochs", "device"} <= set(summary)
     assert 0.75 < summary["test_accuracy"] <= 1 and summary["train_seconds"] <= 3.5
+    assert summary["config"]["optimizer_params"] == {"beta1": 0.8}
     model, meta = load_checkpoint(ckpt)
     assert meta["metrics"]["test_accuracy"] == pytest.approx(summary["test_accuracy"], abs=1e-4)
+    assert TrainConfig.from_dict(meta["config"]).optimizer_params == (("beta1", 0.8),)
+
+
+@pytest.mark.parametrize("arg, words", [("beta1", "not NAME=VALUE"), ("beta1=x", "not NAME=VALUE"),
+                                        ("momentum=0.5", "Adam has no parameter 'momentum'"),
+                                        ("beta1=2", "beta1=2.0 is outside")])
+def test_cli_refuses_a_bad_optimizer_parameter_before_training(arg, words, capsys):
+    threads = torch.get_num_threads()
+    assert main(["--opt-param", arg]) == 2  # before the data is loaded or the thread count set
+    out = capsys.readouterr()
+    assert words in out.err and not out.out and torch.get_num_threads() == threads
 
 
 def test_jobs_queue_limit_and_heartbeat():
@@ -282,17 +321,15 @@ def test_jobs_queue_limit_and_heartbeat():
     b = mgr.submit("bob", "b", work)
     with pytest.raises(RuntimeError, match="already has a job"):
         mgr.submit("alice", "again", work)
-    time.sleep(0.3)
+    wait_until(lambda: a.n_events, what="alice's job emitting")
     assert a.state == "running" and b.state == "queued" and b.position() == 1
-    for _ in range(4):  # alice keeps beating, bob's page is gone
-        a.beat()
-        time.sleep(0.4)
-    assert b.state == "cancelled"
+    # Alice keeps beating, bob's page is gone: the reaper (every second) drops his queued job.
+    wait_until(lambda: (a.beat(), b.state == "cancelled")[1], timeout=10, interval=0.2, what="bob's job cancelled")
+    assert a.state == "running"
     a.stop()
     assert a.wait(2) and a.result == "stopped by the user" and a.n_events > 3
     c = mgr.submit("carol", "c", work)
-    time.sleep(1.6)  # no beats: the heartbeat ends it
-    assert c.wait(2) and "closed" in c.result
+    assert c.wait(10) and "closed" in c.result  # no beats: the heartbeat (1 s) ends it
 
 
 def test_job_failure_is_kept():

@@ -236,6 +236,15 @@ def test_pca_projects_new_points_like_fitted_ones(mlp, fmnist):
     assert p.explained[0] >= p.explained[1] > 0
 
 
+def test_a_new_image_is_a_point_of_each_map(mlp, fmnist):
+    model, meta = mlp
+    norm = tuple(meta["normalization"])
+    pts = fmap.image_points(model, fmnist.test_images[7].numpy(), norm)
+    np.testing.assert_allclose(pts["pixels"], fmap.pixels(fmnist.test_images[:8])[7])
+    np.testing.assert_allclose(pts["features"], fmap.model_features(model, fmnist.test_images[:8], norm)[7], atol=1e-5)
+    assert pts["pixels"].shape == (784,) and pts["features"].shape == (64,)
+
+
 def test_tsne_and_placing_a_new_point(fmnist):
     x = fmap.pixels(fmnist.test_images[:300])
     coords = fmap.tsne_2d(x, max_iter=250)

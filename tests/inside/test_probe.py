@@ -13,6 +13,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 N_TRAIN, N_TEST = 3000, 2000
 
 
+@pytest.mark.slow
 def test_pixel_probe_matches_a_plain_scikit_learn_fit(fmnist):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler

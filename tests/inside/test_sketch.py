@@ -312,6 +312,7 @@ def test_bundled_checkpoints_are_small_and_recorded():
     assert abs(cnn["drawing_eval"]["corner"] - cnn["drawing_eval"]["direct"]) <= 0.02
 
 
+@pytest.mark.slow
 def test_bundled_cnn_accuracy_is_what_was_recorded(fmnist, cnn):
     from fmnist_core.fashion.train import evaluate
 

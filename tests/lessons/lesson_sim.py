@@ -10,7 +10,7 @@ import torch
 
 from fmnist_core.lessons import goals as lg
 from fmnist_core.fashion.dataset import CLASS_NAMES
-from ui.kit.lesson_pages import page_info
+from ui.views.page_registry import page_info
 
 
 def full_settings(page: str, *layers: dict) -> dict:

@@ -6,7 +6,7 @@ import pytest
 
 from fmnist_core.lessons import goals as lg
 from tests.lessons.lesson_sim import full_settings, values_for
-from ui.kit.lesson_pages import all_pages
+from ui.views.page_registry import all_pages
 from ui.views.lessons import LESSONS_DIR
 from fmnist_core.lessons.loader import load_lessons
 

@@ -1,13 +1,21 @@
 """Lesson files: good files parse; each kind of mistake is reported with file, step and reason while the
-other steps and files still load; the page schemas come from the pages themselves."""
+other steps and files still load; the page schemas come from importable modules, never from running a page."""
 from __future__ import annotations
+
+import ast
+import importlib
+import json
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
 from fmnist_core.engine import url_state as us
 from fmnist_core.lessons.loader import PageInfo, load_lessons, parse_lesson, parse_settings, step_snippet
 from fmnist_core.lessons import goals as lg
-from ui.kit.lesson_pages import PAGES, all_pages, extract_schema
+from tests.conftest import ROOT
+from ui.views.page_registry import LESSON_PAGES, PAGES, all_pages, page_info
 
 SCHEMA = {"units": us.Int(2, 1, 8), "act": us.Choice("tanh", ("tanh", "relu", "step")), "lr": us.Choice("0.03", ("0.03", "0.1")),
           "lecture": us.Bool(False), "opts": us.MultiChoice(("sgd",), ("sgd", "adam"))}
@@ -152,22 +160,86 @@ def test_settings_are_checked_by_the_pages_own_url_parser():
     assert "unknown choices dropped" in reasons[0]
 
 
+SCHEMA_MODULES = {  # page -> the module that holds its URL schema (a function of the model menu for 7 and 8)
+    "activations": "ui.views.activations_url", "boundaries": "ui.views.boundaries_url",
+    "learning": "ui.views.learning_url", "initialization": "ui.views.initialization_url",
+    "optimizers": "ui.views.optimizers_url", "training": "ui.views.training_controls",
+    "layers": "ui.views.layers_url", "sketch": "ui.views.sketch_url",
+}
+
+
 def test_every_page_in_the_app_exposes_its_schema_without_running():
     pages = all_pages()
-    for name, entry in PAGES.items():
-        if entry.exists:
-            assert pages[name].schema, (name, pages[name].error)
+    assert set(pages) == set(LESSON_PAGES) == set(SCHEMA_MODULES)
+    for name in pages:
+        assert PAGES[name].exists and pages[name].schema, (name, pages[name].error)
     assert set(pages["boundaries"].schema) >= {"dataset", "units", "layers", "act", "lecture", "lr"}
     assert pages["training"].schema["lr"].high >= 1.0
+    assert pages["sketch"].schema["model"].default == "cnn" and "mlp" in pages["sketch"].schema["model"].options
+    assert page_info("home").schema is None and "has no settings" in page_info("home").error
 
 
-def test_schema_extraction_runs_only_what_schema_needs():
-    src = ("import os\nfrom fmnist_core.engine import url_state as us\nP = 'x'\nboom()\nLIMIT = 5\n"
-           "def helper():\n    raise SystemExit\nSCHEMA = {'n': us.Int(1, 0, LIMIT)}\nboom()\n")
-    schema = extract_schema(src, "page.py")
-    assert schema["n"].high == 5
-    with pytest.raises(ValueError, match="no module-level SCHEMA"):
-        extract_schema("x = 1\n", "page.py")
+@pytest.mark.parametrize("name", sorted(SCHEMA_MODULES))
+def test_the_page_and_the_registry_share_one_schema(name):
+    """The registry's schema is the schema module's, and the page takes it from there (no copy of its own)."""
+    module = importlib.import_module(SCHEMA_MODULES[name])
+    schema = page_info(name).schema
+    if hasattr(module, "SCHEMA"):
+        assert schema == module.SCHEMA
+    else:  # built from the model menu: the same fields whichever models exist
+        assert schema == module.schema(schema["model"].options)
+    tree = ast.parse((ROOT / PAGES[name].file).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert SCHEMA_MODULES[name] in imported, f"{PAGES[name].file} does not use {SCHEMA_MODULES[name]}"
+    literal = [n for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Dict)
+               and any(isinstance(t, ast.Name) and t.id == "SCHEMA" for t in n.targets)]
+    assert not literal, f"{PAGES[name].file} writes its own SCHEMA"
+
+
+def test_schema_modules_import_without_streamlit():
+    """The page's own schema modules are plain Python: importing them all loads no Streamlit."""
+    modules = sorted(m for m in SCHEMA_MODULES.values() if m.endswith("_url"))
+    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+            "assert 'streamlit' not in sys.modules, 'imported streamlit'\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_the_registry_reads_no_page_source():
+    """In a fresh interpreter an audit hook watches every file opened and every source compiled or code
+    run: getting every page's schema opens, compiles and runs nothing from pages/ (as `exec` of page source
+    once did), and imports no page."""
+    code = textwrap.dedent(f"""
+        import json, sys
+        PAGES_DIR = {str(ROOT / "pages")!r}
+        touched = []
+
+        def hook(event, args):
+            if event == "open" and args and isinstance(args[0], str):
+                where = args[0]
+            elif event == "compile" and len(args) > 1:
+                where = str(args[1])
+            elif event == "exec" and args and hasattr(args[0], "co_filename"):
+                where = args[0].co_filename
+            else:
+                return
+            if where.startswith(PAGES_DIR):
+                touched.append((event, where))
+
+        sys.addaudithook(hook)
+        from ui.views.page_registry import all_pages
+        schemas = {{name: sorted(info.schema or ()) for name, info in all_pages().items()}}
+        print(json.dumps({{"touched": touched, "schemas": schemas,
+                          "pages": [m for m in sys.modules if m == "pages" or m.startswith("pages.")]}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["touched"] == [] and got["pages"] == []
+    assert set(got["schemas"]) == set(SCHEMA_MODULES) and all(got["schemas"].values()), got["schemas"]
+    # The hook does see what it watches: reading a page file is caught.
+    probe = code.replace("from ui.views.page_registry import all_pages",
+                         "open(PAGES_DIR + '/home.py').read()\nall_pages = dict")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1])["touched"]
 
 
 def test_copy_as_lesson_step_round_trips():

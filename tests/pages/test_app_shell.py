@@ -1,5 +1,6 @@
 from streamlit.testing.v1 import AppTest
 
+from ui.views.page_registry import PAGES
 
 
 def test_home_page_renders():
@@ -26,7 +27,7 @@ def test_direct_link_on_a_fresh_server_goes_through_the_router(browser):
         page.wait_for_selector("[data-testid='stSidebar'] >> text=Device:", timeout=60_000)
         wait_idle(page, 60_000)
         side = page.locator("[data-testid='stSidebar']").inner_text()
-        assert "1 · Neurons & activations" in side and "Device:" in side
+        assert PAGES["activations"].title in side and "Device:" in side
         page.close()
     finally:
         stop_server(server)

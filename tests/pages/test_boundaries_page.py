@@ -6,14 +6,24 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from fmnist_core.engine.jobs import SHORT, TOY, get_manager
 from fmnist_core.toy import own_points as op
 from fmnist_core.toy.data import make_dataset
 from fmnist_core.toy.packed import PackedMLP
 from fmnist_core.toy.plane import unit_maps
-from tests.conftest import chart_spec, open_app, open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import ROOT, chart_spec, open_app, open_page, real_console_errors, screenshot, wait_idle, wait_until
 from ui.figures import boundaries as bf
 
 K = "boundaries"
+IDENTITY = "_identity_browser_id"  # where ui.kit.identity keeps the session's browser id
+
+
+@pytest.fixture(autouse=True)
+def no_job_outlives_its_test():
+    """The page's jobs beat only while a test reruns the page: stop them, so none trains into the next test."""
+    yield
+    get_manager().stop_all()
+    wait_until(lambda: get_manager().counts() == (0, 0), timeout=30, what="every job ended")
 
 
 # --------------------------------------------------------------------------- figure builders
@@ -67,8 +77,16 @@ def test_growth_figures():
 # --------------------------------------------------------------------------- the page (AppTest)
 
 
-def _app(query: dict | None = None) -> AppTest:
-    return open_app("pages/boundaries.py", query)
+def _app(query: dict | None = None, browser_of: AppTest | None = None) -> AppTest:
+    """The page; `browser_of`: opened by the same browser as that session (as a reload or a second tab)."""
+    if browser_of is None:
+        return open_app("pages/boundaries.py", query)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/boundaries.py")
+    at.session_state[IDENTITY] = browser_of.session_state[IDENTITY]
+    for name, v in (query or {}).items():
+        at.query_params[name] = v
+    return at.run()
 
 
 def _chart(at, kind: str) -> dict:
@@ -137,52 +155,95 @@ def test_link_sets_the_experiment_and_bad_values_are_corrected():
     assert _player(at)["frames"][0]["lines"] is None  # sin(x1): a unit's zero set is a curve
 
 
+def _playing(at) -> bool:
+    job = at.session_state[f"{K}_job"] if f"{K}_job" in at.session_state else None
+    return job is not None and job.state == "running" and not job.control.paused
+
+
 def test_step_start_pause_replay_and_reset():
     at = _app({"dataset": "moons", "units": "8", "speed": "25", "lr": "0.1"})
     run = at.session_state[f"{K}_run"]
     assert run.epoch == 0
     at.button(key=f"{K}_step").click().run()
     assert at.session_state[f"{K}_run"].epoch == 1
-    at.button(key=f"{K}_start").click().run()  # running: every run of the fragment trains frames ahead
-    assert at.session_state[f"{K}_running"]
+    at.button(key=f"{K}_start").click().run()  # a toy job trains the run; each poll takes the frames it made
+    job = at.session_state[f"{K}_job"]
+    assert job.kind == TOY and job.meta["run"] is run and _playing(at)
+    assert at.button(key=f"{K}_start").disabled and at.button(key=f"{K}_step").disabled
+    first = [f["epoch"] for f in _player(at)["frames"]]  # what the job made by the end of the Start run
+    wait_until(lambda: run.made >= len(first) + 3, what="three frames more")
+    at.run()
     pl = _player(at)
-    epochs = [f["epoch"] for f in pl["frames"]]
-    # 25 epochs a frame (the last one of a batch fewer when its time budget ran out on a busy machine)
+    epochs = first + [f["epoch"] for f in pl["frames"]]
+    # 25 epochs a frame (fewer when a frame's time budget ran out on a busy machine), each frame sent once
     assert pl["mode"] == "live" and 1 < epochs[0] <= 26 and all(0 < b - a <= 25 for a, b in zip(epochs, epochs[1:]))
-    assert at.session_state[f"{K}_run"].epoch == epochs[-1]
+    assert len(pl["frames"]) >= 3 and pl["seq"] >= len(epochs)
+    wait_until(lambda: run.made > pl["seq"], what="a frame more")
     at.run()
     again = [f["epoch"] for f in _player(at)["frames"]]
-    assert epochs[-1] < again[0] <= epochs[-1] + 25 and _player(at)["seq"] == pl["seq"] + 1  # the next batch
+    assert epochs[-1] < again[0] <= epochs[-1] + 25 and _player(at)["seq"] > pl["seq"]  # the next batch, no repeat
     assert not any("thumbs_chart" in c.proto.id for c in at.get("plotly_chart"))  # details wait for a pause
-    at.button(key=f"{K}_pause").click().run()
-    assert not at.session_state[f"{K}_running"]
-    last = at.session_state[f"{K}_run"].epoch
+    at.button(key=f"{K}_pause").click().run()  # the kit's pause: the job waits, the player replays
+    assert job.active and job.control.paused and not _playing(at)
+    last = run.epoch
     pl = _player(at)
     assert pl["mode"] == "replay" and pl["frames"][0]["epoch"] == 0 and pl["frames"][-1]["epoch"] == last
     assert len(pl["frames"]) >= 5 and pl["curve"][-1][0] == last
     assert _prob(pl["frames"][0]).tobytes() != _prob(pl["frames"][-1]).tobytes()
     assert pl["frames"][0]["m"][0] > pl["frames"][-1]["m"][0]  # the untrained network's loss is higher
     now = _chart(at, "thumbs_chart")
-    at.session_state[f"{K}_replay"] = 0  # what the player's slider reports when it rests at epoch 0
+    at.session_state[f"{K}_player"] = {"epoch": [0, last]}  # what the player reports when its slider rests at 0
     at.run()
-    assert not at.exception
+    assert not at.exception and run.epoch == last  # paused: it trained no further
     assert _player(at)["scrub"] == 0 and _chart(at, "thumbs_chart") != now  # the details follow the replay
+    at.button(key=f"{K}_step").click().run()  # a step while paused: the replay opens at the new epoch
+    assert run.epoch == last + 1 and _player(at)["scrub"] is None and _player(at)["frames"][-1]["epoch"] == last + 1
+    at.button(key=f"{K}_resume").click().run()
+    assert _playing(at)
+    wait_until(lambda: run.epoch > last + 1, what="training on after Resume")
+    at.button(key=f"{K}_stop").click().run()
+    wait_until(lambda: not job.active, what="the job ended after Stop")
+    at.run()
+    assert _player(at)["mode"] == "replay" and not at.button(key=f"{K}_start").disabled
+    stopped = run.epoch
+    at.button(key=f"{K}_start").click().run()  # Start again: a new job goes on with the same network
+    assert at.session_state[f"{K}_job"] is not job and at.session_state[f"{K}_run"] is run
+    wait_until(lambda: run.epoch > stopped, what="training on after a new Start")
     at.button(key=f"{K}_reset").click().run()
-    assert at.session_state[f"{K}_run"].epoch == 0 and not at.session_state[f"{K}_running"]
+    assert at.session_state[f"{K}_run"].epoch == 0 and at.session_state[f"{K}_run"] is not run
+    assert not _playing(at) and not at.button(key=f"{K}_start").disabled
 
 
-def test_regularization_changes_while_training_keep_the_run():
+def test_regularization_and_speed_changes_while_training_keep_the_run():
     at = _app({"dataset": "moons", "units": "16"})
     at.button(key=f"{K}_start").click().run()
     run = at.session_state[f"{K}_run"]
+    wait_until(lambda: run.epoch > 0, what="training")
     epoch = run.epoch
     at.select_slider(key=f"{K}_l1").set_value("0.03").run()
     assert not at.exception and at.query_params["l1"] == "0.03"
-    assert at.session_state[f"{K}_run"] is run and run.net.reg.l1 == 0.03 and at.session_state[f"{K}_running"]
-    assert run.epoch > epoch  # it went on training
-    for _ in range(4):
+    assert at.session_state[f"{K}_run"] is run and run.net.reg.l1 == 0.03 and _playing(at)
+    wait_until(lambda: run.epoch > epoch, what="training on with L1")
+    at.select_slider(key=f"{K}_speed").set_value("50").run()
+    assert run.epochs_per_frame == 50 and at.query_params["speed"] == "50" and _playing(at)
+
+    def zeros() -> bool:  # L1's exact zeros in the histogram of the frames the page takes
         at.run()
-    assert _player(at)["frames"][-1]["hist"]["zeros"] > 0  # L1's exact zeros in the histogram
+        frames = _player(at)["frames"]
+        return bool(frames) and frames[-1]["hist"]["zeros"] > 0
+    wait_until(zeros, timeout=30, interval=0.3, what="weights at exactly 0 in the histogram")
+
+
+def test_a_changed_setting_stops_the_job_and_a_reload_finds_it():
+    at = _app({"dataset": "moons", "units": "4"})
+    at.button(key=f"{K}_start").click().run()
+    job, run = at.session_state[f"{K}_job"], at.session_state[f"{K}_run"]
+    # A second session of the same browser (a reload): it finds the job and shows its run, live.
+    again = _app({"dataset": "moons", "units": "4"}, browser_of=at)
+    assert again.session_state[f"{K}_job"] is job and again.session_state[f"{K}_run"] is run and _playing(again)
+    at.slider(key=f"{K}_units").set_value(5).run()  # another network: the job that trains the old one stops
+    wait_until(lambda: not job.active, what="the old job ended")
+    assert at.session_state[f"{K}_run"].net.hidden == [(5,)] and not _playing(at)
 
 
 def test_circles_preset_shows_features_make_a_linear_model_enough():
@@ -252,6 +313,25 @@ def test_mini_batches_of_one_cap_the_growth_grid():
     assert not at.exception
     assert any("Only 200 epochs" in c.value for c in at.caption)  # 50 points: 50 steps per epoch
     assert "(200 epochs each" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_long_growth_grid_trains_as_a_job_and_the_page_does_not_wait_for_it():
+    # 10,000 steps for each of 7 widths: longer than the page waits (0.5 s) on this machine.
+    query = {"dataset": "spiral", "points": "600", "batch": "10", "gepochs": "3000", "seed": "4242"}
+    at = _app(query)
+    assert not at.exception
+    job_key = at.session_state[f"{K}_growth_job"]  # one job key per grid
+    grid = at.session_state[job_key]
+    assert grid.kind == SHORT
+    if grid.active:  # still training: the section says so, and the page above it is drawn
+        assert any("Training the 7 networks" in c.value for c in at.caption)
+        assert not any("growth_chart" in c.proto.id for c in at.get("plotly_chart")) and _player(at)
+        wait_until(lambda: not grid.active, timeout=60, what="the growth grid trained")
+        at.run()
+    assert grid.state == "done" and "growth_chart" in " ".join(c.proto.id for c in at.get("plotly_chart"))
+    again = _app(query)  # another session: the grid is shared, it needs no job
+    assert "growth_chart" in " ".join(c.proto.id for c in again.get("plotly_chart"))
+    assert again.session_state[f"{K}_growth_job"] == job_key and job_key not in again.session_state
 
 
 def test_step_without_the_lecture_lines_explains_the_surrogate():

@@ -1,5 +1,5 @@
 """The layers page: AppTest drives every view on both bundled models and a saved run; the probe and t-SNE
-jobs; the drawing from page 6; a headless-browser screenshot."""
+jobs; the drawing from page 8; a clicked map dot; a headless-browser screenshot."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
-from tests.conftest import arr
+from fmnist_core.fashion.dataset import CLASS_NAMES
+from tests.conftest import arr, open_page, real_console_errors, screenshot, wait_idle
 
 PAGE = "pages/layers.py"
 
@@ -110,6 +110,17 @@ def test_a_scribble_is_flagged_unlike_the_training_images():
     assert any("unlike the training images" in w.value for w in at.warning)
 
 
+def test_clicking_a_dot_shows_its_test_image(fmnist):
+    at = open_layers({"model": "mlp", "view": "space"})
+    assert not [c for c in at.get("plotly_chart") if "layers_picked" in c.proto.id]
+    at.session_state["layers_map_features"] = {"selection": {"points": [{"x": 0.1, "y": 0.2, "customdata": [42]}]}}
+    at.run()
+    assert not at.exception
+    np.testing.assert_array_equal(arr(chart(at, "layers_picked")["data"][0]["z"]), fmnist.test_images[42].numpy())
+    said = [m.value for m in at.markdown if "Test image **#42**" in m.value]
+    assert len(said) == 1 and CLASS_NAMES[int(fmnist.test_labels[42])] in said[0]
+
+
 def test_probe_runs_in_the_background_then_is_cached(own_runs_dir):
     at = open_layers({"model": "mlp", "view": "probe"})
     assert any("Not measured" in c.value for c in at.caption)
@@ -127,6 +138,7 @@ def test_probe_runs_in_the_background_then_is_cached(own_runs_dir):
     assert chart(again, "layers_probe")
 
 
+@pytest.mark.slow
 def test_tsne_in_the_background():
     at = open_layers({"model": "mlp", "view": "space", "method": "tsne"})
     at.button(key="layers_tsne_job__start").click().run()

@@ -1,7 +1,6 @@
 import base64
 import json
 import re
-import time
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from fmnist_core.basics import backprop as bp
 from fmnist_core.toy.data import make_dataset
-from tests.conftest import chart_spec, open_app, open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import chart_spec, open_app, open_page, poll_until, real_console_errors, screenshot, wait_idle
 from ui.figures import learning as lf
 
 K = "learning"
@@ -159,14 +158,24 @@ def test_softmax_section_numbers(fmnist):
     assert f"{ce:.4f}" in _text(at)
 
 
+def test_softmax_section_reports_a_damaged_bundled_model(fmnist, tmp_path, monkeypatch):
+    from ui.views import learning_softmax
+
+    junk = tmp_path / "mlp.pt"
+    junk.write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(learning_softmax, "MODEL", junk)  # AppTest runs the page in this process
+    at = _app()
+    assert not at.exception
+    assert any("The bundled model could not be loaded" in e.value for e in at.error)
+    assert not any("logit z" in d.value.columns for d in at.dataframe)  # nothing drawn from a model it lacks
+    _chart(at, "loss_curves")  # the rest of the page still runs
+
+
 def test_live_bce_vs_mse_comparison():
     at = _app({"units": "2", "lr": "1"})
     at.button(key=f"{K}_job__start").click().run()
     assert not at.exception
-    deadline = time.time() + 90
-    while at.session_state[f"{K}_job"].active and time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
+    poll_until(at, lambda at: not at.session_state[f"{K}_job"].active, timeout=90)
     at.run()
     job = at.session_state[f"{K}_job"]
     assert job.state == "done" and job.result.status == "finished"

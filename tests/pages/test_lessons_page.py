@@ -1,12 +1,16 @@
 """AppTest walks a whole lesson: the index, a step's settings from its link, a prediction locked in
-before the run, the goal checked from the page's state, the explanation, Next, and progress."""
+before the run, the goal checked from the page's state, the explanation, Next, and progress; the index
+says what the server keeps for this browser and clears it."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+
+from fmnist_core.engine.jobs import get_manager
 
 TIMEOUT = 90
 
@@ -168,3 +172,65 @@ def test_presenter_mode_from_the_link_recolours_figures_and_shows_the_png_button
     configs = [json.loads(c.proto.config) for c in at.get("plotly_chart")]
     assert not any(c.get("displayModeBar") for c in configs)
     assert "#d62418" in json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")]).lower()
+
+
+def test_the_index_says_what_is_kept_and_its_button_clears_this_browsers_progress(tmp_path, monkeypatch):
+    """Progress is kept per browser on this server (another session of the same browser finds it); the
+    Lessons page says what, where and for how long with the store's own limits, and clears it."""
+    monkeypatch.setenv("FMNIST_DATA_STORE", str(tmp_path))
+    monkeypatch.setenv("FMNIST_STORE_DAYS", "14")  # the page quotes the limits this server runs with
+    monkeypatch.setenv("FMNIST_STORE_RUNS", "5")
+    at = app()
+    for k, v in {"lesson": "01_neuron", "step": "flu-sum"}.items():
+        at.query_params[k] = v
+    page(at, "pages/activations.py")
+    at.number_input(key="lesson_q_01_neuron_flu-sum").set_value(6.0).run()
+    at.button(key="lesson_answer").click()
+    ok(at.run())
+    bid = at.session_state["_identity_browser_id"]
+    progress_file = tmp_path / bid / "progress.json"
+    assert json.loads(progress_file.read_text())["01_neuron/flu-sum"]["answer"] == 6.0
+
+    # The same browser in a new session (a reload, another tab) finds its prediction.
+    again = AppTest.from_file("../../app.py", default_timeout=TIMEOUT)
+    again.session_state["_identity_browser_id"] = bid
+    for k, v in {"lesson": "01_neuron", "step": "flu-sum"}.items():
+        again.query_params[k] = v
+    ok(again.run())
+    page(again, "pages/activations.py")
+    assert "Your prediction: **6**" in texts(again)
+
+    page(at, "pages/lessons.py")
+    said = texts(at)
+    assert "nothing about you is stored" not in said
+    for fact in ("No name and no account", "`fmnist_browser`", "on its own disk, in a folder for this browser only",
+                 "Your lesson progress", "at most 64 KB", "The newest 5 are kept", "every 5 s",
+                 "not written for 14 days is removed", "the cookie ends 14 days after your last visit",
+                 "at most 2048 MB", "shared checkpoint folder", "6 · Train on Fashion-MNIST"):
+        assert fact in said, fact
+    assert f"python -m fmnist_core.store clear {bid}" in [c.value for c in at.code]
+
+    at.button(key="lessons_clear").click()
+    ok(at.run())
+    assert progress_file.exists()  # nothing happens before the confirmation
+    assert "for good" in texts(at)
+    at.button(key="lessons_clear_yes").click()
+    ok(at.run())
+    assert not (tmp_path / bid).exists()
+    assert "this server keeps nothing for this browser now" in texts(at)
+    assert "0 of " in at.get("progress")[0].proto.text and at.button(key="lessons_clear")
+
+
+def test_the_clear_waits_until_this_browsers_job_has_ended(tmp_path, monkeypatch):
+    """A running job would store its run again after a clear: the button waits for it."""
+    monkeypatch.setenv("FMNIST_DATA_STORE", str(tmp_path))
+    at = page(app(), "pages/lessons.py")
+    assert not at.button(key="lessons_clear").disabled
+    release = threading.Event()
+    job = get_manager().submit(at.session_state["_identity_browser_id"], "test", lambda j: release.wait(30))
+    try:
+        ok(at.run())
+        assert at.button(key="lessons_clear").disabled and "stop it (or let it end) first" in texts(at)
+    finally:
+        release.set()
+        job.stop()

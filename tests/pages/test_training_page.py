@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from fmnist_core.fashion import metrics
 from fmnist_core.fashion.runs import RunRecord
 from fmnist_core.fashion.train import RECIPES, train
-from tests.conftest import open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import open_page, poll_until, real_console_errors, screenshot, wait_idle
 
 
 def open_training(query: dict | None = None) -> AppTest:
@@ -51,16 +51,6 @@ def curve_names(spec: dict) -> set[str]:
     """The curves a Vega-Lite curves spec draws (from its inline data rows)."""
     rows = spec["data"]["values"] if "values" in spec.get("data", {}) else []
     return {r["curve"] for r in rows} | {f'{r["run"]} · {r["curve"]}' for r in rows}
-
-
-def poll_until(at: AppTest, done, timeout: float = 60.0, every: float = 0.5) -> None:
-    """Rerun the page like the polling fragment does (each run beats the job's heartbeat) until done(at)."""
-    t0 = time.monotonic()
-    while not done(at):
-        assert time.monotonic() - t0 < timeout, "timed out waiting for the page"
-        time.sleep(every)
-        at.run()
-        assert not at.exception, at.exception
 
 
 def pictures(at) -> list[str]:
@@ -154,6 +144,27 @@ def test_initializer_parameters_reach_the_trainer():
     assert cfg.init == "normal" and dict(cfg.init_params) == {"std": 0.05}
     first = job.result.model.net[0].weight  # trained 2 s from N(0, 0.05): still near that scale
     assert 0.03 < float(first.detach().std()) < 0.08  # PyTorch's default here is ~0.02
+
+
+def test_the_chosen_optimizers_own_hyperparameters_are_sliders_in_the_link_and_reach_the_trainer():
+    at = open_training({"budget": "2", "beta2": "0.98"})  # Adam: the classic recipe's optimizer
+    sliders = {s.key for s in at.select_slider}
+    assert {"training_beta1", "training_beta2"} <= sliders and not {"training_momentum", "training_alpha"} & sliders
+    assert at.select_slider(key="training_beta1").value == 0.9  # the registry's default
+    assert at.select_slider(key="training_beta2").value == 0.99  # the link's 0.98 on the slider's nearest stop
+    assert at.select_slider(key="training_beta1").label == "β₁ (momentum)"
+    at.select_slider(key="training_beta1").set_value(0.5).run()
+    assert at.query_params["beta1"] == "0.5" and at.query_params["beta2"] == "0.99"
+    at.button(key="training_btn_start").click().run()
+    job = at.session_state["training_job"]
+    job.stop()
+    assert job.wait(30)
+    assert dict(job.result.config.optimizer_params) == {"beta1": 0.5, "beta2": 0.99}
+    at.selectbox(key="training_optimizer").set_value("rmsprop").run()
+    sliders = {s.key for s in at.select_slider}
+    assert "training_alpha" in sliders and not {"training_beta1", "training_momentum"} & sliders
+    at.selectbox(key="training_optimizer").set_value("sgd").run()
+    assert not {s.key for s in at.select_slider} & {"training_alpha", "training_beta1", "training_momentum"}
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from fmnist_core.fashion.runs import RunRecord, history_series
 from fmnist_core.store.journal import journaled
 from fmnist_core.store.per_browser import BOOT, ID_RE, INTERRUPTED, Limits, Store, new_browser_id, new_run_key, valid_id
 from fmnist_core.fashion.train import RECIPES, train
+from tests.conftest import wait_until
 
 TINY = RECIPES["mlp"].with_(hidden=(32,), epochs=1, batch_size=1024, event_every=2)
 
@@ -213,8 +214,7 @@ def test_a_journaled_job_is_snapshotted_then_stored_before_it_counts_as_ended(st
 
     manager = JobManager(max_running=1, heartbeat_timeout=None)
     job = manager.submit(bid, "training", journaled(store, bid, "training_job", cfg, target), key="training_job")
-    while job.active:
-        time.sleep(0.005)
+    wait_until(lambda: not job.active, timeout=120, interval=0.005, what="the job ended")
     assert job.stored is not None, "the job counted as ended before its run was stored"
     assert job.state == "done"
     assert seen_snapshots, "no snapshot written while the job ran"

@@ -58,3 +58,16 @@ def test_points_join_the_training_set_and_a_run_goes_on_with_them():
     assert run.frame()["metrics"][0] != run.frame()["metrics"][0]  # NaN: no points
     run.set_data(own)
     assert run.advance(5) == 5 and run.metrics()["train_acc"] == run.metrics()["train_acc"]
+
+
+def test_a_click_adds_or_removes_a_point_in_the_link():
+    text, changed = op.clicked("", 0.3, 0.4, "red")
+    assert changed and op.decode(text)[0][0][2] == 1
+    text, changed = op.clicked(text, -1.0, -1.0, "blue")
+    assert changed and [p[2] for p in op.decode(text)[0]] == [1, 0]
+    assert op.clicked(text, 9.0, 0.0, "red") == (text, False)  # off the plane
+    left, changed = op.clicked(text, 0.32, 0.41, "remove")
+    assert changed and [p[2] for p in op.decode(left)[0]] == [0]
+    assert op.clicked(left, 2.0, 2.0, "remove") == (left, False)  # nothing near
+    full = op.encode([(0.0, 0.0, 1)] * op.MAX_POINTS)
+    assert op.clicked(full, 0.5, 0.5, "red") == (full, False)  # the link holds no more

@@ -1,4 +1,6 @@
 import dataclasses
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +13,10 @@ from fmnist_core.engine.optim import CLASSIC_OPTIMIZERS, OPTIMIZERS
 from fmnist_core.toy.packed import GROWTH_WIDTHS, PackedMLP, capped_epochs, train_growth
 from fmnist_core.toy.plane import grid_probabilities, linear_accuracy, pca_2d, plane_grid, unit_lines, unit_maps
 from fmnist_core.toy.net import LECTURE_XOR_LINES, ToyNet, train_reference
+from fmnist_core.engine.loop import TrainControl
+from fmnist_core.toy.regularization import Regularization
 from fmnist_core.toy.run import ToyRun
+from tests.conftest import wait_until
 
 F64 = torch.float64
 
@@ -266,11 +271,20 @@ def test_live_run_stops_at_its_time_budget(moons):
 def test_a_diverging_live_run_stops_and_says_where():
     d = make_dataset("moons", n=300, noise=0.2, seed=3)
     run = ToyRun.create(d, (4, 4), "linear", "sgd", lr=1e30)  # the weights overflow in the first epoch
-    assert run.advance(50) == 1 and run.epoch == 1
+    start = run.net.snapshot()
+    assert run.advance(50) == 1
     assert run.status == "diverged" and run.message.startswith("diverged at epoch 1, step 1: the loss became")
-    assert run.advance(5) == 0 and run.epoch == 1  # a diverged run trains no further
+    # Back to its last finite snapshot (loop.py's rule: a diverged run keeps finite weights): epoch 0 here.
+    assert run.epoch == 0 and torch.equal(run.net.theta, start) and [h["epoch"] for h in run.curves()] == [0]
+    assert run.advance(5) == 0 and run.epoch == 0  # a diverged run trains no further
     fine = ToyRun.create(d, (4,), "tanh")
     assert fine.advance(3) == 3 and fine.status == "running" and fine.message == ""
+
+
+def test_a_diverging_reference_net_keeps_its_last_finite_weights():
+    d = make_dataset("moons", n=200, noise=0.2, seed=3)
+    net = train_reference(ToyNet((4, 4), "linear", seed=1), d.x_train, d.y_train, 50, "sgd", lr=1e30)
+    assert all(torch.isfinite(p).all() for p in net.parameters())  # the loss is checked before the update
 
 
 def test_capped_epochs():
@@ -307,8 +321,11 @@ def test_frames_trained_ahead_and_replayed(moons):
     from fmnist_core.toy.frames import FRAME_RES, MAX_ENCODED
 
     run = ToyRun.create(moons, (8,), "tanh", lr=0.05)
-    frames = run.advance_frames(5, 4, max_seconds=60)
-    assert [f["epoch"] for f in frames] == [4, 8, 12, 16, 20] and run.epoch == 20
+    run.epochs_per_frame = 4
+    assert run.play(TrainControl(), max_epochs=20, rate=1000) == "finished"
+    frames = run.take_frames()
+    assert [f["epoch"] for f in frames] == [4, 8, 12, 16, 20] and run.epoch == 20 and run.made == 5
+    assert run.take_frames() == []  # each frame is taken once
     f = frames[-1]
     assert f["prob"].shape == (FRAME_RES, FRAME_RES)
     np.testing.assert_allclose(f["prob"], grid_probabilities(run.net, moons.extent, FRAME_RES)[0])
@@ -320,10 +337,78 @@ def test_frames_trained_ahead_and_replayed(moons):
     assert enc["kind"] == "pca" and enc["points"].shape == (min(MAX_ENCODED, len(moons.x_train)), 2)
     assert f["hist"]["n"] == 2 * 8 + 8 and sum(f["hist"]["counts"]) == f["hist"]["n"]
     slow = ToyRun.create(moons, (64, 64), "tanh", batch_size=1)  # 150 steps an epoch
-    few = slow.advance_frames(100, 50, max_seconds=0.05)
-    assert 1 <= len(few) < 100  # the time budget ends the batch early, with at least one frame
+    slow.epochs_per_frame = 50
+    slow.play(TrainControl(), max_epochs=3, rate=1000, budget=0.001)
+    assert [f["epoch"] for f in slow.take_frames()] == [1, 2, 3]  # the time budget cuts each frame to one epoch
     run.advance(300)
     replay = run.replay_frames(max_frames=10)
     epochs = [f["epoch"] for f in replay]
     assert epochs[0] == 0 and epochs[-1] == run.epoch and len(epochs) <= 11 and epochs == sorted(set(epochs))
     assert run.frame(epochs[1]) is replay[1]  # a snapshot's frame is computed once
+
+
+def _playing(run: ToyRun, **kw) -> tuple[TrainControl, threading.Thread]:
+    """`run.play` in a thread of its own, as a job's worker runs it."""
+    control = TrainControl()
+    t = threading.Thread(target=run.play, args=(control,), kwargs=kw, daemon=True)
+    t.start()
+    return control, t
+
+
+def test_play_waits_for_the_page_keeps_its_pace_and_pauses(moons):
+    run = ToyRun.create(moons, (4,), "tanh", lr=0.05)
+    run.epochs_per_frame = 2
+    control, t = _playing(run, ahead=5, rate=1000)
+    wait_until(lambda: run.made == 5, what="five frames ahead")
+    time.sleep(0.2)
+    assert run.made == 5 and run.epoch == 10  # nobody took them: it waits
+    assert [f["epoch"] for f in run.take_frames()] == [2, 4, 6, 8, 10]
+    wait_until(lambda: run.made == 10, what="five more after the page took them")
+    control.pause()
+    run.take_frames()
+    time.sleep(0.2)
+    paused_at = run.epoch
+    time.sleep(0.2)
+    assert run.epoch == paused_at and run.take_frames() == []  # paused: no training, no frames
+    run.tune(Regularization(l2=0.1), 3)  # the page changes the rates and the speed of a running job
+    control.resume()
+    frames = wait_until(run.take_frames, what="frames after resuming")
+    assert frames[0]["epoch"] == paused_at + 3 and run.net.reg.l2 == 0.1
+    control.request_stop()
+    t.join(5)
+    assert not t.is_alive()
+    slow = ToyRun.create(moons, (4,), "tanh")
+    control, t = _playing(slow, rate=20)
+    time.sleep(0.5)
+    control.request_stop()
+    t.join(5)
+    assert 5 <= slow.made <= 13  # at most 20 frames a second
+
+
+def test_play_ends_on_divergence_and_without_points(moons):
+    d = make_dataset("moons", n=300, noise=0.2, seed=3)
+    bad = ToyRun.create(d, (4, 4), "linear", "sgd", lr=1e30)
+    assert bad.play(TrainControl(), rate=1000) == "diverged" and bad.made == 1  # its last frame, then no more
+    from fmnist_core.toy import own_points as op
+
+    empty = ToyRun.create(op.own_dataset([]), (2,))
+    assert empty.play(TrainControl(), rate=1000) == "finished" and empty.made == 0
+
+
+def test_use_data_changes_only_with_other_points(moons):
+    from fmnist_core.toy import own_points as op
+
+    run = ToyRun.create(moons, (4,), "tanh")
+    assert not run.use_data(make_dataset("moons", n=300, noise=0.2, seed=3))  # the same points, made again
+    more = op.with_points(moons, [(0.5, 0.5, 1)])
+    assert run.use_data(more) and run.data is more and not run.use_data(more)
+
+
+def test_a_stopped_growth_grid_returns_nothing_and_chunks_change_nothing(moons):
+    control = TrainControl()
+    control.request_stop()
+    assert train_growth(moons, widths=(1, 2), epochs=200, control=control) is None
+    whole = PackedMLP([(1,), (2,)], "tanh", seed=5)
+    whole.train_epochs(moons.x_train, moons.y_train, 120, batch_size=50)
+    g = train_growth(moons, widths=(1, 2), epochs=120, batch_size=50, seed=5, control=TrainControl())  # 3 chunks
+    torch.testing.assert_close(g.nets[0][0].theta, whole.theta, atol=0, rtol=0)

@@ -1,9 +1,9 @@
 """ui/kit/live.py, the one live-job pattern, driven by AppTest on a tiny page with a real background job."""
 from __future__ import annotations
 
-import time
-
 from streamlit.testing.v1 import AppTest
+
+from tests.conftest import poll_until
 
 
 def _page() -> None:
@@ -59,15 +59,6 @@ def _texts(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def _wait(at: AppTest, cond, timeout: float = 20.0) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        assert time.monotonic() - t0 < timeout, "timed out"
-        time.sleep(0.2)
-        at.run()
-        assert not at.exception, at.exception
-
-
 def test_control_row_and_two_views_of_one_job():
     at = AppTest.from_function(_page, default_timeout=30).run()
     assert not at.exception, at.exception
@@ -79,7 +70,8 @@ def test_control_row_and_two_views_of_one_job():
     try:
         assert job.active and at.button(key="demo_btn_start").disabled
         # Both views draw the same job: one from the EventReader, one from the page's own fold class.
-        _wait(at, lambda: "curve: 0 points" not in _texts(at) and "counter: 0 steps" not in _texts(at))
+        poll_until(at, lambda at: "curve: 0 points" not in _texts(at) and "counter: 0 steps" not in _texts(at),
+                   timeout=20, every=0.2)
         assert "curve:" in _texts(at) and "counter:" in _texts(at)
 
         at.button(key="demo_btn_pause").click().run()

@@ -1,13 +1,14 @@
 """Checkpoints for the pages that read a trained model (3 · learning, 7 · layers, 8 · drawing): the
-saved runs listed once and each file loaded once per content, under one cache for the whole app."""
+saved runs listed once, one model menu, and each file loaded once per content, under one cache for the whole app."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
 
-from fmnist_core.fashion.checkpoint import load_checkpoint
+from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint
 from fmnist_core.fashion.runs import list_saved_runs, runs_dir
+from fmnist_core.inside.explain import ModelChoice, model_choices
 from fmnist_core.inside.layers import file_hash
 
 
@@ -51,3 +52,17 @@ def _load(path: str, content: str):
 def load(path: str | Path):
     """(model on the CPU in eval mode, meta), one copy per file content; raises CheckpointError."""
     return _load(str(path), digest(path))
+
+
+def model_menu(accuracy: bool = True) -> list[ModelChoice]:
+    """The bundled models that exist, then the saved runs (labelled as `label` does): a model menu."""
+    return model_choices([(label(row, accuracy), Path(row["path"])) for row in saved_runs()])
+
+
+def load_or_stop(choice: ModelChoice):
+    """load(choice.path), or an error naming the model and st.stop() (a damaged or vanished file)."""
+    try:
+        return load(choice.path)
+    except (CheckpointError, OSError) as e:
+        st.error(f"The model **{choice.label}** cannot be used: {e}")
+        st.stop()

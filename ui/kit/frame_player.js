@@ -47,10 +47,14 @@ function build(root, st) {
   st.scrub.setAttribute("aria-label", "Replay: show the network as it was at an earlier epoch");
   st.scrubLabel = el("span", "", st.scrubBox);
   st.scrub.addEventListener("input", () => { const f = st.frames[+st.scrub.value]; if (f) show(st, f); });
-  // The server's detailed views follow the replay once the slider rests (each report is a rerun there).
+  // The server's detailed views follow the replay once the slider rests (each report is a rerun there);
+  // the report names the latest epoch too: once the run has trained on, the replay opens at its end.
   st.scrub.addEventListener("change", () => {
     clearTimeout(st.report);
-    st.report = setTimeout(() => { const f = st.frames[+st.scrub.value]; if (f && st.setState) st.setState("epoch", f.epoch); }, 500);
+    st.report = setTimeout(() => {
+      const f = st.frames[+st.scrub.value], last = st.frames[st.frames.length - 1];
+      if (f && st.setState) st.setState("epoch", [f.epoch, last.epoch]);
+    }, 500);
   });
   st.cv.boundary.addEventListener("click", ev => {
     if (!st.data || !st.data.clickable || !st.setTrigger) return;

@@ -91,7 +91,8 @@ def player(key: str, *, run_id: str, mode: str, frames: Sequence[dict], seq: int
            on_click: Callable[[], None] | None = None):
     """Mount the player. `mode` "live" (frames are queued and played) or "replay" (frames to scrub);
     `seq` numbers the batches so a repeated run sends nothing twice; `curve`: [{epoch, train_loss,
-    test_loss}]. Returns the component's result: `.epoch` (scrubbed to), `.click` ({x1, x2, mode})."""
+    test_loss}]. Returns the component's result: `.epoch` ([scrubbed to, the latest epoch then]), `.click`
+    ({x1, x2, mode})."""
     data = {
         "run": run_id, "mode": mode, "seq": int(seq), "extent": float(extent),
         "frames": [frame_payload(f) for f in frames],

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from fmnist_core.engine.events import EventReader
-from fmnist_core.engine.jobs import Job, get_manager
+from fmnist_core.engine.jobs import TRAIN, Job, get_manager
 
 from ui.kit.identity import browser_id
 
@@ -45,15 +45,16 @@ def current(key: str) -> Job | None:
     return job
 
 
-def busy() -> bool:
-    """True while this browser has a job queued or running (on any page, in any tab)."""
-    return bool(get_manager().jobs_of(browser_id()))
+def busy(key: str | None = None, kind: str = TRAIN) -> bool:
+    """True while this browser has a job queued or running that keeps it from starting one of `kind`
+    under `key` (a training job: any training job, on any page, in any tab; see jobs.KINDS)."""
+    return bool(get_manager().blocking(browser_id(), key, kind))
 
 
-def active_elsewhere(key: str) -> Job | None:
-    """This session's active job started from another page (not under `key`), if any."""
+def active_elsewhere(key: str, kind: str = TRAIN) -> Job | None:
+    """This session's active job started from another page (not under `key`) that blocks this one, if any."""
     mine = current(key)
-    for j in get_manager().jobs_of(browser_id()):
+    for j in get_manager().blocking(browser_id(), key, kind):
         if j is not mine:
             return j
     return None
@@ -64,7 +65,7 @@ def running(key: str) -> bool:
     return job is not None and job.active
 
 
-def start(key: str, label: str, target: Callable[[Job], Any], keep: Any = None) -> Job | None:
+def start(key: str, label: str, target: Callable[[Job], Any], keep: Any = None, kind: str = TRAIN) -> Job | None:
     """Submit `target(job)` for this browser; shows an error instead if one is already active.
 
     `keep` (the run's settings, e.g. a TrainConfig): snapshot the job's events while it runs and store
@@ -75,7 +76,7 @@ def start(key: str, label: str, target: Callable[[Job], Any], keep: Any = None) 
 
         target = persist.keep(key, keep, target)
     try:
-        job = get_manager().submit(browser_id(), label, target, key=key, meta={"config": keep})
+        job = get_manager().submit(browser_id(), label, target, key=key, meta={"config": keep}, kind=kind)
     except RuntimeError as e:
         st.error(str(e))
         return None
@@ -86,20 +87,20 @@ def start(key: str, label: str, target: Callable[[Job], Any], keep: Any = None) 
 
 
 def start_button(key: str, text: str, disabled: bool = False, help: str | None = None,
-                 button_key: str | None = None, notice: bool = True, **button_kw) -> bool:
+                 button_key: str | None = None, notice: bool = True, kind: str = TRAIN, **button_kw) -> bool:
     """A Start button that is disabled while this session has a job, with a note when that job
     was started on another page (`notice=False`: the page places `elsewhere_notice` itself).
     True when pressed."""
-    pressed = st.button(text, key=button_key or f"{key}__start", disabled=disabled or busy(), help=help,
+    pressed = st.button(text, key=button_key or f"{key}__start", disabled=disabled or busy(key, kind), help=help,
                         **button_kw)
     if notice:
-        elsewhere_notice(key)
-    return pressed and not busy()
+        elsewhere_notice(key, kind)
+    return pressed and not busy(key, kind)
 
 
-def elsewhere_notice(key: str) -> None:
+def elsewhere_notice(key: str, kind: str = TRAIN) -> None:
     """Says so when this session's job was started on another page (it blocks starting one here)."""
-    other = active_elsewhere(key)
+    other = active_elsewhere(key, kind)
     if other is not None:
         st.info(f"Another training job of yours (**{other.label}**) is running on another page; "
                 f"stop it there, or wait for it to end, to start one here.")
@@ -131,7 +132,7 @@ def forget(key: str) -> None:
 
 def control_row(key: str, start_text: str, on_start: Callable[..., None], args: tuple = (), *, prefix: str,
                 disabled: bool = False, on_reset: Callable[[], None] | None = None,
-                reset_help: str | None = None) -> None:
+                reset_help: str | None = None, kind: str = TRAIN) -> None:
     """Start · Pause/Resume · Stop (· Reset) in one row, acting in callbacks; keys f"{prefix}_start" etc.
 
     `on_start(*args)` must call `live.start`; `on_reset()` clears the page's own keys after the job
@@ -141,7 +142,7 @@ def control_row(key: str, start_text: str, on_start: Callable[..., None], args: 
     active = job is not None and job.active
     cols = st.columns(4 if on_reset else 3)
     cols[0].button(start_text, key=f"{prefix}_start", type="primary", width="stretch", on_click=on_start, args=args,
-                   disabled=disabled or busy())
+                   disabled=disabled or busy(key, kind))
     if active and job.control.paused:
         cols[1].button("▶ Resume", key=f"{prefix}_resume", width="stretch", on_click=job.resume)
     else:
@@ -155,17 +156,17 @@ def control_row(key: str, start_text: str, on_start: Callable[..., None], args: 
 
         cols[3].button("↺ Reset", key=f"{prefix}_reset", width="stretch", disabled=job is None, on_click=reset,
                        help=reset_help)
-    elsewhere_notice(key)
+    elsewhere_notice(key, kind)
 
 
 def queue_notice(job: Job) -> None:
     """'Waiting: 3rd in the queue' while queued."""
     pos = job.position()
     if job.state == "queued" and pos:
-        running_, queued = get_manager().counts()
+        running_, queued = get_manager().counts(job.kind)
         st.info(f"⏳ Waiting for a free training slot: **#{pos}** in the queue "
                 f"({running_} job{'s' if running_ != 1 else ''} training on this server, "
-                f"limit {get_manager().max_running}). It starts by itself.")
+                f"limit {get_manager().limit(job.kind)}). It starts by itself.")
 
 
 def controls(job: Job | None, key: str) -> None:

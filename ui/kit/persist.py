@@ -104,3 +104,12 @@ def progress() -> dict:
 
 def save_progress(value: dict) -> None:
     get_store().save_progress(browser_id(), value)
+
+
+def clear(runs_keys: tuple[str, ...] = ()) -> None:
+    """Remove all the store keeps for this browser (runs, job snapshots, lesson progress), and the runs this
+    session holds under `runs_keys`, so that no page shows a removed run as 'removed by the limit'."""
+    get_store().clear(browser_id())
+    for runs_key in runs_keys:
+        for key in (runs_key, f"{runs_key}__store", f"{runs_key}__jobs"):
+            st.session_state.pop(key, None)

@@ -1,5 +1,6 @@
-"""The boundary page's detailed views at the shown epoch (drawn while paused): each unit's output over
-the plane, the encoding with its separability, and the learner's sentences around them."""
+"""The boundary page's detailed views at the shown epoch (sections 2 and 3, drawn while the player
+replays): each unit's output over the plane, the encoding with its separability, and the learner's
+sentences around them."""
 from __future__ import annotations
 
 import streamlit as st
@@ -10,8 +11,7 @@ from fmnist_core.toy.plane import linear_accuracy, pca_2d, unit_maps
 from fmnist_core.toy.data import ToyData
 
 from ui.figures import boundaries as bf
-
-CHART = {"displayModeBar": False}
+from ui.kit.widgets import plotly_chart
 
 
 def inputs_text(features) -> str:
@@ -28,8 +28,7 @@ def units_section(net: PackedMLP | None, data: ToyData, hidden, surrogate: bool,
             st.markdown("**Each unit's output over the plane**" + (" (layer.unit)" if len(hidden) > 1 else "")
                         + "  \n:green[green: positive] · white: 0 · :violet[purple: negative]")
         with left:
-            st.plotly_chart(bf.thumbnails_figure(unit_maps(net, data.extent, 40)), key=f"{key}_thumbs_chart",
-                            config=CHART)
+            plotly_chart(bf.thumbnails_figure(unit_maps(net, data.extent, 40)), f"{key}_thumbs_chart")
     st.caption(
         "Each unit of the first hidden layer draws the line where **w₁x₁ + w₂x₂ + b = 0** (the panel *Each hidden "
         "unit's line* above); the arrow points to the side where that sum is positive (where a step unit fires, "
@@ -68,8 +67,7 @@ def encoding_section(net: PackedMLP | None, data: ToyData, hidden, dataset: str,
     lin_enc = linear_accuracy(enc, data.y_train)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(bf.encoding_figure(shown_enc, data.y_train.cpu().numpy(), v, c, share),
-                        key=f"{key}_encoding_chart", config=CHART)
+        plotly_chart(bf.encoding_figure(shown_enc, data.y_train.cpu().numpy(), v, c, share), f"{key}_encoding_chart")
     with right:
         st.markdown("**How many points one straight line separates**")
         a, b = st.columns(2)

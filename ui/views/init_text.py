@@ -2,6 +2,20 @@
 from __future__ import annotations
 
 from fmnist_core.initialization.stats import TINY, GradientVerdict, layer_names
+from fmnist_core.nn.weight_init import INITS
+
+
+def init_label(name: str, params: dict) -> str:
+    """An initializer with the scale it is set to: 'N(0, 0.01²)', 'Xavier/Glorot normal (gain 1.67)'."""
+    if name == "normal":
+        return f"N(0, {params['std']:.3g}²)"
+    if name == "uniform":
+        return f"U(-{params['a']:.3g}, {params['a']:.3g})"
+    if name == "constant":
+        return f"constant {params['value']:g}"
+    if name.startswith("xavier") and params["gain"] != 1:
+        return f"{INITS[name].label} (gain {params['gain']:.3g})"
+    return INITS[name].label
 
 
 def layer_ranges(names: list[str]) -> str:

@@ -12,7 +12,7 @@ import streamlit as st
 from fmnist_core.lessons import goals as lg
 from fmnist_core.engine import url_state
 
-from ui.kit.lesson_pages import PAGES, page_info
+from ui.views.page_registry import PAGES, page_info
 
 log = logging.getLogger(__name__)
 

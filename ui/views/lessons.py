@@ -1,10 +1,12 @@
 """The lesson panel on every page: the step, its question (answered before the run), its goal checked
 live from the page's state, then the explanation; previous/next; 'copy as lesson step' in the sidebar.
 
-Progress lives in this browser session only (st.session_state): nothing about students is stored.
+Progress is kept for this browser in the store (fmnist_core.store.per_browser, progress.json), read once
+per session and written as it changes; the Lessons page says what the store keeps and clears it.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -14,14 +16,16 @@ from fmnist_core.lessons import goals as lg
 from fmnist_core.engine import url_state
 from fmnist_core.lessons.loader import Lesson, LessonError, Step, load_lessons, step_snippet
 
-from ui.kit import presenter
-from ui.kit.lesson_pages import PAGES, ROOT, all_pages, page_info
+from ui.kit import persist, presenter
+from ui.views.page_registry import PAGES, ROOT, all_pages, page_info
 from ui.views.lesson_values import settings as page_settings
 from ui.views.lesson_values import values as page_values
 
 LESSONS_DIR = ROOT / "lessons"
 ACTIVE, PROGRESS = "lesson_active", "lesson_progress"
+SESSION_KEYS = (ACTIVE, PROGRESS)  # this session's copy of the browser's lesson state
 GOAL_POLL_S = 1.0  # the goal follows a live page about once a second
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -41,8 +45,33 @@ def find(lesson_id: str, step_id: str) -> tuple[Lesson, Step] | None:
     return (lesson, step) if step else None
 
 
+def _all_progress() -> dict:
+    """This browser's progress, {"lesson/step": {"answer", "right", "goal", "reveal"}}, read once a session."""
+    if PROGRESS not in st.session_state:
+        try:
+            st.session_state[PROGRESS] = _stored()
+        except (OSError, ValueError) as e:  # an unreadable store: progress for this session only
+            log.warning("lesson progress not read: %s", e)
+            st.session_state[PROGRESS] = {}
+    return st.session_state[PROGRESS]
+
+
+def _stored() -> dict:
+    return {k: v for k, v in persist.progress().items() if isinstance(v, dict)}  # a foreign entry is skipped
+
+
 def progress(lesson_id: str, step_id: str) -> dict:
-    return st.session_state.setdefault(PROGRESS, {}).setdefault(f"{lesson_id}/{step_id}", {})
+    return _all_progress().setdefault(f"{lesson_id}/{step_id}", {})
+
+
+def save_progress() -> None:
+    """Keep this session's progress for the browser, merged with what another tab of it stored meanwhile."""
+    mine = {k: v for k, v in _all_progress().items() if v}
+    try:
+        stored = _stored()
+        persist.save_progress(stored | {k: {**stored.get(k, {}), **v} for k, v in mine.items()})
+    except (OSError, ValueError) as e:  # a full disk or an over-long file: kept in this session still
+        log.warning("lesson progress not stored: %s", e)
 
 
 def done(step: Step, p: dict) -> bool:
@@ -127,7 +156,7 @@ def panel(current_page: str) -> None:
         if b2.button("Next ▶", key="lesson_next", disabled=i == len(lesson.steps) - 1, width="stretch",
                      type="primary" if done(step, p) else "secondary"):
             go(lesson, lesson.steps[i + 1])
-        if b3.button("✕", key="lesson_leave", help="Leave the lesson (your progress is kept in this tab)"):
+        if b3.button("✕", key="lesson_leave", help="Leave the lesson (your progress is kept)"):
             st.session_state.pop(ACTIVE, None)
             st.query_params.pop("lesson", None)
             st.query_params.pop("step", None)
@@ -149,6 +178,7 @@ def panel(current_page: str) -> None:
         elif answered and step.goal:
             if st.button("Show the explanation without reaching the goal", key="lesson_reveal", type="tertiary"):
                 p["reveal"] = True
+                save_progress()
                 st.rerun()
 
 
@@ -156,7 +186,10 @@ def _question(lesson: Lesson, step: Step, p: dict) -> None:
     q = step.question
     st.markdown(f"❓ **Predict first:** {q.text}")
     if "answer" in p:
-        given = q.choices[p["answer"]] if q.is_choice else f"{p['answer']:g}{(' ' + q.unit) if q.unit else ''}"
+        try:
+            given = q.choices[p["answer"]] if q.is_choice else f"{p['answer']:g}{(' ' + q.unit) if q.unit else ''}"
+        except (IndexError, TypeError, ValueError):  # stored for an older version of this lesson file
+            given = str(p["answer"])
         st.markdown(f"Your prediction: **{given}**")
         return
     key = f"lesson_q_{lesson.id}_{step.id}"
@@ -169,6 +202,7 @@ def _question(lesson: Lesson, step: Step, p: dict) -> None:
     if st.button("Lock in my prediction", key="lesson_answer", disabled=pick is None, type="primary"):
         p["answer"] = int(pick) if q.is_choice else float(pick)
         p["right"] = q.is_right(p["answer"])
+        save_progress()
         st.rerun()
 
 
@@ -185,6 +219,7 @@ def _goal_body(lesson_id: str, step_id: str) -> None:
         st.markdown("\n".join(f"- {'✅' if r.met else '⬜'} {lg.describe(r, step.page)}" for r in results))
     if met and not p.get("goal"):
         p["goal"] = True
+        save_progress()
         st.rerun(scope="app")  # the explanation and Next appear; the polling stops
 
 

@@ -12,7 +12,7 @@ from fmnist_core.nn.activations import ACTIVATIONS
 from fmnist_core.fashion.dataset import NORMALIZATIONS
 from fmnist_core.nn.losses import LOSSES, TRAIN_LOSSES
 from fmnist_core.nn.models import CLASSIC_HIDDEN
-from fmnist_core.engine.optim import OPTIMIZERS, SCHEDULES, labels
+from fmnist_core.engine.optim import HYPERPARAMS, OPTIMIZERS, SCHEDULES, hyper_stops, labels
 from fmnist_core.fashion.runs import parse_hidden_sizes
 from fmnist_core.fashion.train import RECIPES, TrainConfig
 from fmnist_core.engine.url_state import Choice, Float, Int
@@ -69,6 +69,7 @@ SCHEMA = {
     "norm": Choice(_recipe.normalization, tuple(NORMALIZATIONS)),
     "loss": Choice("cross_entropy", TRAIN_LOSSES),
     "seed": Int(0, 0, 9999),
+    **{p.name: Float(p.default, p.low, p.high) for p in HYPERPARAMS},  # the optimizers' own: momentum, β₁, ...
 }
 
 
@@ -94,14 +95,14 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
             hidden = parse_hidden_sizes(ss["training_hidden"])
         except ValueError as e:
             return None, str(e)
-    act, init = ss["training_activation"], ss["training_init"]
+    act, init, opt = ss["training_activation"], ss["training_init"], ss["training_optimizer"]
     by_time = ss["training_until"] == "time"
     cfg = TrainConfig(
         model="cnn" if model == "cnn" else "mlp", hidden=hidden, activation=act,
         activation_params=_param_values(f"training_act_{act}", ACTIVATIONS[act].params),
         dropout=float(ss["training_dropout"]), init=init,
-        init_params=_param_values(f"training_init_{init}", INITS[init].params), optimizer=ss["training_optimizer"],
-        lr=float(ss["training_lr"]), schedule=ss["training_schedule"], batch_size=int(ss["training_batch"]),
+        init_params=_param_values(f"training_init_{init}", INITS[init].params), optimizer=opt,
+        optimizer_params=_param_values("training", OPTIMIZERS[opt].params), lr=float(ss["training_lr"]), schedule=ss["training_schedule"], batch_size=int(ss["training_batch"]),
         # With a budget the schedule follows the clock; the epoch count is only a ceiling.
         epochs=1000 if by_time else int(ss["training_epochs"]),
         time_budget=float(ss["training_budget"]) if by_time else None,
@@ -122,6 +123,9 @@ def seed_settings() -> None:
     show_url_notes(bind_url(P, SCHEMA))
     _snap("training_lr", LRS)
     _snap("training_batch", BATCHES)
+    for p in HYPERPARAMS:  # onto the slider's nearest stop
+        v = float(st.session_state[f"training_{p.name}"])
+        st.session_state[f"training_{p.name}"] = min(hyper_stops(p), key=lambda o: abs(o - v))
     if st.session_state["training_wd"] not in DECAYS:
         st.session_state["training_wd"] = min(DECAYS, key=lambda d: abs(d - st.session_state["training_wd"]))
 
@@ -172,6 +176,9 @@ def settings_panel(active: bool) -> None:
             st.markdown("**Optimizer**")
             opt = st.selectbox("Optimizer", list(OPTIMIZERS), key="training_optimizer", format_func=OPT_LABELS.get)
             st.caption(OPTIMIZER_HELP.get(opt) or OPTIMIZERS[opt].note.capitalize() + ".")
+            for p in OPTIMIZERS[opt].params:  # only the chosen optimizer's own hyperparameters
+                st.select_slider(p.title, hyper_stops(p), key=f"training_{p.name}", format_func=lambda v: f"{v:g}",
+                                 help=p.help or None)
             st.select_slider("Learning rate (peak)", LRS, key="training_lr", format_func=lambda v: f"{v:g}")
             st.selectbox("Schedule", list(SCHEDULES), key="training_schedule", format_func=SCHEDULE_LABELS.get)
             st.selectbox("Loss", TRAIN_LOSSES, key="training_loss", format_func=lambda n: LOSSES[n].label,
