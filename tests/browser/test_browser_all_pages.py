@@ -41,12 +41,12 @@ NASTY = ("nan", "-1e309", "1e308", "99999999999999999999", "<script>alert(5)</sc
 
 
 def page_paths() -> list[str]:
-    """The app's pages as url paths, read from app.py's router ('' for the default page)."""
-    src = (ROOT / "app.py").read_text()
-    found = re.findall(r'st\.Page\(\s*"pages/(\w+)\.py"([^)]*)\)', src)
-    names = [stem for stem, _ in found]
-    assert EXPECTED <= set(names), f"app.py lists {names}"
-    return ["" if "default=True" in rest else stem for stem, rest in found]
+    """The app's pages as url paths, from the one page registry the router reads ('' for the default page)."""
+    from ui.views.page_registry import PAGES
+
+    names = [e.file.split("/")[-1][:-3] for e in PAGES.values()]
+    assert EXPECTED <= set(names), f"the registry lists {names}"
+    return [e.url_path for e in PAGES.values()]
 
 
 PATHS = page_paths()
