@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from urllib.parse import urlencode
 
 import pytest
