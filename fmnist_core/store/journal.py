@@ -30,6 +30,7 @@ class Journal:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, daemon=True, name="store-journal")
                 self._thread.start()
+        self.write(job)  # journaled from its start, not only once the shared thread wakes up
 
     def untrack(self, job) -> None:
         with self._lock:  # waits for a snapshot being written, so that none lands after the job ends
