@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fmnist_core.initialization import stats as init_stats
-from fmnist_core.initialization.settings import NOISE, OPT_LRS, SCALES
+from fmnist_core.initialization.settings import NOISE
 from fmnist_core.nn.activations import ACTIVATIONS
 from fmnist_core.nn.weight_init import INITS, SYMMETRIC
 from ui.figures import initialization as figs

@@ -33,16 +33,10 @@ st.markdown("Depth builds a **hierarchy**: the first layer responds to strokes a
             "the last to whole garments, and each layer re-encodes the images so that the classes become easier to "
             "separate. Check it on real, trained networks.")
 data = require_dataset()
-choices = checkpoints.model_menu(accuracy=False)
-if not choices:
-    st.error("No model found: `assets/cnn.pt` and `assets/mlp.pt` are missing and no run is saved. Recreate them "
-             "with `python scripts/train_bundled.py`, or train and save a model on the training page.")
-    st.stop()
-by_key = {c.key: c for c in choices}
+by_key = checkpoints.menu_or_stop(accuracy=False)
 SCHEMA = schema(tuple(by_key))
 show_url_notes(bind_url(P, SCHEMA))
-if st.session_state[k("model")] not in by_key:  # a saved run deleted while this tab was open
-    st.session_state[k("model")] = choices[0].key
+checkpoints.keep_known(k("model"), by_key)
 c1, c2 = st.columns([0.45, 0.55], vertical_alignment="bottom")
 c1.selectbox("Model", list(by_key), key=k("model"), format_func=lambda m: by_key[m].label)
 st.segmented_control("View", list(VIEWS), key=k("view"), format_func=VIEWS.get, required=True,

@@ -26,16 +26,10 @@ st.markdown("Draw a piece of clothing (or upload a photo of one) and a trained n
             "exact 28×28 picture it was given, **which pixels decided**, and the training images it thinks "
             "yours resembles.")
 
-choices = checkpoints.model_menu()
-if not choices:
-    st.error("No model found: the bundled checkpoints `assets/cnn.pt` and `assets/mlp.pt` are missing. "
-             "Recreate them with `python scripts/train_bundled.py`, or train and save a model on page 6.")
-    st.stop()
-by_key = {c.key: c for c in choices}
+by_key = checkpoints.menu_or_stop()
 SCHEMA = schema(tuple(by_key))
 show_url_notes(bind_url("sketch", SCHEMA))
-if st.session_state[k("model")] not in by_key:  # a saved run deleted while this tab was open
-    st.session_state[k("model")] = choices[0].key
+checkpoints.keep_known(k("model"), by_key)
 
 left, right = st.columns([0.37, 0.63], gap="medium")
 

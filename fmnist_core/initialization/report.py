@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from fmnist_core.initialization.compare import DiagData
+from fmnist_core.initialization.data import DiagData
 from fmnist_core.initialization.stats import (ActivationStats, GradientStats, GradientVerdict, activation_gain, activation_stats,
                          build_deep_mlp, gradient_stats, name_gradient_flow, recommended_init, variance_gain)
 from fmnist_core.initialization.symmetry import symmetry

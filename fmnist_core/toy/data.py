@@ -7,11 +7,13 @@ splits them into train and test. Same arguments, same data: every draw comes fro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
 from sklearn.datasets import make_blobs, make_circles, make_moons
+
+from fmnist_core.engine import url_state as us
 
 MAX_POINTS = 5000  # toy nets train on every point each epoch; more only slows the live view
 
@@ -145,3 +147,14 @@ def make_dataset(name: str, n: int = 400, noise: float = 0.2, test_fraction: flo
     xt = torch.as_tensor(x, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.float32)
     return ToyData(name, xt[n_test:], yt[n_test:], xt[:n_test], yt[:n_test], spec.extent, float(noise), seed)
+
+
+def url_fields(names: Iterable[str], default: str = "xor", points: int = 400) -> dict:
+    """A toy set's link parameters (dataset, noise, points, test share, seed), the same on pages 2 and 3."""
+    return {
+        "dataset": us.Choice(default, tuple(names)),
+        "noise": us.Float(0.2, 0.0, 1.0),
+        "points": us.Int(points, 20, 2000),
+        "test": us.Float(0.5, 0.1, 0.9),
+        "seed": us.Int(0, 0, 9999),
+    }

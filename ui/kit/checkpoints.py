@@ -66,3 +66,24 @@ def load_or_stop(choice: ModelChoice):
     except (CheckpointError, OSError) as e:
         st.error(f"The model **{choice.label}** cannot be used: {e}")
         st.stop()
+
+
+NO_MODEL = ("No model found: the bundled checkpoints `assets/cnn.pt` and `assets/mlp.pt` are missing and no run "
+            "is saved. Recreate them with `python scripts/train_bundled.py`, or train and save a model on page 6 · "
+            "Training.")
+
+
+def menu_or_stop(accuracy: bool = True) -> dict[str, ModelChoice]:
+    """The model menu by key (`model_menu`), or NO_MODEL and st.stop() when there is no model at all."""
+    choices = model_menu(accuracy)
+    if not choices:
+        st.error(NO_MODEL)
+        st.stop()
+    return {c.key: c for c in choices}
+
+
+def keep_known(widget_key: str, by_key: dict[str, ModelChoice]) -> ModelChoice:
+    """The chosen model; a saved run deleted while this tab was open falls back to the first model."""
+    if st.session_state.get(widget_key) not in by_key:
+        st.session_state[widget_key] = next(iter(by_key))
+    return by_key[st.session_state[widget_key]]

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from fmnist_core.engine.events import EventReader
-from fmnist_core.engine.jobs import TRAIN, Job, get_manager
+from fmnist_core.engine.jobs import SHORT, TOY, TRAIN, Job, get_manager
 
 from ui.kit.identity import browser_id
 
@@ -159,13 +159,18 @@ def control_row(key: str, start_text: str, on_start: Callable[..., None], args: 
     elsewhere_notice(key, kind)
 
 
+QUEUE_WORDS = {TRAIN: ("training slot", "job"), TOY: ("slot for live 2D networks", "2D network"),
+               SHORT: ("slot for short computations", "short job")}  # bench/many_students.py reads the TRAIN line
+
+
 def queue_notice(job: Job) -> None:
     """'Waiting: 3rd in the queue' while queued."""
     pos = job.position()
     if job.state == "queued" and pos:
         running_, queued = get_manager().counts(job.kind)
-        st.info(f"⏳ Waiting for a free training slot: **#{pos}** in the queue "
-                f"({running_} job{'s' if running_ != 1 else ''} training on this server, "
+        what = QUEUE_WORDS.get(job.kind, QUEUE_WORDS[TRAIN])
+        st.info(f"⏳ Waiting for a free {what[0]}: **#{pos}** in the queue "
+                f"({running_} {what[1]}{'s' if running_ != 1 else ''} training on this server, "
                 f"limit {get_manager().limit(job.kind)}). It starts by itself.")
 
 

@@ -1,23 +1,11 @@
 """The toy-data controls of the pages that train on 2D points (2 · boundaries, 3 · learning): one
-sidebar section and its URL fields, so both pages read the same dataset the same way."""
+sidebar section over the link fields of `fmnist_core.toy.data.url_fields`, so both pages read the same
+dataset the same way."""
 from __future__ import annotations
 
 from typing import Callable, Iterable, Mapping
 
 import streamlit as st
-
-from fmnist_core.engine import url_state as us
-
-
-def url_fields(names: Iterable[str], default: str = "xor", points: int = 400) -> dict:
-    """The data's link parameters: dataset, noise, points, test share, seed."""
-    return {
-        "dataset": us.Choice(default, tuple(names)),
-        "noise": us.Float(0.2, 0.0, 1.0),
-        "points": us.Int(points, 20, 2000),
-        "test": us.Float(0.5, 0.1, 0.9),
-        "seed": us.Int(0, 0, 9999),
-    }
 
 
 def data_section(k: Callable[[str], str], labels: Mapping[str, str], *, title: str = "Data",

@@ -4,7 +4,7 @@ from fmnist_core.engine import url_state as us
 from fmnist_core.engine.optim import CLASSIC_OPTIMIZERS
 from fmnist_core.nn.activations import ACTIVATIONS
 from fmnist_core.toy import own_points as op
-from fmnist_core.toy.data import DATASETS
+from fmnist_core.toy.data import DATASETS, url_fields
 from fmnist_core.toy.features import FEATURES, PLAIN
 from fmnist_core.toy.net import MAX_LAYERS, MAX_UNITS
 from fmnist_core.toy.regularization import DROPOUTS, L1_RATES, L2_RATES
@@ -15,11 +15,7 @@ SPEEDS = ("1", "2", "5", "10", "25", "50", "100")
 OWN = "own"  # the dataset of only the student's points
 DATASET_LABELS = {**{n: s.label for n, s in DATASETS.items()}, OWN: "Only your own points"}
 SCHEMA = {
-    "dataset": us.Choice("xor", tuple(DATASET_LABELS)),
-    "noise": us.Float(0.2, 0.0, 1.0),
-    "points": us.Int(400, 20, 2000),
-    "test": us.Float(0.5, 0.1, 0.9),
-    "seed": us.Int(0, 0, 9999),
+    **url_fields(DATASET_LABELS),  # dataset, noise, points, test, seed: the same on pages 2 and 3
     "inputs": us.MultiChoice(PLAIN, tuple(FEATURES), min_items=1, max_items=len(FEATURES)),
     "layers": us.Int(1, 1, MAX_LAYERS),
     "units": us.Int(2, 1, MAX_UNITS),
