@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 ADDRESS ?= localhost
+JOBS ?= auto  # pytest-xdist workers for the tests without a browser (one per core)
 HEADLESS ?= false  # true on a server without a desktop: no browser is opened
 
 .PHONY: run test test-fast bench venv clean
@@ -20,11 +21,14 @@ venv: $(VENV)/.stamp
 run: $(VENV)/.stamp
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless $(HEADLESS)
 
+# Tests without a browser run on every core, a test file per worker (pytest-xdist); the browser tests
+# then run one at a time, so that the live pages they time never share the CPU with another test.
 test: $(VENV)/.stamp
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m "not browser"
+	$(PY) -m pytest -q -m browser
 
 test-fast: $(VENV)/.stamp  # no browser, nothing slow (pytest.ini's markers): the loop while editing
-	$(PY) -m pytest -q -m "not browser and not slow"
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m "not browser and not slow"
 
 bench: $(VENV)/.stamp
 	$(PY) bench/trainer_vs_tutorial.py
