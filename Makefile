@@ -21,11 +21,9 @@ venv: $(VENV)/.stamp
 run: $(VENV)/.stamp
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless $(HEADLESS)
 
-# Tests without a browser run on every core, a test file per worker (pytest-xdist); the browser tests
-# then run one at a time, so that the live pages they time never share the CPU with another test.
+# The tests run on every core, a test file per worker (pytest-xdist; JOBS=1 runs them one at a time).
 test: $(VENV)/.stamp
-	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m "not browser"
-	$(PY) -m pytest -q -m browser
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
 
 test-fast: $(VENV)/.stamp  # no browser, nothing slow (pytest.ini's markers): the loop while editing
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m "not browser and not slow"

@@ -362,8 +362,15 @@ def test_browser_views_live_training_and_url(app_server, page):
 
     # Live training: the player shows a new epoch many times a second, without any click.
     page.get_by_role("button", name="Start").click()
-    page.wait_for_function("() => parseInt((document.querySelector('[data-fmnist=\"epoch\"]')?.textContent || '')"
-                           ".replace(/[^0-9]/g, '')) >= 30", timeout=60_000)
+    try:
+        page.wait_for_function("() => parseInt((document.querySelector('[data-fmnist=\"epoch\"]')?.textContent || '')"
+                               ".replace(/[^0-9]/g, '')) >= 30", timeout=60_000)
+    except Exception as e:  # say what the page showed instead: the label, the buttons, any notice
+        buttons = {b.inner_text(): b.is_disabled() for b in page.get_by_role("button").all()[:20]}
+        notices = page.locator("[data-testid='stAlert']").all_inner_texts()
+        screenshot(page, "boundaries_start_timeout", full_page=True)
+        raise AssertionError(f"no epoch 30 a minute after Start: label {label.inner_text()!r}, "
+                             f"buttons (disabled?) {buttons}, notices {notices}") from e
     seen = set()
     for _ in range(40):
         seen.add(label.inner_text())
