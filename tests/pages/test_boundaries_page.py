@@ -113,8 +113,18 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _grown(at):
+    """The page after its growth grid trained: the page waits 0.5 s for it (WAIT_S), a busy machine may take longer."""
+    key = at.session_state[f"{K}_growth_job"] if f"{K}_growth_job" in at.session_state else None
+    grid = at.session_state[key] if key is not None and key in at.session_state else None
+    if grid is not None and grid.active:
+        wait_until(lambda: not grid.active, timeout=60, what="the growth grid trained")
+        at.run()
+    return at
+
+
 def test_page_renders_every_view_and_writes_the_url():
-    at = _app()
+    at = _grown(_app())
     assert not at.exception, at.exception
     ids = " ".join(c.proto.id for c in at.get("plotly_chart"))
     for kind in ("thumbs_chart", "encoding_chart", "growth_chart", "growth_acc_chart"):
