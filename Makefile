@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 ADDRESS ?= localhost
-JOBS ?= auto  # pytest-xdist workers for the tests without a browser (one per core)
+JOBS ?= auto  # pytest-xdist workers for `make test` and `make test-fast` (auto: one per core)
 HEADLESS ?= false  # true on a server without a desktop: no browser is opened
 
 .PHONY: run test test-fast bench venv clean

@@ -149,12 +149,12 @@ def make_dataset(name: str, n: int = 400, noise: float = 0.2, test_fraction: flo
     return ToyData(name, xt[n_test:], yt[n_test:], xt[:n_test], yt[:n_test], spec.extent, float(noise), seed)
 
 
-def url_fields(names: Iterable[str], default: str = "xor", points: int = 400) -> dict:
+def url_fields(names: Iterable[str]) -> dict:
     """A toy set's link parameters (dataset, noise, points, test share, seed), the same on pages 2 and 3."""
     return {
-        "dataset": us.Choice(default, tuple(names)),
+        "dataset": us.Choice("xor", tuple(names)),
         "noise": us.Float(0.2, 0.0, 1.0),
-        "points": us.Int(points, 20, 2000),
+        "points": us.Int(400, 20, 2000),
         "test": us.Float(0.5, 0.1, 0.9),
         "seed": us.Int(0, 0, 9999),
     }

@@ -82,8 +82,7 @@ def menu_or_stop(accuracy: bool = True) -> dict[str, ModelChoice]:
     return {c.key: c for c in choices}
 
 
-def keep_known(widget_key: str, by_key: dict[str, ModelChoice]) -> ModelChoice:
-    """The chosen model; a saved run deleted while this tab was open falls back to the first model."""
+def keep_known(widget_key: str, by_key: dict[str, ModelChoice]) -> None:
+    """A saved run deleted while this tab was open: the model menu falls back to the first model."""
     if st.session_state.get(widget_key) not in by_key:
         st.session_state[widget_key] = next(iter(by_key))
-    return by_key[st.session_state[widget_key]]

@@ -122,12 +122,19 @@ def stop_latency(key: str) -> float | None:
     return job.finished - clicked
 
 
-def forget(key: str) -> None:
-    """Stop this page's job and drop it and its events from the session (back to the idle view)."""
+STOP_WAIT_S = 2.0  # a stopped job ends within a step or an epoch; until it ends it still blocks a new Start
+
+
+def forget(key: str, wait: float = STOP_WAIT_S) -> None:
+    """Stop this page's job and drop it and its events from the session (back to the idle view). Waits up
+    to `wait` s for the job to end, so that Start is enabled when the page draws (0: do not wait)."""
+    job = current(key)
     stop(key)
     _drop_readers(key)
     for k in (key, f"{key}__stop_clicked"):
         st.session_state.pop(k, None)
+    if job is not None and wait > 0:
+        job.wait(timeout=wait)
 
 
 def control_row(key: str, start_text: str, on_start: Callable[..., None], args: tuple = (), *, prefix: str,
@@ -168,9 +175,9 @@ def queue_notice(job: Job) -> None:
     pos = job.position()
     if job.state == "queued" and pos:
         running_, queued = get_manager().counts(job.kind)
-        what = QUEUE_WORDS.get(job.kind, QUEUE_WORDS[TRAIN])
-        st.info(f"⏳ Waiting for a free {what[0]}: **#{pos}** in the queue "
-                f"({running_} {what[1]}{'s' if running_ != 1 else ''} training on this server, "
+        slot, unit = QUEUE_WORDS[job.kind]
+        st.info(f"⏳ Waiting for a free {slot}: **#{pos}** in the queue "
+                f"({running_} {unit}{'s' if running_ != 1 else ''} training on this server, "
                 f"limit {get_manager().limit(job.kind)}). It starts by itself.")
 
 

@@ -76,7 +76,7 @@ def grid(key: tuple, train: Callable[[TrainControl], GrowthResult | None], exten
     before = st.session_state.get(f"{prefix}_growth_job")
     if before != job_key:  # the settings changed: an unfinished grid of the old ones is not wanted
         if before:
-            live.forget(before)
+            live.forget(before, wait=0)  # a grid job blocks nothing: the page need not wait for it
         st.session_state[f"{prefix}_growth_job"] = job_key
     if (g := grids.get(key)) is not None:
         return g

@@ -51,10 +51,7 @@ def _start(run: ToyRun, run_key: tuple) -> None:
 
 
 def _reset() -> None:
-    job = live.current(JOB)
     live.forget(JOB)
-    if job is not None:
-        job.wait(timeout=2.0)  # a toy job stops within an epoch: Start is ready again when the page draws
     st.session_state.pop(RUN_KEY, None)  # the next run builds a fresh network from the settings
 
 
