@@ -18,7 +18,8 @@ from torch import nn
 
 from fmnist_core.fashion.checkpoint import save_checkpoint
 from fmnist_core.engine.events import EventReader
-from fmnist_core.fashion.train import TrainConfig, TrainResult
+from fmnist_core.fashion.recipe import TrainConfig
+from fmnist_core.fashion.train import TrainResult
 
 HISTORY_COLUMNS = ("kind", "step", "epoch", "elapsed", "lr", "progress", "train_loss", "train_accuracy",
                    "images_per_sec", "test_loss", "test_accuracy", "status")

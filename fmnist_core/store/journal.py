@@ -10,7 +10,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from fmnist_core.store.per_browser import Store, new_run_key
+from fmnist_core.store.keys import new_run_key
+from fmnist_core.store.per_browser import Store
 from fmnist_core.fashion.train import TrainResult
 
 log = logging.getLogger("fmnist.store")

@@ -15,12 +15,9 @@ bytes in total (oldest evicted first, the evicted runs returned), and an age aft
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import re
-import secrets
 import shutil
 import tempfile
 import threading
@@ -34,27 +31,13 @@ import numpy as np
 from fmnist_core.engine.atomic import write_bytes_atomic
 from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from fmnist_core.fashion.runs import RunRecord, default_name
-from fmnist_core.fashion.train import TrainConfig
+from fmnist_core.fashion.recipe import TrainConfig
+from fmnist_core.store.keys import BOOT, RUN_KEY_RE, valid_id
+from fmnist_core.store.strict_json import json_bytes, number_or_nan, plain_events, plain_value, read_json
 
 log = logging.getLogger("fmnist.store")
 
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{43}\Z")  # secrets.token_urlsafe(32): 256 random bits
-RUN_KEY_RE = re.compile(r"^\d{13}-[0-9a-f]{8}-\d{1,9}\Z")  # <ms since epoch>-<server boot>-<job id>
-BOOT = secrets.token_hex(4)  # this server process; a snapshot from another one may be an interrupted job
 INTERRUPTED = "interrupted by a server restart"
-
-
-def new_browser_id() -> str:
-    """An unguessable browser id: 32 random bytes, URL-safe base64 (43 characters)."""
-    return secrets.token_urlsafe(32)
-
-
-def valid_id(bid: Any) -> bool:
-    return isinstance(bid, str) and ID_RE.match(bid) is not None
-
-
-def new_run_key(job_id: int, now: float | None = None) -> str:
-    return f"{int((time.time() if now is None else now) * 1000):013d}-{BOOT}-{int(job_id)}"
 
 
 def _env_num(name: str, default: float) -> float:
@@ -101,41 +84,6 @@ class Saved:
     evicted: list[Evicted] = field(default_factory=list)
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, (np.floating, np.integer)):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return None
-    if isinstance(v, float) and not math.isfinite(v):
-        return None  # strict JSON; read back as NaN
-    return v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)
-
-
-def plain_events(events: list[dict]) -> list[dict]:
-    """Events without their numpy payloads, as JSON-safe dicts."""
-    return [{k: _plain(v) for k, v in ev.items() if not isinstance(v, np.ndarray)} for ev in events]
-
-
-
-def _json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, allow_nan=False, separators=(",", ":")).encode()
-
-
-def _read_json(path: Path, kind: type = dict) -> Any:
-    """The JSON in `path`, or raise ValueError with a reason (never runs anything from the file)."""
-    try:
-        obj = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"not JSON ({type(e).__name__}: truncated, damaged or another format)") from e
-    if not isinstance(obj, kind):
-        raise ValueError(f"JSON of the wrong shape ({type(obj).__name__}, expected {kind.__name__})")
-    return obj
-
-
-def _nan(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else float("nan")
-
-
 class Store:
     def __init__(self, root: str | os.PathLike | None = None, limits: Limits | None = None):
         self.root = Path(root) if root is not None else default_root()
@@ -179,18 +127,18 @@ class Store:
             try:
                 meta = {"format": "fmnist-store/1", "page": page, "number": int(record.run_id), "name": record.name,
                         "status": record.status, "message": record.message, "created": float(record.created),
-                        "test_accuracy": _plain(float(record.test_accuracy)),
-                        "test_loss": _plain(float(record.test_loss)), "train_seconds": float(record.train_seconds),
+                        "test_accuracy": plain_value(float(record.test_accuracy)),
+                        "test_loss": plain_value(float(record.test_loss)), "train_seconds": float(record.train_seconds),
                         "epochs": float(record.epochs), "steps": int(record.steps), "device": record.device,
                         "normalization": [float(x) for x in record.normalization],
                         "config": record.config.to_dict(), "saved_path": record.saved_path}
-                (tmp / "history.json").write_bytes(_json_bytes(plain_events(record.history)))
+                (tmp / "history.json").write_bytes(json_bytes(plain_events(record.history)))
                 if record.probabilities is not None:
                     np.savez_compressed(tmp / "probs.npz", probabilities=np.asarray(record.probabilities, np.float32))
                     if record.model is not None:
                         save_checkpoint(tmp / "model.pt", model=record.model, config=record.config,
                                         normalization=record.normalization, metrics={"name": record.name})
-                (tmp / "meta.json").write_bytes(_json_bytes(meta))  # last: a folder with meta.json is complete
+                (tmp / "meta.json").write_bytes(json_bytes(meta))  # last: a folder with meta.json is complete
                 os.rename(tmp, final)
             finally:
                 if tmp.exists():
@@ -202,13 +150,13 @@ class Store:
         """The stored run as a RunRecord, or None (reason logged) when it does not read back."""
         d = self._run_dir(bid, key)
         try:
-            meta = _read_json(d / "meta.json")
+            meta = read_json(d / "meta.json")
             cfg = TrainConfig.from_dict(meta["config"])
-            history = _read_json(d / "history.json", list)
+            history = read_json(d / "history.json", list)
             rec = RunRecord(run_id=int(meta["number"]), name=str(meta["name"]), config=cfg,
                             status=str(meta["status"]), message=str(meta.get("message", "")),
-                            test_accuracy=_nan(meta.get("test_accuracy")), test_loss=_nan(meta.get("test_loss")),
-                            train_seconds=_nan(meta.get("train_seconds")), epochs=_nan(meta.get("epochs")),
+                            test_accuracy=number_or_nan(meta.get("test_accuracy")), test_loss=number_or_nan(meta.get("test_loss")),
+                            train_seconds=number_or_nan(meta.get("train_seconds")), epochs=number_or_nan(meta.get("epochs")),
                             steps=int(meta.get("steps") or 0), device=str(meta.get("device", "")),
                             history=[e for e in history if isinstance(e, dict)],
                             normalization=tuple(float(x) for x in meta.get("normalization", (0.0, 1.0)))[:2],
@@ -251,17 +199,17 @@ class Store:
     def _next_number(self, bid: str) -> int:
         path = self.browser_dir(bid) / "counter.json"
         try:
-            n = int(_read_json(path).get("next", 1))
+            n = int(read_json(path).get("next", 1))
         except (OSError, ValueError, TypeError):
             n = 1
         for key in self._keys_no_recover(bid):  # never reuse a number still on show
             n = max(n, int(self._meta(bid, key).get("number", 0)) + 1)
-        write_bytes_atomic(path, _json_bytes({"next": n + 1}))
+        write_bytes_atomic(path, json_bytes({"next": n + 1}))
         return n
 
     def _meta(self, bid: str, key: str) -> dict:
         try:
-            return _read_json(self._run_dir(bid, key) / "meta.json")
+            return read_json(self._run_dir(bid, key) / "meta.json")
         except (OSError, ValueError):
             return {}
 
@@ -345,13 +293,13 @@ class Store:
         if not path.exists():
             return {}
         try:
-            return _read_json(path)
+            return read_json(path)
         except (OSError, ValueError) as e:
             log.warning("store: skipped the lesson progress of browser %s…: %s", bid[:6], e)
             return {}
 
     def save_progress(self, bid: str, progress: dict) -> None:
-        data = _json_bytes(progress) if isinstance(progress, dict) else b""  # raises on what JSON cannot hold
+        data = json_bytes(progress) if isinstance(progress, dict) else b""  # raises on what JSON cannot hold
         if not data or len(data) > self.limits.progress_bytes:
             raise ValueError(f"lesson progress must be a dict of at most {self.limits.progress_bytes} bytes of JSON")
         write_bytes_atomic(self.browser_dir(bid) / "progress.json", data)
@@ -361,7 +309,7 @@ class Store:
         if not RUN_KEY_RE.match(key):
             raise ValueError("not a run key")
         write_bytes_atomic(self.browser_dir(bid) / "active" / f"{key}.json",
-                      _json_bytes({"boot": BOOT, "page": page, "label": label, "config": config,
+                      json_bytes({"boot": BOOT, "page": page, "label": label, "config": config,
                                    "written": time.time(), "events": plain_events(events)}))
 
     def drop_snapshot(self, bid: str, key: str) -> None:
@@ -384,7 +332,7 @@ class Store:
                     # A running job's snapshot (ours or another replica's) is rewritten every few seconds.
                     if now - path.stat().st_mtime < 3 * self.limits.snapshot_s:
                         continue
-                    snap = _read_json(path)
+                    snap = read_json(path)
                     if snap.get("boot") == BOOT:
                         continue
                     events = [e for e in snap.get("events", []) if isinstance(e, dict)]
@@ -397,9 +345,9 @@ class Store:
                 tests = [e for e in events if e.get("kind") == "epoch" and isinstance(e.get("test_accuracy"), float)]
                 number = self._next_number(bid)
                 rec = RunRecord(run_id=number, name="", config=cfg, status="interrupted", message=INTERRUPTED,
-                                test_accuracy=_nan(tests[-1]["test_accuracy"] if tests else None),
-                                test_loss=_nan(tests[-1].get("test_loss") if tests else None),
-                                train_seconds=_nan(last.get("elapsed", 0.0)), epochs=_nan(last.get("epoch", 0.0)),
+                                test_accuracy=number_or_nan(tests[-1]["test_accuracy"] if tests else None),
+                                test_loss=number_or_nan(tests[-1].get("test_loss") if tests else None),
+                                train_seconds=number_or_nan(last.get("elapsed", 0.0)), epochs=number_or_nan(last.get("epoch", 0.0)),
                                 steps=int(last.get("step") or 0), device="", history=events,
                                 created=int(key[:13]) / 1000)
                 rec.name = default_name(number, cfg)

@@ -16,7 +16,8 @@ from fmnist_core.store import per_browser as store_mod
 from fmnist_core.engine.jobs import JobManager
 from fmnist_core.fashion.runs import RunRecord, history_series
 from fmnist_core.store.journal import journaled
-from fmnist_core.store.per_browser import BOOT, ID_RE, INTERRUPTED, Limits, Store, new_browser_id, new_run_key, valid_id
+from fmnist_core.store.keys import BOOT, ID_RE, new_browser_id, new_run_key, valid_id
+from fmnist_core.store.per_browser import INTERRUPTED, Limits, Store
 from fmnist_core.fashion.train import RECIPES, train
 from tests.conftest import wait_until
 

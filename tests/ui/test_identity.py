@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.kit.identity as identity
 from fmnist_core.engine.jobs import get_manager
-from fmnist_core.store.per_browser import new_browser_id, valid_id
+from fmnist_core.store.keys import new_browser_id, valid_id
 from tests.conftest import open_page, real_console_errors
 
 HOSTILE = ["../../etc/passwd", "..", "", "a" * 44, "a" * 42 + "/", "a" * 43 + "\n", "%2e%2e%2f" + "a" * 34, "🍪" * 43]

@@ -1,6 +1,6 @@
 """Who this browser is: an unguessable id kept in a cookie, read on every visit.
 
-The id (`fmnist_core.store.per_browser.new_browser_id`, 256 random bits) names the browser's folder in the store
+The id (`fmnist_core.store.keys.new_browser_id`, 256 random bits) names the browser's folder in the store
 and owns its training job, so that a reload, or a second tab of the same browser, finds its runs and
 its running job again. It lives only in a cookie (SameSite=Strict), never in the URL: sharing a link
 to an experiment never shares a student's runs.
@@ -16,7 +16,8 @@ from __future__ import annotations
 import streamlit as st
 
 from fmnist_core.engine.jobs import get_manager
-from fmnist_core.store.per_browser import ID_RE, Limits, new_browser_id, valid_id
+from fmnist_core.store.keys import ID_RE, new_browser_id, valid_id
+from fmnist_core.store.per_browser import Limits
 
 COOKIE = "fmnist_browser"
 _KEY = "_identity_browser_id"

@@ -14,7 +14,7 @@ from fmnist_core.nn.losses import LOSSES, TRAIN_LOSSES
 from fmnist_core.nn.models import CLASSIC_HIDDEN
 from fmnist_core.engine.optim import HYPERPARAMS, OPTIMIZERS, SCHEDULES, hyper_stops, labels
 from fmnist_core.fashion.runs import parse_hidden_sizes
-from fmnist_core.fashion.train import RECIPES, TrainConfig
+from fmnist_core.fashion.recipe import RECIPES, TrainConfig
 from fmnist_core.engine.url_state import Choice, Float, Int
 from fmnist_core.nn.weight_init import INITS
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from fmnist_core.fashion import metrics
 from fmnist_core.fashion.dataset import CLASS_NAMES
-from fmnist_core.fashion.train import RECIPES
+from fmnist_core.fashion.recipe import RECIPES
 
 from ui.figures import time_to_accuracy as tta_fig
 from ui.figures import training as figs

@@ -10,7 +10,7 @@ import time
 import streamlit as st
 
 from fmnist_core.fashion.runs import describe_model
-from fmnist_core.fashion.train import TrainConfig
+from fmnist_core.fashion.recipe import TrainConfig
 
 from ui.figures import training as figs
 from ui.kit.common import cached, device
