@@ -371,6 +371,7 @@ def test_browser_views_live_training_and_url(app_server, page):
     assert page.locator(".js-plotly-plot").count() >= 4
 
     # Live training: the player shows a new epoch many times a second, without any click.
+    before = page.url
     page.get_by_role("button", name="Start").click()
     try:
         page.wait_for_function("() => parseInt((document.querySelector('[data-fmnist=\"epoch\"]')?.textContent || '')"
@@ -379,8 +380,8 @@ def test_browser_views_live_training_and_url(app_server, page):
         buttons = {b.inner_text(): b.is_disabled() for b in page.get_by_role("button").all()[:20]}
         notices = page.locator("[data-testid='stAlert']").all_inner_texts()
         screenshot(page, "boundaries_start_timeout", full_page=True)
-        raise AssertionError(f"no epoch 30 a minute after Start: label {label.inner_text()!r}, "
-                             f"buttons (disabled?) {buttons}, notices {notices}") from e
+        raise AssertionError(f"no epoch 30 a minute after Start: label {label.inner_text()!r}, url {page.url} "
+                             f"(before Start {before}), buttons (disabled?) {buttons}, notices {notices}") from e
     seen = set()
     for _ in range(40):
         seen.add(label.inner_text())
@@ -419,3 +420,21 @@ def test_browser_views_live_training_and_url(app_server, page):
     screenshot(page, "boundaries_paused", full_page=False)
     assert page.locator("[data-testid='stException']").count() == 0
     assert real_console_errors(page) == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_browser_start_while_the_growth_grid_trains_keeps_every_setting(app_server, page, seed):
+    """Start clicked while the growth grid still trains: the grid's end reruns the page from its fragment,
+    which met the click; before bind_url re-assigned the settings every run, the sidebar fell back to
+    the widgets' own defaults (noise 0, 20 points, no input feature) about every second try."""
+    query = f"dataset=xor&units=2&act=tanh&lr=0.1&speed=10&gepochs=3000&points=2000&seed={seed}"
+    open_page(page, app_server, "boundaries", query)  # a new seed: a grid nobody trained yet
+    page.wait_for_selector("text=4 · More hidden units", timeout=90_000)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function("() => parseInt((document.querySelector('[data-fmnist=\"epoch\"]')?.textContent || '')"
+                           ".replace(/[^0-9]/g, '')) >= 30", timeout=60_000)
+    page.wait_for_timeout(3000)  # the grid has ended by now, and its rerun has run
+    for kept in ("points=2000", "noise=0.2", "test=0.5", "inputs=x1%2Cx2", "act=tanh", "lr=0.1", f"seed={seed}"):
+        assert kept in page.url, (kept, page.url)
+    assert page.get_by_role("button", name="Pause").count() == 1

@@ -162,8 +162,11 @@ def bind_url(prefix: str, schema: Mapping[str, Any]) -> list[str]:
                 st.session_state[f"{prefix}_{name}"] = values[name]
     for name, fld in schema.items():
         key = f"{prefix}_{name}"
-        if key not in st.session_state:
-            st.session_state[key] = store.get(name, fld.default)
+        # Always (re)assign, so the widget shows the value set in this run, whatever the browser holds: when
+        # a polling fragment's st.rerun() meets a click (e.g. Start while page 2's growth grid ends), the
+        # browser can send the widgets' own defaults (slider minimum, empty pills); see the page-2 browser test
+        # test_browser_start_while_the_growth_grid_trains_keeps_every_setting.
+        st.session_state[key] = st.session_state[key] if key in st.session_state else store.get(name, fld.default)
     return notes
 
 
