@@ -155,8 +155,10 @@ class Store:
             history = read_json(d / "history.json", list)
             rec = RunRecord(run_id=int(meta["number"]), name=str(meta["name"]), config=cfg,
                             status=str(meta["status"]), message=str(meta.get("message", "")),
-                            test_accuracy=number_or_nan(meta.get("test_accuracy")), test_loss=number_or_nan(meta.get("test_loss")),
-                            train_seconds=number_or_nan(meta.get("train_seconds")), epochs=number_or_nan(meta.get("epochs")),
+                            test_accuracy=number_or_nan(meta.get("test_accuracy")),
+                            test_loss=number_or_nan(meta.get("test_loss")),
+                            train_seconds=number_or_nan(meta.get("train_seconds")),
+                            epochs=number_or_nan(meta.get("epochs")),
                             steps=int(meta.get("steps") or 0), device=str(meta.get("device", "")),
                             history=[e for e in history if isinstance(e, dict)],
                             normalization=tuple(float(x) for x in meta.get("normalization", (0.0, 1.0)))[:2],
@@ -347,7 +349,8 @@ class Store:
                 rec = RunRecord(run_id=number, name="", config=cfg, status="interrupted", message=INTERRUPTED,
                                 test_accuracy=number_or_nan(tests[-1]["test_accuracy"] if tests else None),
                                 test_loss=number_or_nan(tests[-1].get("test_loss") if tests else None),
-                                train_seconds=number_or_nan(last.get("elapsed", 0.0)), epochs=number_or_nan(last.get("epoch", 0.0)),
+                                train_seconds=number_or_nan(last.get("elapsed", 0.0)),
+                                epochs=number_or_nan(last.get("epoch", 0.0)),
                                 steps=int(last.get("step") or 0), device="", history=events,
                                 created=int(key[:13]) / 1000)
                 rec.name = default_name(number, cfg)

@@ -145,28 +145,27 @@ def sidebar_status() -> None:
 APP_PARAMS = ("lesson", "step", "present")  # link parameters of the whole app (lessons, presenter mode)
 
 def bind_url(prefix: str, schema: Mapping[str, Any]) -> list[str]:
-    """Seed widget state `f"{prefix}_{name}"` from the URL (first visit, or a changed link),
-    else from this session's last values; returns notes on corrected link values.
+    """Set widget state `f"{prefix}_{name}"` on every run: from the URL (first visit, or a changed link),
+    else the value it has, else this session's last value or the default; returns notes on corrected
+    link values.
+
+    Every run re-assigns them, so each widget shows the value set here, whatever the browser holds: when
+    a polling fragment's st.rerun() meets a click (e.g. Start while page 2's growth grid ends), the browser
+    can send the widgets' own defaults (slider minimum, empty pills); see the page-2 browser test
+    test_browser_start_while_the_growth_grid_trains_keeps_every_setting.
 
     Create the widgets with `key=` only (no `value=`/`index=`), then call `write_url`.
     """
     qp = {k: v for k, v in st.query_params.to_dict().items() if k in schema}
     store = st.session_state.setdefault(f"_url_store_{prefix}", {})
-    last_written = st.session_state.get(f"_url_last_{prefix}")
-    notes: list[str] = []
-    from_link = bool(qp) and qp != last_written
-    if from_link:
-        values, notes = url_state.parse(schema, qp)
-        for name in schema:
-            if name in qp:
-                st.session_state[f"{prefix}_{name}"] = values[name]
+    from_link = bool(qp) and qp != st.session_state.get(f"_url_last_{prefix}")
+    values, notes = url_state.parse(schema, qp) if from_link else ({}, [])
     for name, fld in schema.items():
         key = f"{prefix}_{name}"
-        # Always (re)assign, so the widget shows the value set in this run, whatever the browser holds: when
-        # a polling fragment's st.rerun() meets a click (e.g. Start while page 2's growth grid ends), the
-        # browser can send the widgets' own defaults (slider minimum, empty pills); see the page-2 browser test
-        # test_browser_start_while_the_growth_grid_trains_keeps_every_setting.
-        st.session_state[key] = st.session_state[key] if key in st.session_state else store.get(name, fld.default)
+        if from_link and name in qp:
+            st.session_state[key] = values[name]
+        else:
+            st.session_state[key] = st.session_state[key] if key in st.session_state else store.get(name, fld.default)
     return notes
 
 
