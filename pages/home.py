@@ -30,8 +30,10 @@ ABOUT = {  # what each page of the lecture shows (the registry gives their order
               "how separable each layer is, and a map of the feature space.",
     "sketch": "Sketch a sneaker and see what the network says, what it looked at, and which training "
               "images it thinks yours resembles.",
+    "fragile": "Fool a network with changes too small to see, watch it dream of each class, and switch its "
+               "units off one by one.",
 }
-for col, entry in zip(st.columns(4) + st.columns(4), LECTURE):  # two rows: readable projected
+for col, entry in zip(st.columns(5) + st.columns(5), LECTURE):  # two rows: readable projected
     with col:
         with st.container(border=True):
             st.markdown(f"### {entry.icon}\n**{entry.title}**")

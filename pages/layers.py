@@ -12,7 +12,7 @@ from fmnist_core.inside import probe as pr
 from fmnist_core.fashion.dataset import CLASS_NAMES
 from ui.figures import layers as lf
 from ui.kit import checkpoints
-from ui.kit.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
+from ui.kit.common import ensure_router, require_dataset, write_url
 from ui.kit.widgets import keys, plotly_chart
 from ui.views import layers_maps, layers_space, layers_units
 from ui.views.layers_data import map_data, probe_results, summary, tsne_maps
@@ -33,10 +33,7 @@ st.markdown("Depth builds a **hierarchy**: the first layer responds to strokes a
             "the last to whole garments, and each layer re-encodes the images so that the classes become easier to "
             "separate. Check it on real, trained networks.")
 data = require_dataset()
-by_key = checkpoints.menu_or_stop(accuracy=False)
-SCHEMA = schema(tuple(by_key))
-show_url_notes(bind_url(P, SCHEMA))
-checkpoints.keep_known(k("model"), by_key)
+by_key, SCHEMA = checkpoints.bound_menu(P, schema, accuracy=False)
 c1, c2 = st.columns([0.45, 0.55], vertical_alignment="bottom")
 c1.selectbox("Model", list(by_key), key=k("model"), format_func=lambda m: by_key[m].label)
 st.segmented_control("View", list(VIEWS), key=k("view"), format_func=VIEWS.get, required=True,

@@ -10,7 +10,7 @@ from fmnist_core.inside import sketch as sk
 from fmnist_core.fashion.dataset import CLASS_NAMES
 from ui.figures import sketch as figs
 from ui.kit import checkpoints
-from ui.kit.common import bind_url, dataset, ensure_router, show_url_notes, write_url
+from ui.kit.common import dataset, ensure_router, write_url
 from ui.kit.widgets import keys, plotly_chart
 from ui.views import sketch_input
 from ui.views.sketch_model import DRAWING, drawing_accuracy, feature_bank, warm_model
@@ -26,10 +26,7 @@ st.markdown("Draw a piece of clothing (or upload a photo of one) and a trained n
             "exact 28×28 picture it was given, **which pixels decided**, and the training images it thinks "
             "yours resembles.")
 
-by_key = checkpoints.menu_or_stop()
-SCHEMA = schema(tuple(by_key))
-show_url_notes(bind_url("sketch", SCHEMA))
-checkpoints.keep_known(k("model"), by_key)
+by_key, SCHEMA = checkpoints.bound_menu("sketch", schema)
 
 left, right = st.columns([0.37, 0.63], gap="medium")
 

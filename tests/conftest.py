@@ -165,6 +165,38 @@ def open_app(page: str, query: dict | None = None, timeout: float = 120):
     return at.run()
 
 
+@pytest.fixture
+def own_runs_dir(tmp_path, monkeypatch):
+    """An empty runs dir for the test: no saved runs, nothing cached on disk (pages 7 and 9 use it for every test:
+    `pytestmark = pytest.mark.usefixtures("own_runs_dir")`)."""
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def open_app_with(page: str, query: dict | None = None, state: dict | None = None, timeout: float = 180):
+    """AppTest of `page` through the router, opened with these link parameters and session state; no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def wait_for_job(job, seconds: float = 120) -> None:
+    """Wait for a background job that an AppTest started, beating its heartbeat as the polling page would
+    (AppTest does not fire run_every); it must end done."""
+    deadline = time.monotonic() + seconds
+    while job.active and time.monotonic() < deadline:
+        job.beat()
+        job.wait(0.5)
+    assert job.state == "done", job.error
+
+
 def chart_spec(at, kind: str) -> dict:
     """The figure JSON of the plotly chart whose key contains `kind`."""
     import json

@@ -21,6 +21,7 @@ CORE_LAYERS = (  # fmnist_core's packages, lowest first; packages in one layer n
     ("fashion", "toy"),
     ("store",),
     ("basics", "initialization", "optimizers", "inside"),
+    ("fragile",),
     ("lessons",),
 )
 UI_LAYERS = (("figures",), ("kit",), ("views",))  # all above the whole core; pages and app.py above all

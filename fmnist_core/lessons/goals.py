@@ -57,6 +57,13 @@ METRICS: dict[str, dict[str, Metric]] = {  # page -> measured values its goals m
         "prediction": Metric("the model's answer", "text"),
         "confidence": Metric("the answer's probability", percent=True),
     },
+    "fragile": {
+        "fooled": Metric("the attack fooled the model", "bool"),
+        "noise_fooled": Metric("random noise of the same size fooled it", "bool"),
+        "adv_prediction": Metric("the model's answer for the attacked image", "text"),
+        "ko_accuracy": Metric("test accuracy with units switched off", percent=True),
+        "units_off": Metric("units switched off"),
+    },
 }
 
 
@@ -221,6 +228,19 @@ def sketch_values(probs: np.ndarray | None) -> dict:
         return {}
     top = int(np.argmax(probs))
     return {"prediction": CLASS_NAMES[top], "confidence": float(probs[top])}
+
+
+def fragile_values(attack, knockout: Mapping[str, Any] | None) -> dict:
+    """Page 9's last attack (fmnist_core.fragile.adversarial.Attack) and knock-out ({"off", "accuracy"})."""
+    from fmnist_core.fashion.dataset import CLASS_NAMES
+
+    out: dict[str, Any] = {}
+    if attack is not None:
+        out |= {"fooled": attack.fooled, "noise_fooled": attack.noise_fooled,
+                "adv_prediction": CLASS_NAMES[attack.after]}
+    if knockout is not None:
+        out |= {"ko_accuracy": float(knockout["accuracy"]), "units_off": int(knockout["off"])}
+    return out
 
 
 def describe(result: CheckResult, page: str) -> str:

@@ -45,6 +45,33 @@ def sketch_probs(rgba: np.ndarray, model_key: str) -> np.ndarray:
     return ex.probabilities(model, pre.image, tuple(meta["normalization"]))
 
 
+def fragile_values(s: dict, data) -> dict:
+    """Page 9 as it computes its goal values: the attack on test image s["image"] and, in the break lab, the
+    accuracy with the s["ko_top"] most important units of s["ko_layer"] off (ranked as page 7 ranks them)."""
+    from fmnist_core.fashion.checkpoint import load_checkpoint
+    from fmnist_core.fragile import adversarial as adv
+    from fmnist_core.fragile import knockout as ko
+    from fmnist_core.fragile.pixels import PixelModel, balanced_subset, to_pixels
+    from fmnist_core.inside import explain as ex
+    from fmnist_core.inside import layers as L
+
+    choice = next(c for c in ex.model_choices() if c.key == s["model"])
+    model, meta = load_checkpoint(choice.path, "cpu")
+    norm = tuple(meta["normalization"])
+    pm = PixelModel(model, norm)
+    if s["view"] == "break":
+        importance = L.summarize(model, data.test_images, norm).stats[s["ko_layer"]].importance
+        off = sorted(set(ko.most_important(importance, int(s["ko_top"]))) | {int(u) for u in s["ko_units"]})
+        idx = balanced_subset(data.test_labels, ko.EVAL_IMAGES)
+        acc = ko.knock_out(pm, s["ko_layer"], off, to_pixels(data.test_images[idx]), data.test_labels[idx])
+        return lg.fragile_values(None, {"off": len(off), "accuracy": float(acc.mean())})
+    i = int(s["image"])
+    label = int(data.test_labels[i])
+    target = None if s["target"] < 0 or s["target"] == label else int(s["target"])
+    a = adv.attack_image(pm, data.test_images[i].numpy(), label, int(s["eps"]), s["attack"], int(s["steps"]), target)
+    return lg.fragile_values(a, None)
+
+
 def values_for(page: str, s: dict, train: float = 0, drawing: str | None = None, data=None) -> dict:
     """Settings `s` (complete) run for `train` epochs/steps/seconds; the goal values, settings included."""
     if page == "activations":
@@ -101,4 +128,6 @@ def values_for(page: str, s: dict, train: float = 0, drawing: str | None = None,
     if page == "sketch":
         probs = sketch_probs(drawing_rgba(drawing, data), s["model"]) if drawing else None
         return {**s, **lg.sketch_values(probs)}
+    if page == "fragile":
+        return {**s, **fragile_values(s, data)}
     return dict(s)  # pages whose goals check settings only

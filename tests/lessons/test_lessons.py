@@ -164,7 +164,7 @@ SCHEMA_MODULES = {  # page -> the module that holds its URL schema (a function o
     "activations": "ui.views.activations_url", "boundaries": "ui.views.boundaries_url",
     "learning": "ui.views.learning_url", "initialization": "ui.views.initialization_url",
     "optimizers": "ui.views.optimizers_url", "training": "ui.views.training_controls",
-    "layers": "ui.views.layers_url", "sketch": "ui.views.sketch_url",
+    "layers": "ui.views.layers_url", "sketch": "ui.views.sketch_url", "fragile": "ui.views.fragile_url",
 }
 
 

@@ -2,62 +2,32 @@
 jobs; the drawing from page 8; a clicked map dot; a headless-browser screenshot."""
 from __future__ import annotations
 
-import json
-import time
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from fmnist_core.fashion.dataset import CLASS_NAMES
-from tests.conftest import arr, open_page, real_console_errors, screenshot, wait_idle
+from tests.conftest import (arr, chart_spec, open_app_with, open_page, real_console_errors, screenshot,
+                            wait_for_job, wait_idle)
 
 PAGE = "pages/layers.py"
-
-
-@pytest.fixture(autouse=True)
-def own_runs_dir(tmp_path, monkeypatch):
-    """Each test starts with an empty runs dir: no saved runs, nothing cached on disk."""
-    monkeypatch.setenv("FMNIST_RUNS_DIR", str(tmp_path))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("own_runs_dir")  # every test: no saved runs, nothing cached on disk
 
 
 def open_layers(query: dict | None = None, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../../app.py", default_timeout=180)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    for k, v in (state or {}).items():
-        at.session_state[k] = v
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def chart(at: AppTest, key: str) -> dict:
-    for c in at.get("plotly_chart"):
-        if c.proto.id.endswith(key) or key in c.proto.id:
-            return json.loads(c.proto.spec)
-    raise KeyError(f"{key} not in {[c.proto.id for c in at.get('plotly_chart')]}")
-
-
-def wait_for(job, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while job.active and time.monotonic() < deadline:
-        job.beat()  # AppTest does not fire run_every: stand in for the polling page
-        job.wait(0.5)
-    assert job.state == "done", job.error
+    return open_app_with(PAGE, query, state)
 
 
 def test_weights_for_mlp_and_cnn():
     at = open_layers({"model": "mlp", "view": "weights"})
-    z = arr(chart(at, "layers_weights")["data"][0]["z"])
+    z = arr(chart_spec(at, "layers_weights")["data"][0]["z"])
     assert z.shape == (4 * 28 + 3 * 2, 8 * 28 + 7 * 2)  # the 32 most important units as 28x28 images, 8 a row
     assert np.nanmax(np.abs(z)) == pytest.approx(1.0)  # each scaled to its own largest weight
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "784 weights" in text and "Importance" in text
     at.selectbox(key="layers_model").set_value("cnn").run()
     assert not at.exception
-    z = arr(chart(at, "layers_weights")["data"][0]["z"])
+    z = arr(chart_spec(at, "layers_weights")["data"][0]["z"])
     assert z.shape == (4 * 3 + 3, 8 * 3 + 7)  # 32 filters of 3x3
     assert at.query_params["model"] == "cnn" and at.query_params["view"] == "weights"
 
@@ -82,8 +52,8 @@ def test_feature_maps_on_cnn_and_a_sentence_on_mlp():
     at.selectbox(key="layers_model").set_value("cnn").run()
     at.number_input(key="layers_image").set_value(42).run()
     assert not at.exception
-    assert arr(chart(at, "layers_maps_conv1")["data"][0]["z"]).shape == (4 * 28 + 3, 8 * 28 + 7)  # 32 maps, 8 a row
-    assert arr(chart(at, "layers_maps_conv2")["data"][0]["z"]).shape == (4 * 14 + 3, 16 * 14 + 15)
+    assert arr(chart_spec(at, "layers_maps_conv1")["data"][0]["z"]).shape == (4 * 28 + 3, 8 * 28 + 7)  # 32 maps, 8 a row
+    assert arr(chart_spec(at, "layers_maps_conv2")["data"][0]["z"]).shape == (4 * 14 + 3, 16 * 14 + 15)
     assert any("test image #42" in c.value for c in at.caption)
     assert at.query_params["image"] == "42"
 
@@ -95,7 +65,7 @@ def test_the_drawing_goes_through_the_cnn_and_onto_the_map(fmnist):
     at.session_state["layers_view"] = "space"
     at.run()
     assert not at.exception
-    fig = chart(at, "layers_map_features")
+    fig = chart_spec(at, "layers_map_features")
     star = [t for t in fig["data"] if t.get("name") == "your drawing"]
     assert len(star) == 1
     assert sum(len(arr(t["x"])) for t in fig["data"] if t.get("name") != "your drawing") == 3000
@@ -116,7 +86,7 @@ def test_clicking_a_dot_shows_its_test_image(fmnist):
     at.session_state["layers_map_features"] = {"selection": {"points": [{"x": 0.1, "y": 0.2, "customdata": [42]}]}}
     at.run()
     assert not at.exception
-    np.testing.assert_array_equal(arr(chart(at, "layers_picked")["data"][0]["z"]), fmnist.test_images[42].numpy())
+    np.testing.assert_array_equal(arr(chart_spec(at, "layers_picked")["data"][0]["z"]), fmnist.test_images[42].numpy())
     said = [m.value for m in at.markdown if "Test image **#42**" in m.value]
     assert len(said) == 1 and CLASS_NAMES[int(fmnist.test_labels[42])] in said[0]
 
@@ -126,27 +96,27 @@ def test_probe_runs_in_the_background_then_is_cached(own_runs_dir):
     assert any("Not measured" in c.value for c in at.caption)
     at.button(key="layers_probe_job__start").click().run()
     job = at.session_state["layers_probe_job"]
-    wait_for(job, 240)
+    wait_for_job(job, 240)
     at.run()
-    fig = chart(at, "layers_probe")
+    fig = chart_spec(at, "layers_probe")
     test_curve = fig["data"][-1]
     assert list(test_curve["x"]) == ["raw pixels", "hidden layer 1", "hidden layer 2", "hidden layer 3"]
     acc = arr(test_curve["y"])
     assert acc[-1] > acc[0] + 0.03
     assert list((own_runs_dir / ".cache").glob("*-probe-*.json"))
     again = open_layers({"model": "mlp", "view": "probe"})  # a new session: no job, read from the cache
-    assert chart(again, "layers_probe")
+    assert chart_spec(again, "layers_probe")
 
 
 @pytest.mark.slow
 def test_tsne_in_the_background():
     at = open_layers({"model": "mlp", "view": "space", "method": "tsne"})
     at.button(key="layers_tsne_job__start").click().run()
-    wait_for(at.session_state["layers_tsne_job"], 240)
+    wait_for_job(at.session_state["layers_tsne_job"], 240)
     at.run()
     assert not at.exception
     for key in ("layers_map_pixels", "layers_map_features"):
-        pts = np.concatenate([arr(t["x"]) for t in chart(at, key)["data"]])
+        pts = np.concatenate([arr(t["x"]) for t in chart_spec(at, key)["data"]])
         assert len(pts) == 3000 and np.isfinite(pts).all()
     assert any("t-SNE keeps near neighbours near" in c.value for c in at.caption)
 
@@ -166,7 +136,7 @@ def test_a_saved_run_is_offered_and_shown(own_runs_dir, fmnist_small):
     assert len(at.get("image")) == 12
     at.session_state["layers_view"] = "weights"
     at.run()
-    assert arr(chart(at, "layers_weights")["data"][0]["z"]).shape == (3 * 28 + 2 * 2, 8 * 28 + 7 * 2)  # 24 units
+    assert arr(chart_spec(at, "layers_weights")["data"][0]["z"]).shape == (3 * 28 + 2 * 2, 8 * 28 + 7 * 2)  # 24 units
     at.session_state["layers_view"] = "maps"
     at.run()
     assert any("no convolutions" in i.value for i in at.info)
@@ -187,8 +157,8 @@ def test_a_saved_demo_cnn_shows_its_three_blocks(own_runs_dir, fmnist_small):
     at.session_state["layers_view"] = "maps"
     at.run()
     assert not at.exception
-    assert arr(chart(at, "layers_maps_conv1")["data"][0]["z"]).shape == (2 * 14 + 1, 16 * 14 + 15)  # 32 of 14x14
-    assert arr(chart(at, "layers_maps_conv3")["data"][0]["z"]).shape == (8 * 4 + 7, 16 * 4 + 15)  # 128 of 4x4
+    assert arr(chart_spec(at, "layers_maps_conv1")["data"][0]["z"]).shape == (2 * 14 + 1, 16 * 14 + 15)  # 32 of 14x14
+    assert arr(chart_spec(at, "layers_maps_conv3")["data"][0]["z"]).shape == (8 * 4 + 7, 16 * 4 + 15)  # 128 of 4x4
 
 
 def test_bad_links_are_corrected():
@@ -201,15 +171,15 @@ def test_bad_links_are_corrected():
 @pytest.mark.browser
 def test_browser_screenshot(app_server, page):
     open_page(page, app_server, "layers", "model=cnn&view=units&layer=conv1&units=12", timeout=120_000)
-    page.get_by_text("top images are of one class").first.wait_for(timeout=120_000)
+    page.get_by_text("top images are of one class").first.wait_for_job(timeout=120_000)
     wait_idle(page, 120_000)
     screenshot(page, "layers-units-cnn", full_page=False)
     open_page(page, app_server, "layers", "model=cnn&view=maps&image=3", timeout=120_000)
-    page.get_by_text("conv block 2").first.wait_for(timeout=60_000)
+    page.get_by_text("conv block 2").first.wait_for_job(timeout=60_000)
     wait_idle(page)
     screenshot(page, "layers-maps-cnn", full_page=False)
     open_page(page, app_server, "layers", "model=mlp&view=space", timeout=120_000)
-    page.get_by_text("Last hidden layer").first.wait_for(timeout=120_000)
+    page.get_by_text("Last hidden layer").first.wait_for_job(timeout=120_000)
     wait_idle(page, 120_000)
     screenshot(page, "layers-space-mlp", full_page=False)
     assert "view=space" in page.url

@@ -3,6 +3,7 @@ saved runs listed once, one model menu, and each file loaded once per content, u
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -10,6 +11,7 @@ from fmnist_core.fashion.checkpoint import CheckpointError, load_checkpoint
 from fmnist_core.fashion.runs import list_saved_runs, runs_dir
 from fmnist_core.inside.explain import ModelChoice, model_choices
 from fmnist_core.inside.layers import file_hash
+from ui.kit.common import bind_url, show_url_notes
 
 
 def _signature(directory: Path) -> tuple:
@@ -86,3 +88,14 @@ def keep_known(widget_key: str, by_key: dict[str, ModelChoice]) -> None:
     """A saved run deleted while this tab was open: the model menu falls back to the first model."""
     if st.session_state.get(widget_key) not in by_key:
         st.session_state[widget_key] = next(iter(by_key))
+
+
+def bound_menu(prefix: str, schema_of: Callable[[tuple[str, ...]], dict[str, Any]],
+               accuracy: bool = True) -> tuple[dict[str, ModelChoice], dict[str, Any]]:
+    """A model page's start: the model menu by key (`menu_or_stop`), the page's URL schema built from its keys,
+    the settings bound to the link (notes on a mangled link shown), and a vanished model replaced (`keep_known`)."""
+    by_key = menu_or_stop(accuracy)
+    schema = schema_of(tuple(by_key))
+    show_url_notes(bind_url(prefix, schema))
+    keep_known(f"{prefix}_model", by_key)
+    return by_key, schema

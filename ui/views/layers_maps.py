@@ -12,14 +12,17 @@ from ui.figures import layers as lf
 from ui.kit.widgets import plotly_chart
 
 
-def input_image(key: Callable[[str], str], data: FashionMNIST, drawing: np.ndarray | None) -> tuple[np.ndarray, str]:
-    """(uint8 (28, 28) image, its name): the chosen test image, or the drawing when one exists and is chosen."""
+def input_image(key: Callable[[str], str], data: FashionMNIST, drawing: np.ndarray | None,
+                hint: str = "Draw something on page 8 to see your own drawing go through the layers.",
+                ) -> tuple[np.ndarray, str]:
+    """(uint8 (28, 28) image, its name): the chosen test image, or the drawing when one exists and is chosen;
+    `hint` says how to get a drawing when there is none."""
     options = ["test", "drawing"] if drawing is not None else ["test"]
     if st.session_state[key("input")] not in options:
         st.session_state[key("input")] = "test"
     c1, c2 = st.columns([0.5, 0.5])
     if drawing is None:
-        c1.caption("Draw something on page 8 to see your own drawing go through the layers.")
+        c1.caption(hint)
     else:
         c1.radio("Input", options, key=key("input"), horizontal=True,
                  format_func={"test": "a test image", "drawing": "your drawing (page 8)"}.get)

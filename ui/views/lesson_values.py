@@ -119,6 +119,10 @@ def _measured(page: str, s: dict) -> dict:
     if page == "sketch":
         picture = _sketch_picture(s)
         return lg.sketch_values(None if picture is None else _sketch_probs(picture, s["model"]))
+    if page == "fragile":
+        from ui.views.fragile_views import ATTACK_KEY, KNOCKOUT_KEY
+
+        return lg.fragile_values(ss.get(ATTACK_KEY), ss.get(KNOCKOUT_KEY))
     return {}
 
 
