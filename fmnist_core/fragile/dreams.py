@@ -19,6 +19,7 @@ from fmnist_core.fragile.pixels import PixelModel
 from fmnist_core.inside.layers import model_layers
 
 STARTS = {"gray": "grey", "noise": "noise", "drawing": "your drawing"}
+LEAK = 0.01  # a unit's objective: leaky_relu(pre-activation, LEAK)
 GRADIENT_SCALE = 2.0  # the objective is scaled so that its gradient at the start has this norm (a logit's, typically)
 
 
@@ -72,8 +73,9 @@ def _gauss_kernel(sigma: float) -> torch.Tensor:
 
 
 def objective(model: PixelModel, target: DreamTarget) -> Callable[[torch.Tensor], torch.Tensor]:
-    """x -> the score to raise, one per image: a logit, a unit's pre-activation or a channel's mean pre-activation
-    (what goes into its activation function)."""
+    """x -> the score to raise, one per image: a logit, or a unit's activation (a channel's: its mean over positions),
+    taken as leaky_relu(pre-activation, 0.01): a unit that is off still has a gradient, a direction to climb, and a
+    channel cannot score by making a few positions very positive while the rest go negative."""
     if target.layer is None:
         return lambda x: model(x)[:, target.index]
     model = copy.deepcopy(model)  # its own hook, never on the copy other sessions share
@@ -84,13 +86,13 @@ def objective(model: PixelModel, target: DreamTarget) -> Callable[[torch.Tensor]
         raise ValueError(f"{layer.label} has units 0..{layer.units - 1}, not {target.index}")
 
     def score(x: torch.Tensor) -> torch.Tensor:
-        got = {}  # the activation's input: a ReLU unit at 0 still has a gradient there, and a direction to climb
+        got = {}  # what goes into the unit's activation function
         h = layer.module.register_forward_hook(lambda _m, inp, _out: got.__setitem__("a", inp[0]))
         try:
             model(x)
         finally:
             h.remove()
-        a = got["a"][:, target.index]
+        a = F.leaky_relu(got["a"][:, target.index], LEAK)
         return a.flatten(1).mean(1) if a.dim() > 1 else a
     return score
 

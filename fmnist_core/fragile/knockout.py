@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -67,8 +68,10 @@ class Study:
 
     @property
     def importance(self) -> np.ndarray:
-        """(units,) mean accuracy lost over the classes when the unit alone is off."""
-        return np.nanmean(self.drops, 1)
+        """(units,) mean accuracy lost over the classes when the unit alone is off (NaN: not measured yet)."""
+        with warnings.catch_warnings():  # a study stopped early: its unmeasured rows are all NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(self.drops, 1)
 
 
 def study(model: PixelModel, layer_key: str, images: torch.Tensor, labels: torch.Tensor,

@@ -145,3 +145,25 @@ def test_browser_the_robustness_curve_grows_live(app_server, page):
     wait_idle(page)
     screenshot(page, "fragile-curve", full_page=False)
     assert real_console_errors(page) == []
+
+
+def test_a_saved_run_is_fooled_dreamed_and_broken(own_runs_dir, fmnist_small):
+    """A run saved from the training page (cnn_v2: three strided blocks, no dense hidden layer) in every lab."""
+    from fmnist_core.fashion.runs import RunRecord, save_run
+    from fmnist_core.fashion.train import RECIPES, train
+
+    result = train(RECIPES["cnn"].with_(time_budget=2.0, epochs=50, eval_every=0), fmnist_small)
+    key = f"run:{save_run(RunRecord.from_result(result, 1), own_runs_dir).name}"
+    at = open_fragile({"model": key, "view": "fool", "image": "12", "attack": "pgd", "eps": "32"})
+    assert at.session_state["fragile_model"] == key
+    a = at.session_state["fragile__last_attack"]
+    assert np.abs(a.perturbation).max() <= 32 + 1e-3
+    at = open_fragile({"model": key, "view": "dream", "dream": "unit", "dream_layer": "conv3", "dream_unit": "7"})
+    d = at.session_state["fragile__last_dream"]
+    assert d.end_score > d.start_score
+    at = open_fragile({"model": key, "view": "break", "ko_layer": "conv3", "ko_top": "128"})
+    ko = at.session_state["fragile__last_knockout"]
+    assert ko["off"] == 128 and ko["accuracy"] <= 0.2  # every channel of the last block off: chance
+    at = open_fragile({"model": key, "view": "curve"})
+    assert at.button(key="fragile_curve_job__start").proto.help.startswith("1,000 test images × 8 values of ε for the "
+                                                                            "CNN and the MLP and the ")

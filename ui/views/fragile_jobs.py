@@ -27,7 +27,7 @@ def curve_section(models: dict[str, ex.ModelChoice], key: str) -> list[dict] | N
     names = " and the ".join(m.upper() for m in models)
     if live.start_button(CURVE_JOB, "Measure the robustness curve", type="primary",
                          help=f"{adv.CURVE_IMAGES:,} test images × {len(adv.CURVE_EPS)} values of ε for the {names}: "
-                              "about 15 s on two CPU cores"):
+                              "about 20 s on two CPU cores"):
         pixel_models = {name: fd.pixel_model(c) for name, c in models.items()}
         x, y = fd.test_subset(adv.CURVE_IMAGES)
 
