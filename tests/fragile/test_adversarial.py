@@ -3,40 +3,23 @@ real Fashion-MNIST test images; FGSM checked against an input gradient computed 
 the pixel helpers (balanced_subset)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fmnist_core.fashion.checkpoint import load_checkpoint
 from fmnist_core.fashion.dataset import normalize
 from fmnist_core.fragile import adversarial as A
 from fmnist_core.fragile.pixels import PixelModel, balanced_subset, to_pixels, to_uint8
+from tests.fragile.conftest import balanced_test_set
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CURVE = (0, 2, 4, 8, 16, 32)  # a reduced ε list (grey levels) to stay fast
 
 
 @pytest.fixture(scope="module")
-def models():
-    """{name: (plain model, norm, PixelModel)} for the bundled MLP and CNN."""
-    out = {}
-    for name in ("mlp", "cnn"):
-        model, meta = load_checkpoint(ASSETS / f"{name}.pt")
-        norm = tuple(meta["normalization"])
-        out[name] = (model, norm, PixelModel(model, norm))
-    return out
-
-
-@pytest.fixture(scope="module")
 def test_set(fmnist):
-    """200 test images, 20 per class: (uint8 (N, 28, 28), pixels (N, 1, 28, 28), labels)."""
-    idx = balanced_subset(fmnist.test_labels, 200)
-    raw = fmnist.test_images[idx]
-    return raw, to_pixels(raw), fmnist.test_labels[idx]
+    return balanced_test_set(fmnist, 200)
 
 
 @torch.no_grad()

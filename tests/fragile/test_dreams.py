@@ -4,31 +4,15 @@ stays in [0, 1], bad targets and starts are refused, the shared model is left un
 class_means is each class's mean image."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from fmnist_core.fashion.checkpoint import load_checkpoint
 from fmnist_core.fragile import dreams as D
-from fmnist_core.fragile.pixels import PixelModel
 from fmnist_core.inside.layers import model_layers
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 FAST = D.DreamConfig(steps=30)  # the default 160 steps climb further; 30 are enough to show the climb
-
-
-@pytest.fixture(scope="module")
-def models():
-    """{name: (plain model, norm, PixelModel)} for the bundled MLP and CNN."""
-    out = {}
-    for name in ("mlp", "cnn"):
-        model, meta = load_checkpoint(ASSETS / f"{name}.pt")
-        norm = tuple(meta["normalization"])
-        out[name] = (model, norm, PixelModel(model, norm))
-    return out
 
 
 def _model_input(image: np.ndarray | torch.Tensor, norm) -> torch.Tensor:

@@ -5,40 +5,23 @@ numbers agree with single knock-outs, most_important orders, and the model hande
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from fmnist_core.fashion.checkpoint import load_checkpoint
 from fmnist_core.fashion.dataset import normalize
 from fmnist_core.fragile import knockout as K
-from fmnist_core.fragile.pixels import PixelModel, balanced_subset, to_pixels
 from fmnist_core.inside.layers import model_layers
+from tests.fragile.conftest import balanced_test_set
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 LAYERS = {"mlp": ("hidden1", "hidden2", "hidden3"), "cnn": ("conv1", "conv2", "fc")}
 
 
 @pytest.fixture(scope="module")
-def models():
-    """{name: (plain model, norm, PixelModel)} for the bundled MLP and CNN."""
-    out = {}
-    for name in ("mlp", "cnn"):
-        model, meta = load_checkpoint(ASSETS / f"{name}.pt")
-        norm = tuple(meta["normalization"])
-        out[name] = (model, norm, PixelModel(model, norm))
-    return out
-
-
-@pytest.fixture(scope="module")
 def test_set(fmnist):
-    """300 test images, 30 per class: (uint8 (N, 28, 28), pixels (N, 1, 28, 28), labels)."""
-    idx = balanced_subset(fmnist.test_labels, 300)
-    raw = fmnist.test_images[idx]
-    return raw, to_pixels(raw), fmnist.test_labels[idx]
+    return balanced_test_set(fmnist, 300)
 
 
 @torch.no_grad()

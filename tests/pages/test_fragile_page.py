@@ -127,7 +127,7 @@ def test_layers_follow_the_model_and_bad_links_are_corrected():
 @pytest.mark.browser
 def test_browser_the_robustness_curve_grows_live(app_server, page):
     open_page(page, app_server, "fragile", "view=fool&model=cnn&image=12&attack=pgd&eps=8", timeout=120_000)
-    page.get_by_text("Fooled.").first.wait_for_job(timeout=60_000)
+    page.get_by_text("Fooled.").first.wait_for(timeout=60_000)
     screenshot(page, "fragile-fool-cnn", full_page=False)
     open_page(page, app_server, "fragile", "view=curve", timeout=120_000)
     page.get_by_role("button", name="Measure the robustness curve").click()

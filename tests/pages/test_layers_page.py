@@ -171,15 +171,15 @@ def test_bad_links_are_corrected():
 @pytest.mark.browser
 def test_browser_screenshot(app_server, page):
     open_page(page, app_server, "layers", "model=cnn&view=units&layer=conv1&units=12", timeout=120_000)
-    page.get_by_text("top images are of one class").first.wait_for_job(timeout=120_000)
+    page.get_by_text("top images are of one class").first.wait_for(timeout=120_000)
     wait_idle(page, 120_000)
     screenshot(page, "layers-units-cnn", full_page=False)
     open_page(page, app_server, "layers", "model=cnn&view=maps&image=3", timeout=120_000)
-    page.get_by_text("conv block 2").first.wait_for_job(timeout=60_000)
+    page.get_by_text("conv block 2").first.wait_for(timeout=60_000)
     wait_idle(page)
     screenshot(page, "layers-maps-cnn", full_page=False)
     open_page(page, app_server, "layers", "model=mlp&view=space", timeout=120_000)
-    page.get_by_text("Last hidden layer").first.wait_for_job(timeout=120_000)
+    page.get_by_text("Last hidden layer").first.wait_for(timeout=120_000)
     wait_idle(page, 120_000)
     screenshot(page, "layers-space-mlp", full_page=False)
     assert "view=space" in page.url

@@ -6,7 +6,6 @@ import numpy as np
 import streamlit as st
 import torch
 
-from fmnist_core.fragile import adversarial as adv
 from fmnist_core.fragile import dreams as dr
 from fmnist_core.fragile import knockout as ko
 from fmnist_core.fragile.pixels import PixelModel, balanced_subset, to_pixels

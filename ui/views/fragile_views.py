@@ -92,7 +92,7 @@ def _attack_result(k: Key, a: adv.Attack, name: str) -> None:
             plotly_chart(ff.pixels_figure(a.noise_images[kind], adv.NOISES[kind], height=200), key=k(f"noise_{kind}"))
             st.markdown(f"**{_answer(a.noise_probs[kind])}**")
     n3.markdown(
-        f"**FGSM** (Goodfellow et al., 2015) moves every pixel by exactly ε in the direction that raises the "
+        "**FGSM** (Goodfellow et al., 2015) moves every pixel by exactly ε in the direction that raises the "
         "loss fastest: x′ = clip(x + ε·sign(∇ₓ loss)). It needs the gradient with respect to the *input*, the same "
         "backpropagation that trains the network, run one layer further. **PGD** (Madry et al., 2018) takes many "
         "smaller steps and projects back into the ±ε box after each, so it finds changes FGSM misses. A "
