@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
           + "):")
     for p in pts:
         extra = "" if args.no_plain else f"  plain {plain[(p.model, p.eps)]:.3f}"
-        print(f"  {p.model} ε={p.eps:2d}/255  {p.pgd:.3f} / {p.uniform:.3f} / {p.gaussian:.3f}  at {p.seconds:.1f} s{extra}")
+        print(f"  {p.model} ε={p.eps:2d}/255  {p.pgd:.3f} / {p.uniform:.3f} / {p.gaussian:.3f}  "
+              f"at {p.seconds:.1f} s{extra}")
     print("knock-out, CNN conv2: most important channels", ko.most_important(st.importance, 5),
           "mean drop", [f"{d:.3f}" for d in sorted(st.importance, reverse=True)[:5]])
     return 0

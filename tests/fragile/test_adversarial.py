@@ -110,7 +110,7 @@ def linear(fmnist):
 
 
 def hand_gradient(model: nn.Sequential, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """∇ₓ of the cross-entropy for logits W x + b: (softmax - onehot) W, one image at a time (the sum's gradient)."""
+    """∇ₓ of the cross-entropy for logits W x + b: (softmax - onehot) W, image by image (the sum's gradient)."""
     lin = model[1]
     w, b = lin.weight.detach().double(), lin.bias.detach().double()
     flat = x.double().flatten(1)
