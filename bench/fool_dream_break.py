@@ -76,17 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_plain:
         t0 = time.perf_counter()
         plain = plain_curve(models, x, y)
-        got["plain curve_s"] = time.perf_counter() - t0
+        got["plain_curve_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     st = ko.study(models["cnn"], "conv2", x, y)
     got["cnn conv2 knock-out study_s"] = time.perf_counter() - t0
     print(f"torch threads: {args.threads}; medians of {args.repeats} (dreams and curve: {max(1, args.repeats // 2)})")
     for k, v in got.items():
-        target = next((t for key, t in TARGETS.items() if k.endswith(key)), None)
+        target = TARGETS.get(k.split(" ", 1)[-1])  # "cnn fgsm_ms" -> "fgsm_ms"
         verdict = "" if target is None else f"  target ≤ {target}: {'met' if v <= target else 'MISSED'}"
         print(f"{k:32s} {v:9.3f}{verdict}")
     if not args.no_plain:
-        print(f"the curve vs the plain way: {got['plain curve_s'] / got['curve_s']:.1f}x faster")
+        print(f"the curve vs the plain way: {got['plain_curve_s'] / got['curve_s']:.1f}x faster")
     print("curve (accuracy: PGD / uniform / gaussian" + ("; plain PGD-10 from scratch" if not args.no_plain else "")
           + "):")
     for p in pts:
