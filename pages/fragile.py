@@ -52,11 +52,11 @@ elif view == "curve":
 # --------------------------------------------------------------------------- ③ dream
 
 elif view == "dream":
-    fragile_views.dream_lab(k, chosen, model, layers, drawing)
+    fragile_views.dream_lab(k, chosen, layers, drawing)
 
 # --------------------------------------------------------------------------- ④ break it
 
 else:
-    fragile_views.knockout_lab(k, chosen, model, layers)
+    fragile_views.knockout_lab(k, chosen, layers)
 
 write_url(P, SCHEMA)

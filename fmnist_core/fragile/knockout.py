@@ -59,6 +59,11 @@ def most_important(importance: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in np.argsort(-np.asarray(importance), kind="stable")[:k]]
 
 
+def switched_off(importance: np.ndarray, top: int, picked: Sequence[int | str] = ()) -> list[int]:
+    """The units off, sorted: the `top` most important, and those picked one by one."""
+    return sorted(set(most_important(importance, top)) | {int(u) for u in picked})
+
+
 @dataclass
 class Study:
     layer: str

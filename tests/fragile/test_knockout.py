@@ -142,3 +142,9 @@ def test_most_important_returns_the_top_k_in_order():
     assert K.most_important(imp, 0) == []
     assert K.most_important(imp, 10) == [1, 3, 4, 0, 5, 2]
     assert all(isinstance(i, int) for i in K.most_important(imp, 6))
+
+
+def test_switched_off_is_the_top_k_and_the_picked_ones_sorted():
+    importance = np.array([0.1, 0.9, 0.5, 0.7, 0.0])
+    assert K.switched_off(importance, 2, ("4", "1")) == [1, 3, 4]
+    assert K.switched_off(importance, 0) == []

@@ -61,7 +61,7 @@ def fragile_values(s: dict, data) -> dict:
     pm = PixelModel(model, norm)
     if s["view"] == "break":
         importance = L.summarize(model, data.test_images, norm).stats[s["ko_layer"]].importance
-        off = sorted(set(ko.most_important(importance, int(s["ko_top"]))) | {int(u) for u in s["ko_units"]})
+        off = ko.switched_off(importance, int(s["ko_top"]), s["ko_units"])
         idx = balanced_subset(data.test_labels, ko.EVAL_IMAGES)
         acc = ko.knock_out(pm, s["ko_layer"], off, to_pixels(data.test_images[idx]), data.test_labels[idx])
         return lg.fragile_values(None, {"off": len(off), "accuracy": float(acc.mean())})

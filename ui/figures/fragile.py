@@ -78,7 +78,8 @@ def class_accuracy_bars(baseline: Sequence[float], after: Sequence[float], off: 
     fig = go.Figure()
     for name, acc, color in (("all units on", baseline, BEFORE), (f"{off or 'none'} switched off", after, AFTER)):
         acc = np.asarray(acc, float)
-        fig.add_bar(x=list(names), y=acc, name=name, marker_color=color, hovertemplate=f"{name}, %{{x}}: %{{y:.1%}}<extra></extra>",
+        fig.add_bar(x=list(names), y=acc, name=name, marker_color=color,
+                    hovertemplate=f"{name}, %{{x}}: %{{y:.1%}}<extra></extra>",
                     text=[f"{v:.0%}" for v in acc] if color == AFTER else None, textposition="outside",
                     textfont=dict(size=13), cliponaxis=False)
     fig.update_layout(height=height, barmode="group", margin=dict(l=10, r=10, t=30, b=10), font=dict(size=13),

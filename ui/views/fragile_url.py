@@ -24,5 +24,6 @@ def schema(models: tuple[str, ...]) -> dict:
         "dream": us.Choice("class", ("class", "unit")), "dream_class": us.Int(0, 0, 9),
         "dream_layer": us.Choice("hidden1", LAYER_KEYS), "dream_unit": us.Int(0, 0, 255),
         "start": us.Choice("gray", tuple(dr.STARTS)),
-        "ko_layer": us.Choice("hidden1", LAYER_KEYS), "ko_top": us.Int(0, 0, 256), "ko_units": us.MultiChoice((), UNIT_OPTIONS, max_items=256),
+        "ko_layer": us.Choice("hidden1", LAYER_KEYS), "ko_top": us.Int(0, 0, 256),
+        "ko_units": us.MultiChoice((), UNIT_OPTIONS, max_items=256),
     }

@@ -21,12 +21,9 @@ from ui.views.fragile_url import UNTARGETED
 from ui.views.layers_data import summary
 from ui.views.layers_maps import input_image
 
-ATTACK_KEY, KNOCKOUT_KEY = "fragile__last_attack", "fragile__last_knockout"  # what a lesson's goal reads (lesson_values)
+# what a lesson's goal reads (ui.views.lesson_values)
+ATTACK_KEY, KNOCKOUT_KEY = "fragile__last_attack", "fragile__last_knockout"
 Key = Callable[[str], str]
-
-
-def _name(c: int) -> str:
-    return CLASS_NAMES[c]
 
 
 # --------------------------------------------------------------------------- ① fool it
@@ -44,7 +41,7 @@ def fool_lab(k: Key, model: PixelModel, data: FashionMNIST, drawing: np.ndarray 
     pgd = st.session_state[k("attack")] == "pgd"
     c3.slider("PGD steps", 1, 50, key=k("steps"), disabled=not pgd, help="FGSM takes one step of size ε.")
     c4.selectbox("Target", [UNTARGETED] + list(range(10)), key=k("target"),
-                 format_func=lambda t: "any wrong class" if t == UNTARGETED else f"make it a {_name(t)}")
+                 format_func=lambda t: "any wrong class" if t == UNTARGETED else f"make it a {CLASS_NAMES[t]}")
     target = st.session_state[k("target")]
     target = None if target == UNTARGETED or target == label else target
     eps = int(st.session_state[k("eps")])
@@ -57,7 +54,7 @@ def fool_lab(k: Key, model: PixelModel, data: FashionMNIST, drawing: np.ndarray 
 
 def _answer(p: np.ndarray) -> str:
     c = int(p.argmax())
-    return f"{_name(c)} {p[c]:.0%}"
+    return f"{CLASS_NAMES[c]} {p[c]:.0%}"
 
 
 def _attack_result(k: Key, a: adv.Attack, name: str) -> None:
@@ -69,9 +66,10 @@ def _attack_result(k: Key, a: adv.Attack, name: str) -> None:
         st.error(f"**Fooled.** {_answer(a.probs_before)} → **{_answer(a.probs_after)}**, with no pixel changed by "
                  f"more than {a.eps} of 255 grey levels ({method}, {a.seconds * 1000:.0f} ms).", icon="🎭")
     else:
-        goal = f"make it a {_name(a.target)}" if a.target is not None else "change the answer"
+        goal = f"make it a {CLASS_NAMES[a.target]}" if a.target is not None else "change the answer"
         st.success(f"**Not fooled at ε = {a.eps}.** Still **{_answer(a.probs_after)}**: {method} could not {goal} "
-                   f"within ±{a.eps} grey levels ({a.seconds * 1000:.0f} ms). Raise ε" + ("." if "PGD" in method else " or use PGD."), icon="🛡️")
+                   f"within ±{a.eps} grey levels ({a.seconds * 1000:.0f} ms). Raise ε"
+                   + ("." if "PGD" in method else " or use PGD."), icon="🛡️")
     s1, s2, s3, s4 = st.columns([0.2, 0.2, 0.2, 0.4])
     with s1:
         plotly_chart(ff.pixels_figure(a.original, "Original"), key=k("orig"))
@@ -126,15 +124,16 @@ def curve_text(points: list[dict] | None) -> None:
 
 # --------------------------------------------------------------------------- ③ dream
 
-def _keep_layer(key: str, layers: list[Layer]) -> Layer:
+def _layer_select(col, key: str, layers: list[Layer]) -> Layer:
+    """A menu of the model's hidden layers in `col`; a layer this model lacks (another model's) becomes its first."""
     by = {lay.key: lay for lay in layers}
     if st.session_state[key] not in by:
         st.session_state[key] = layers[0].key
+    col.selectbox("Layer", list(by), key=key, format_func=lambda name: by[name].label)
     return by[st.session_state[key]]
 
 
-def dream_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list[Layer],
-              drawing: np.ndarray | None) -> dr.Dream:
+def dream_lab(k: Key, choice: ex.ModelChoice, layers: list[Layer], drawing: np.ndarray | None) -> dr.Dream:
     c1, c2, c3 = st.columns([0.3, 0.4, 0.3], vertical_alignment="bottom")
     c1.segmented_control("Dream of", ["class", "unit"], key=k("dream"), required=True,
                          format_func={"class": "a class", "unit": "one unit"}.get)
@@ -143,14 +142,12 @@ def dream_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list[La
         st.session_state[k("start")] = "gray"
     c3.radio("Start from", starts, key=k("start"), format_func=dr.STARTS.get, horizontal=True)
     if st.session_state[k("dream")] == "class":
-        c2.selectbox("Class", list(range(10)), key=k("dream_class"), format_func=_name)
+        c2.selectbox("Class", list(range(10)), key=k("dream_class"), format_func=CLASS_NAMES.__getitem__)
         index, layer = int(st.session_state[k("dream_class")]), None
-        what = f"the logit of **{_name(index)}**"
+        what = f"the logit of **{CLASS_NAMES[index]}**"
     else:
-        lay = _keep_layer(k("dream_layer"), layers)
         d1, d2 = c2.columns(2)
-        d1.selectbox("Layer", [x.key for x in layers], key=k("dream_layer"),
-                     format_func=lambda key: next(x.label for x in layers if x.key == key))
+        lay = _layer_select(d1, k("dream_layer"), layers)
         if st.session_state[k("dream_unit")] >= lay.units:
             st.session_state[k("dream_unit")] = 0
         d2.number_input(f"{'Channel' if lay.kind == 'conv' else 'Unit'} (0–{lay.units - 1})", 0, lay.units - 1,
@@ -165,12 +162,12 @@ def dream_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list[La
         caps = ["start", f"dream: {_answer(d.probs)}"]
         if layer is None:
             imgs.append(fd.class_means()[index])
-            caps.append(f"mean {_name(index)} photo")
+            caps.append(f"mean {CLASS_NAMES[index]} photo")
         plotly_chart(ff.dream_row(imgs, caps, height=230), key=k("dream_img"))
     with right:
         st.markdown(f"Gradient **ascent on the pixels** to raise {what}: from {d.start_score:.2f} to "
-                    f"**{d.end_score:.2f}** in {len(d.scores)} steps ({d.seconds:.1f} s). Each step shifts the image by "
-                    "a pixel or two at random (jitter), every few steps blurs it slightly, and an L2 penalty pulls "
+                    f"**{d.end_score:.2f}** in {len(d.scores)} steps ({d.seconds:.1f} s). Each step shifts the image "
+                    "by a pixel or two at random (jitter), every few steps blurs it slightly, and an L2 penalty pulls "
                     "pixels back to black, so the image keeps shapes rather than high-frequency noise.")
         st.caption("A dream is what *raises the score most*, not a typical garment: compare it with the class's mean "
                    "training photo. Where they share a shape (a trouser gap, a heel), the network has learned the "
@@ -178,9 +175,9 @@ def dream_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list[La
     st.session_state["fragile__last_dream"] = d
     st.subheader("Every class at once")
     dreams = [fd.dream(choice, c, None, "gray", None) for c in range(10)]
-    plotly_chart(ff.dream_row([x.image for x in dreams], [_name(c) for c in range(10)], height=150),
+    plotly_chart(ff.dream_row([x.image for x in dreams], [CLASS_NAMES[c] for c in range(10)], height=150),
                  key=k("dream_all"))
-    plotly_chart(ff.dream_row(list(fd.class_means()), [f"mean {_name(c)}" for c in range(10)], height=150),
+    plotly_chart(ff.dream_row(list(fd.class_means()), [f"mean {CLASS_NAMES[c]}" for c in range(10)], height=150),
                  key=k("means_all"))
     st.caption("Top: each class's dream from grey. Bottom: the mean of that class's 6,000 training photos.")
     return d
@@ -188,12 +185,10 @@ def dream_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list[La
 
 # --------------------------------------------------------------------------- ④ break it
 
-def knockout_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list[Layer]) -> None:
-    lay = _keep_layer(k("ko_layer"), layers)
-    word = "channel" if lay.kind == "conv" else "unit"
+def knockout_lab(k: Key, choice: ex.ModelChoice, layers: list[Layer]) -> None:
     c1, c2, c3, c4 = st.columns([0.25, 0.3, 0.3, 0.15], vertical_alignment="bottom")
-    c1.selectbox("Layer", [x.key for x in layers], key=k("ko_layer"),
-                 format_func=lambda key: next(x.label for x in layers if x.key == key))
+    lay = _layer_select(c1, k("ko_layer"), layers)
+    word = "channel" if lay.kind == "conv" else "unit"
     if st.session_state[k("ko_top")] > lay.units:
         st.session_state[k("ko_top")] = lay.units
     c2.slider(f"Switch off the most important {word}s", 0, lay.units, key=k("ko_top"))
@@ -209,8 +204,7 @@ def knockout_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list
     c4.button("Restore all", key=k("restore"), on_click=restore, width="stretch")
     with st.spinner(f"Ranking the {word}s (once per model)…"):
         importance = summary(choice).stats[lay.key].importance
-    top = ko.most_important(importance, int(st.session_state[k("ko_top")]))
-    off = sorted(set(top) | {int(u) for u in st.session_state[k("ko_units")]})
+    off = ko.switched_off(importance, int(st.session_state[k("ko_top")]), st.session_state[k("ko_units")])
     base = fd.knock_out(choice, lay.key, ())
     after = fd.knock_out(choice, lay.key, tuple(off))
     st.session_state[KNOCKOUT_KEY] = {"off": len(off), "accuracy": float(after.mean()), "baseline": float(base.mean())}
@@ -222,7 +216,7 @@ def knockout_lab(k: Key, choice: ex.ModelChoice, model: PixelModel, layers: list
                   f"{(after.mean() - base.mean()) * 100:+.1f} points", delta_color="normal")
         worst = int(np.argmin(after - base))
         if off:
-            st.markdown(f"**{_name(worst)}** loses most ({(after - base)[worst] * 100:+.0f} points). "
+            st.markdown(f"**{CLASS_NAMES[worst]}** loses most ({(after - base)[worst] * 100:+.0f} points). "
                         f"Switched off: {', '.join(map(str, off[:24]))}{' …' if len(off) > 24 else ''}.")
         st.caption(f"Switched off = its output set to 0 for every image. Measured on {ko.EVAL_IMAGES:,} test "
                    f"images (200 per class). *Most important* = mean |activation| × the size of its outgoing "
