@@ -172,6 +172,7 @@ def confusion_cost(repeats: int = 5) -> dict:
     """Seconds for one refresh: evaluate 10k test images (MLP, 1 thread) + matrix, charts and a grid of answers."""
     import torch
 
+    from fmnist_core.engine.device import fast_bf16
     from fmnist_core.fashion import metrics
     from fmnist_core.fashion.dataset import CLASS_NAMES, load_fashion_mnist
     from fmnist_core.nn.models import build_model
@@ -186,7 +187,7 @@ def confusion_cost(repeats: int = 5) -> dict:
     ev_t, draw_t = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        ev = evaluate(model, data.test_images, data.test_labels, norm, amp=True)
+        ev = evaluate(model, data.test_images, data.test_labels, norm, amp=fast_bf16(data.device))
         t1 = time.perf_counter()
         cm = metrics.confusion_matrix(labels, ev["predictions"])
         for spec in (confusion_chart(cm, CLASS_NAMES), precision_recall_chart(*metrics.precision_recall(cm),

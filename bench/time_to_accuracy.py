@@ -4,7 +4,8 @@
     python bench/time_to_accuracy.py --device cuda --budget 60 --models cnn,keras --out bench-out/cuda
     python bench/time_to_accuracy.py --quick            # a smoke run on a data subset (the test suite)
 
-Models: `cnn` = RECIPES["cnn"] (the default of `--model cnn`), `cnn_v1` = RECIPES["cnn_v1"] (the
+Models: `cnn` = recipe_for("cnn", budget) (what `--model cnn` trains: RECIPES["cnn"], or the wider
+LONG_RECIPES["cnn"] for budgets of LONG_BUDGET = 90 s or more), `cnn_v1` = RECIPES["cnn_v1"] (the
 first CNN's recipe), `mlp` = RECIPES["mlp"] (the classic 784-256-128-64-10), and `keras` = the
 CNN of the Keras MNIST example that tutorials copy (conv 32, conv 64, max-pool, dropout 0.25,
 dense 128, dropout 0.5), trained the tutorial way: float tensors in a DataLoader (batch 64,
@@ -70,14 +71,17 @@ class Snapshots:
             self.next = (math.floor(seconds / self.every) + 1) * self.every
 
 
-def run_recipe(name: str, data, budget: float, seed: int, every: float) -> tuple[list, dict]:
-    """Our trainer with RECIPES[name]; ([(seconds, accuracy)], info)."""
+def run_recipe(name: str, data, budget: float, seed: int, every: float, event_every: int | None = None
+               ) -> tuple[list, dict]:
+    """Our trainer with the recipe for `name` and `budget` (recipe_for); ([(seconds, accuracy)], info).
+
+    Snapshots are taken on progress events, every `event_every` steps (default: 5 on a CPU, 20 on a GPU)."""
     from fmnist_core.nn.models import build_model
-    from fmnist_core.fashion.train import RECIPES, evaluate, train
+    from fmnist_core.fashion.train import evaluate, recipe_for, train, use_amp
     from fmnist_core.nn.weight_init import apply_init
 
-    cfg = RECIPES[name].with_(time_budget=budget, epochs=100_000, eval_every=0, seed=seed,
-                              event_every=5 if data.device.type == "cpu" else 20)
+    cfg = recipe_for(name, budget).with_(time_budget=budget, epochs=100_000, eval_every=0, seed=seed,
+                                         event_every=event_every or (5 if data.device.type == "cpu" else 20))
     import torch
 
     torch.manual_seed(cfg.seed)  # as train() builds it, so the weights are the same as a CLI run's
@@ -89,11 +93,11 @@ def run_recipe(name: str, data, budget: float, seed: int, every: float) -> tuple
     curve = []
     for seconds, state in snaps.items:
         model.load_state_dict(state)
-        ev = evaluate(model, data.test_images, data.test_labels, res.normalization, amp=cfg.amp is not False,
+        ev = evaluate(model, data.test_images, data.test_labels, res.normalization, amp=use_amp(cfg, data.device),
                       channels_last=cfg.channels_last and cfg.model != "mlp", tta_flip=cfg.tta_flip)
         curve.append((seconds, ev["accuracy"]))
     curve.append((res.train_seconds, res.test_accuracy))
-    return curve, {"epochs": res.epochs, "status": res.status}
+    return curve, {"epochs": res.epochs, "status": res.status, "hidden": list(cfg.hidden)}
 
 
 def run_keras(data, budget: float, seed: int, every: float) -> tuple[list, dict]:
@@ -165,7 +169,8 @@ def run_job(args) -> dict:
     if model == "keras":
         curve, info = run_keras(data, args.budget, seed, every)
     else:
-        curve, info = run_recipe(model, data, args.budget, seed, every)
+        # the smoke run may take only a few steps on a busy machine: an event each step keeps its curve
+        curve, info = run_recipe(model, data, args.budget, seed, every, event_every=1 if args.quick else None)
     return {"model": model, "seed": seed, "budget": args.budget, "device": str(device), "threads": args.threads,
             "cores": args.cores, "curve": [[round(t, 3), round(a, 4)] for t, a in curve], **info}
 

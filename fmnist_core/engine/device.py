@@ -36,6 +36,25 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
+def fast_bf16(device: torch.device | str) -> bool:
+    """Whether bfloat16 autocast speeds training up on `device`.
+
+    On a CPU it needs bf16 instructions (AVX512-BF16 or AMX): without them oneDNN emulates bf16, and
+    training ran 6-9x slower than in float32 (an AVX2-only AMD EPYC: MLP 12 vs 76 steps/s, CNN 2.6
+    vs 23 steps/s). On CUDA it needs a GPU that supports bf16 (Ampere and newer).
+    """
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if kind == "cpu":
+        check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+        try:
+            return bool(check()) if check is not None else False
+        except RuntimeError:
+            return False
+    return False
+
+
 def choose_threads(beside_server: bool) -> int:
     """Intra-op threads for training on the CPU.
 

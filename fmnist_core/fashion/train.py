@@ -17,16 +17,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fmnist_core.fashion.augment import mirror_half, shift_images
 from fmnist_core.fashion.dataset import FashionMNIST, normalization_stats, normalize
+from fmnist_core.engine.device import fast_bf16
 from fmnist_core.engine.loop import Loop, TrainControl
 from fmnist_core.nn.losses import TRAIN_LOSSES, train_loss
 from fmnist_core.nn.models import build_model, count_parameters, is_cnn
 from fmnist_core.engine.optim import OPTIMIZERS, SCHEDULES
-from fmnist_core.fashion.recipe import RECIPES, TrainConfig, config_optimizer, lr_at
+from fmnist_core.fashion.recipe import RECIPES, TrainConfig, config_optimizer, lr_at, recipe_for
 from fmnist_core.nn.weight_init import apply_init
 
-__all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "train", "evaluate", "lr_at",
-           "config_optimizer", "data_normalization", "main"]
+__all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "recipe_for", "train", "evaluate", "lr_at",
+           "use_amp", "config_optimizer", "data_normalization", "main"]
 
 
 @dataclass
@@ -56,8 +58,9 @@ class TrainResult:
         }
 
 
-def _amp_enabled(cfg: TrainConfig, device: torch.device) -> bool:
-    return (device.type in ("cpu", "cuda")) if cfg.amp is None else bool(cfg.amp and device.type in ("cpu", "cuda"))
+def use_amp(cfg: TrainConfig, device: torch.device) -> bool:
+    """bf16 autocast for this run: cfg.amp, or with None where the device computes bf16 fast (fast_bf16)."""
+    return fast_bf16(device) if cfg.amp is None else bool(cfg.amp and device.type in ("cpu", "cuda"))
 
 
 _STATS: dict[tuple[int, str], tuple[float, float]] = {}
@@ -137,7 +140,7 @@ def train(
     if watch:
         watch(model)
     opt = config_optimizer(cfg, model.parameters())
-    amp = _amp_enabled(cfg, device)
+    amp = use_amp(cfg, device)
     norm = data_normalization(data, cfg.normalization)
     images, labels = data.train_images, data.train_labels
     n, bs = len(images), cfg.batch_size
@@ -162,10 +165,9 @@ def train(
         if i == 0:
             perm = torch.randperm(n, device=device, generator=gen)
         idx = perm[i * bs:(i + 1) * bs]
-        x = normalize(images[idx], *norm)  # (B, 1, 28, 28)
+        x = normalize(shift_images(images[idx], cfg.shift, gen), *norm)  # (B, 1, 28, 28)
         if cfg.flip:
-            mirror = torch.rand(len(idx), 1, 1, 1, device=device, generator=gen) < 0.5
-            x = torch.where(mirror, x.flip(3), x)
+            x = mirror_half(x, gen)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = labels[idx]
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # a wrong setting fails here, before anything is loaded
         if args.opt_param:
             overrides["optimizer_params"] = _opt_params(args.opt_param)
-        cfg = RECIPES[args.model].with_(**overrides)
+        cfg = recipe_for(args.model, args.time_budget).with_(**overrides)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fmnist_core.engine.device import fast_bf16
 from fmnist_core.fashion.dataset import CLASS_NAMES, normalize
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -133,14 +134,16 @@ def calibration_images(test_images: torch.Tensor, n: int = 500, seed: int = 0) -
 
 
 def build_feature_bank(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                       norm: tuple[float, float], size: int | None = BANK_SIZE, amp: bool = True,
+                       norm: tuple[float, float], size: int | None = BANK_SIZE, amp: bool | None = None,
                        calibration: torch.Tensor | None = None, quantile: float = 0.01) -> FeatureBank:
     """Features of the first `size` training images (all with None), computed once per model.
 
     bf16 + channels_last is ~3x faster than fp32 on a CPU and finds the same neighbours; indices
     refer to `images`. With `calibration` images (see calibration_images), also `typical`.
+    `amp` None: bf16 where the CPU computes it fast (fast_bf16).
     """
     t0 = time.perf_counter()
+    amp = fast_bf16("cpu") if amp is None else amp
     n = len(images) if size is None else min(size, len(images))
     f = features(model, images[:n], norm, amp=amp)
     typical = None

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from fmnist_core.engine.device import fast_bf16
 from fmnist_core.fashion import metrics
 from fmnist_core.fashion.checkpoint import load_checkpoint
 from fmnist_core.engine.events import EventReader
@@ -64,7 +65,7 @@ def test_saved_run_is_listed_and_reproduces_its_probabilities(two_runs, fmnist_s
     assert row["test_accuracy"] == pytest.approx(rec.test_accuracy)
     model, meta = load_checkpoint(path)
     norm = data_normalization(fmnist_small, meta["normalization_mode"])
-    ev = evaluate(model, fmnist_small.test_images, fmnist_small.test_labels, norm, amp=True)
+    ev = evaluate(model, fmnist_small.test_images, fmnist_small.test_labels, norm, amp=fast_bf16("cpu"))  # as trained
     np.testing.assert_allclose(ev["probabilities"], rec.probabilities, atol=1e-5)
 
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bench import time_to_accuracy as tta
+from fmnist_core.fashion.recipe import LONG_RECIPES
 from fmnist_core.fashion.train import RECIPES
 from tests.conftest import ROOT
 from ui.figures import time_to_accuracy as fig
@@ -58,6 +59,9 @@ def test_figure_with_and_without_reference(tmp_path):
     assert fig.reference_key(RECIPES["cnn"].model, RECIPES["cnn"].hidden, RECIPES) == "cnn"
     assert fig.reference_key("mlp", (256, 128, 64), RECIPES) == "mlp"
     assert fig.reference_key("mlp", (32,), RECIPES) is None  # another MLP: no reference
+    wide = LONG_RECIPES["cnn"]  # the CNN of long budgets is the same benchmark model
+    assert fig.reference_key(wide.model, wide.hidden, RECIPES, LONG_RECIPES) == "cnn"
+    assert fig.reference_key(wide.model, wide.hidden, RECIPES) is None
     ref = fig.pick_reference(refs, "cnn", 40)
     assert ref["budget"] == 30 and ref["curve"][-1] == [30, 0.92]
     assert fig.pick_reference(refs, "cnn", None)["budget"] == 150

@@ -336,3 +336,70 @@ def test_job_failure_is_kept():
     mgr = JobManager(max_running=1)
     job = mgr.submit("x", "boom", lambda job: 1 / 0)
     assert job.wait(2) and job.state == "failed" and "ZeroDivisionError" in job.error
+
+
+def test_shift_moves_each_image_by_its_own_offset_and_fills_black():
+    from fmnist_core.fashion.augment import shift_images
+
+    raw = torch.randint(1, 256, (64, 28, 28), dtype=torch.uint8)  # no zero pixel: every zero moved in
+    out = shift_images(raw, 2, torch.Generator().manual_seed(0))
+    assert out.shape == raw.shape and out.dtype == raw.dtype
+    assert shift_images(raw, 0, torch.Generator()) is raw
+    offsets = set()
+    for img, moved in zip(raw, out):
+        zero_rows, zero_cols = (moved == 0).all(1).sum().item(), (moved == 0).all(0).sum().item()
+        assert zero_rows <= 2 and zero_cols <= 2  # at most max_shift rows and columns of black
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if torch.equal(moved, torch.roll(img, (dy, dx), (0, 1)) * _inside(dy, dx))]
+        assert len(found) == 1
+        offsets.add(found[0])
+    assert len(offsets) > 10  # not one offset for the whole batch
+
+
+def _inside(dy: int, dx: int) -> torch.Tensor:
+    """1 where a roll by (dy, dx) did not wrap around, 0 where black moved in."""
+    m = torch.ones(28, 28, dtype=torch.uint8)
+    if dy > 0:
+        m[:dy] = 0
+    elif dy < 0:
+        m[dy:] = 0
+    if dx > 0:
+        m[:, :dx] = 0
+    elif dx < 0:
+        m[:, dx:] = 0
+    return m
+
+
+def test_shift_augmentation_trains_and_is_reproducible(fmnist_small):
+    cfg = TrainConfig(epochs=1, batch_size=128, eval_every=0, shift=2)
+    a, b = train(cfg, fmnist_small), train(cfg, fmnist_small)
+    assert a.test_accuracy > 0.6 and a.test_accuracy == b.test_accuracy
+    assert a.test_accuracy != train(cfg.with_(shift=0), fmnist_small).test_accuracy
+
+
+def test_recipe_for_a_long_budget_is_the_wider_cnn(capsys):
+    from fmnist_core.fashion.recipe import LONG_BUDGET, LONG_RECIPES, recipe_for
+
+    short, wide = recipe_for("cnn", 30), recipe_for("cnn", LONG_BUDGET)
+    assert short == RECIPES["cnn"] and recipe_for("cnn") == RECIPES["cnn"]  # by epochs: the fast one
+    assert wide == LONG_RECIPES["cnn"] and wide.model == short.model == "cnn_v2"
+    assert [w // s for w, s in zip(wide.hidden, short.hidden)] == [2, 2, 2]
+    assert wide.with_(hidden=short.hidden) == short  # only the width differs
+    assert recipe_for("mlp", 300) == RECIPES["mlp"] and recipe_for("cnn_v1", 300) == RECIPES["cnn_v1"]
+
+
+def test_bf16_autocast_only_where_the_device_computes_it_fast(monkeypatch):
+    """amp=None follows fast_bf16 (an AVX2-only CPU emulates bf16 6-9x slower); an explicit amp is kept."""
+    import fmnist_core.fashion.train as train_module
+    from fmnist_core.engine.device import fast_bf16
+    from fmnist_core.fashion.train import use_amp
+
+    cpu = torch.device("cpu")
+    assert use_amp(TrainConfig(), cpu) == fast_bf16(cpu)
+    assert fast_bf16("mps") is False and fast_bf16("cuda") == (torch.cuda.is_available()
+                                                               and torch.cuda.is_bf16_supported())
+    for fast in (True, False):
+        monkeypatch.setattr(train_module, "fast_bf16", lambda device, fast=fast: fast)
+        assert use_amp(TrainConfig(), cpu) is fast
+        assert use_amp(TrainConfig(amp=True), cpu) is True and use_amp(TrainConfig(amp=False), cpu) is False
+    assert use_amp(TrainConfig(amp=True), torch.device("mps")) is False

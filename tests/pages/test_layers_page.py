@@ -157,8 +157,9 @@ def test_a_saved_demo_cnn_shows_its_three_blocks(own_runs_dir, fmnist_small):
     at.session_state["layers_view"] = "maps"
     at.run()
     assert not at.exception
-    assert arr(chart_spec(at, "layers_maps_conv1")["data"][0]["z"]).shape == (2 * 14 + 1, 16 * 14 + 15)  # 32 of 14x14
-    assert arr(chart_spec(at, "layers_maps_conv3")["data"][0]["z"]).shape == (8 * 4 + 7, 16 * 4 + 15)  # 128 of 4x4
+    rows = [-(-c // 16) for c in RECIPES["cnn"].hidden]  # maps 16 to a row: 24 (14x14) and 96 (4x4) make 2 and 6
+    assert arr(chart_spec(at, "layers_maps_conv1")["data"][0]["z"]).shape == (rows[0] * 15 - 1, 16 * 14 + 15)
+    assert arr(chart_spec(at, "layers_maps_conv3")["data"][0]["z"]).shape == (rows[2] * 5 - 1, 16 * 4 + 15)
 
 
 def test_bad_links_are_corrected():

@@ -94,7 +94,9 @@ def test_a_run_shows_curves_and_the_confusion_matrix_then_stops():
 
 
 def _watch_then_stop(at: AppTest, job) -> None:
-    poll_until(at, lambda a: vega(a, key="training_cm_chart") is not None, timeout=90)  # after the first epoch
+    # after the first epoch; the loss chart and the matrix may show it one refresh apart on a busy machine
+    poll_until(at, lambda a: vega(a, key="training_cm_chart") is not None
+               and "test" in curve_names(vega(a, "Loss") or {}), timeout=90)
     names = curve_names(vega(at, "Loss"))
     assert "train" in names and "test" in names
     cells = vega(at, key="training_cm_chart")["data"]["values"]
@@ -332,3 +334,14 @@ def test_choosing_the_cnn_brings_its_recipe():
     assert at.select_slider(key="training_lr").value == r.lr
     at.selectbox(key="training_model").set_value("classic").run()
     assert at.select_slider(key="training_batch").value == RECIPES["mlp"].batch_size
+
+
+def test_the_cnn_says_when_a_long_budget_makes_it_wider():
+    from fmnist_core.fashion.recipe import LONG_BUDGET, LONG_RECIPES
+
+    at = open_training({"model": "cnn", "budget": str(int(LONG_BUDGET))})
+    wide = "-".join(map(str, LONG_RECIPES["cnn"].hidden))
+    captions = [c.value for c in at.caption if "Small CNN: channels" in c.value]
+    assert len(captions) == 1 and f"({wide})" in captions[0]
+    at.selectbox(key="training_model").set_value("classic").run()
+    assert not [c for c in at.caption if "Small CNN: channels" in c.value]

@@ -23,14 +23,15 @@ def load_references(path: str | Path = REFERENCE_PATH) -> dict:
         return {}
 
 
-def reference_key(model: str, hidden: Sequence[int], recipes: dict) -> str | None:
-    """The benchmark model a run's architecture matches: "cnn", "cnn_v1", "mlp", or None."""
+def reference_key(model: str, hidden: Sequence[int], recipes: dict, long_recipes: dict | None = None) -> str | None:
+    """The benchmark model a run's architecture matches: "cnn", "cnn_v1", "mlp", or None. A model's
+    `long_recipes` entry (the wider CNN of long budgets) counts as that model."""
     model = ALIASES.get(model, model)
     for key in ("cnn", "cnn_v1", "mlp"):
-        r = recipes.get(key)
-        # cnn_v1 has no sizes to set; an MLP or cnn_v2 of other sizes has no reference
-        if r is not None and r.model == model and (model == "cnn_v1" or tuple(hidden) == tuple(r.hidden)):
-            return key
+        for r in (recipes.get(key), (long_recipes or {}).get(key)):
+            # cnn_v1 has no sizes to set; an MLP or cnn_v2 of other sizes has no reference
+            if r is not None and r.model == model and (model == "cnn_v1" or tuple(hidden) == tuple(r.hidden)):
+                return key
     return None
 
 
@@ -77,8 +78,8 @@ def chart(run: Sequence[tuple[float, float]], reference: dict | None, run_label:
     }
 
 
-def run_chart(series: dict, cfg, recipes: dict, refs: dict | None = None) -> dict:
+def run_chart(series: dict, cfg, recipes: dict, refs: dict | None = None, long_recipes: dict | None = None) -> dict:
     """The chart for a finished run: its test points (`runs.history_series`) over its model's reference."""
-    key = reference_key(cfg.model, cfg.hidden, recipes)
+    key = reference_key(cfg.model, cfg.hidden, recipes, long_recipes)
     ref = pick_reference(load_references() if refs is None else refs, key, cfg.time_budget)
     return chart(list(zip(series["test_elapsed"], series["test_accuracy"])), ref)

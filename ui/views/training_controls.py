@@ -14,7 +14,7 @@ from fmnist_core.nn.losses import LOSSES, TRAIN_LOSSES
 from fmnist_core.nn.models import CLASSIC_HIDDEN
 from fmnist_core.engine.optim import HYPERPARAMS, OPTIMIZERS, SCHEDULES, hyper_stops, labels
 from fmnist_core.fashion.runs import parse_hidden_sizes
-from fmnist_core.fashion.recipe import RECIPES, TrainConfig
+from fmnist_core.fashion.recipe import LONG_BUDGET, RECIPES, TrainConfig, recipe_for
 from fmnist_core.engine.url_state import Choice, Float, Int
 from fmnist_core.nn.weight_init import INITS
 
@@ -22,7 +22,7 @@ from ui.kit.common import bind_url, show_url_notes, write_url
 
 P = "training"
 MODELS = {"classic": "Classic MLP 784-256-128-64-10", "mlp": "MLP with my hidden sizes", "cnn": "Small CNN"}
-LRS = (1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 8e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
 BATCHES = (32, 64, 128, 256, 512, 1024, 2048)
 DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 OPTIMIZER_HELP = {  # curriculum 9: what each optimizer does, in the lecture's words (others: the registry's note)
@@ -111,8 +111,8 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
         # A curve point every few steps: several new points per 0.5 s poll whatever the batch size.
         event_every=max(5, min(20, round(4096 / int(ss["training_batch"])))),
     )
-    if model == "cnn":  # the demo CNN of RECIPES["cnn"]: its architecture, label smoothing and mirroring
-        r = RECIPES["cnn"]
+    if model == "cnn":  # the demo CNN (recipe_for: wider for long budgets): its architecture, smoothing, mirroring
+        r = recipe_for("cnn", cfg.time_budget)
         cfg = cfg.with_(model=r.model, hidden=r.hidden, label_smoothing=r.label_smoothing, flip=r.flip,
                         tta_flip=r.tta_flip)
     return cfg, None
@@ -192,6 +192,11 @@ def settings_panel(active: bool) -> None:
             if st.session_state["training_until"] == "time":
                 st.slider("Time budget (s)", 2, 300, key="training_budget",
                           help="The learning-rate schedule follows the clock, so the run ends annealed.")
+                if st.session_state["training_model"] == "cnn":
+                    short, wide = RECIPES["cnn"].hidden, recipe_for("cnn", LONG_BUDGET).hidden
+                    st.caption(f"Small CNN: channels {'-'.join(map(str, short))} below {LONG_BUDGET:g} s; from "
+                               f"{LONG_BUDGET:g} s it is twice as wide ({'-'.join(map(str, wide))}), which pays "
+                               f"off when there is time for it.")
             else:
                 st.slider("Epochs", 1, 50, key="training_epochs")
         with c4:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from fmnist_core.fashion import metrics
 from fmnist_core.fashion.dataset import CLASS_NAMES
-from fmnist_core.fashion.recipe import RECIPES
+from fmnist_core.fashion.recipe import LONG_RECIPES, RECIPES
 
 from ui.figures import time_to_accuracy as tta_fig
 from ui.figures import training as figs
@@ -57,8 +57,8 @@ def draw(job, lv) -> None:
     _confusion_section(lv.predictions, labels, where, (job.id, lv.n_evals))
     _predictions_section(lv.predictions, probs, labels, (job.id, lv.n_evals, probs is not None))
     if lv.done and job.result is not None:  # this run against the benchmark's curve of the same model
-        st.vega_lite_chart(tta_fig.run_chart(lv.series(), job.result.config, RECIPES), key="training_tta_chart",
-                           width="stretch")
+        st.vega_lite_chart(tta_fig.run_chart(lv.series(), job.result.config, RECIPES, long_recipes=LONG_RECIPES),
+                           key="training_tta_chart", width="stretch")
         st.caption("Grey: the same model on the benchmark machine (`bench/time_to_accuracy.py`, test time not "
                    "counted). Here each test evaluation counts in the seconds, and the web server shares the CPU.")
 
