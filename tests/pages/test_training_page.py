@@ -345,3 +345,17 @@ def test_the_cnn_says_when_a_long_budget_makes_it_wider():
     assert len(captions) == 1 and f"({wide})" in captions[0]
     at.selectbox(key="training_model").set_value("classic").run()
     assert not [c for c in at.caption if "Small CNN: channels" in c.value]
+
+
+def test_a_link_to_the_cnn_brings_its_recipe_where_it_names_no_value():
+    """?model=cnn (a lesson step, a hand-written link) trains with the CNN recipe's batch, dropout and
+    learning rate, not the MLP's defaults; a value the link names wins."""
+    r = RECIPES["cnn"]
+    at = open_training({"model": "cnn", "budget": "30"})
+    ss = at.session_state
+    assert (ss["training_lr"], ss["training_batch"], ss["training_dropout"]) == (r.lr, r.batch_size, r.dropout)
+    assert r.lr != RECIPES["mlp"].lr and r.batch_size != RECIPES["mlp"].batch_size  # else this checks nothing
+    at = open_training({"model": "cnn", "lr": "0.003"})
+    assert at.session_state["training_lr"] == 0.003 and at.session_state["training_batch"] == r.batch_size
+    at = open_training({"model": "classic"})
+    assert at.session_state["training_lr"] == RECIPES["mlp"].lr

@@ -144,7 +144,8 @@ def sidebar_status() -> None:
 
 APP_PARAMS = ("lesson", "step", "present")  # link parameters of the whole app (lessons, presenter mode)
 
-def bind_url(prefix: str, schema: Mapping[str, Any]) -> list[str]:
+def bind_url(prefix: str, schema: Mapping[str, Any],
+             link_defaults: Callable[[dict], dict] | None = None) -> list[str]:
     """Set widget state `f"{prefix}_{name}"` on every run: from the URL (first visit, or a changed link),
     else the value it has, else this session's last value or the default; returns notes on corrected
     link values.
@@ -154,16 +155,22 @@ def bind_url(prefix: str, schema: Mapping[str, Any]) -> list[str]:
     can send the widgets' own defaults (slider minimum, empty pills); see the page-2 browser test
     test_browser_start_while_the_growth_grid_trains_keeps_every_setting.
 
+    `link_defaults(values)`: for a link that leaves some fields out, what they take given the fields it names
+    (e.g. a link to the CNN without a learning rate gets the CNN recipe's); other fields keep their value.
+
     Create the widgets with `key=` only (no `value=`/`index=`), then call `write_url`.
     """
     qp = {k: v for k, v in st.query_params.to_dict().items() if k in schema}
     store = st.session_state.setdefault(f"_url_store_{prefix}", {})
     from_link = bool(qp) and qp != st.session_state.get(f"_url_last_{prefix}")
     values, notes = url_state.parse(schema, qp) if from_link else ({}, [])
+    implied = link_defaults({k: values[k] for k in qp}) if from_link and link_defaults else {}
     for name, fld in schema.items():
         key = f"{prefix}_{name}"
         if from_link and name in qp:
             st.session_state[key] = values[name]
+        elif name in implied:
+            st.session_state[key] = implied[name]
         else:
             st.session_state[key] = st.session_state[key] if key in st.session_state else store.get(name, fld.default)
     return notes

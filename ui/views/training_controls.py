@@ -120,7 +120,7 @@ def config_from_state() -> tuple[TrainConfig | None, str | None]:
 
 def seed_settings() -> None:
     """Widget state from the link or this session, put on the sliders' steps."""
-    show_url_notes(bind_url(P, SCHEMA))
+    show_url_notes(bind_url(P, SCHEMA, link_defaults=_recipe_of_link))
     _snap("training_lr", LRS)
     _snap("training_batch", BATCHES)
     for p in HYPERPARAMS:  # onto the slider's nearest stop
@@ -128,6 +128,14 @@ def seed_settings() -> None:
         st.session_state[f"training_{p.name}"] = min(hyper_stops(p), key=lambda o: abs(o - v))
     if st.session_state["training_wd"] not in DECAYS:
         st.session_state["training_wd"] = min(DECAYS, key=lambda d: abs(d - st.session_state["training_wd"]))
+
+
+def _recipe_of_link(named: dict) -> dict:
+    """A link that names the CNN but not its batch size, dropout or learning rate gets the CNN recipe's."""
+    if named.get("model") != "cnn":
+        return {}
+    r = RECIPES["cnn"]
+    return {"batch": r.batch_size, "dropout": r.dropout, "lr": r.lr}
 
 
 def _recipe_of_model() -> None:
