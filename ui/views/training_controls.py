@@ -130,21 +130,22 @@ def seed_settings() -> None:
         st.session_state["training_wd"] = min(DECAYS, key=lambda d: abs(d - st.session_state["training_wd"]))
 
 
-def _recipe_of_link(named: dict) -> dict:
-    """A link that names the CNN but not its batch size, dropout or learning rate gets the CNN recipe's."""
-    if named.get("model") != "cnn":
-        return {}
-    r = RECIPES["cnn"]
+def _recipe_settings(model: str) -> dict:
+    """The batch size, dropout and learning rate of a model choice's recipe (the CLI's), by schema name."""
+    r = RECIPES["cnn"] if model == "cnn" else RECIPES["mlp"]
     return {"batch": r.batch_size, "dropout": r.dropout, "lr": r.lr}
 
 
+def _recipe_of_link(named: dict) -> dict:
+    """A link that names the CNN but not its batch size, dropout or learning rate gets the CNN recipe's."""
+    return _recipe_settings("cnn") if named.get("model") == "cnn" else {}
+
+
 def _recipe_of_model() -> None:
-    """A new model choice brings its recipe's batch size, dropout and learning rate (the CLI's), which
-    the student may then change."""
-    r = RECIPES["cnn"] if st.session_state["training_model"] == "cnn" else RECIPES["mlp"]
-    st.session_state["training_batch"] = r.batch_size
-    st.session_state["training_dropout"] = r.dropout
-    st.session_state["training_lr"] = r.lr
+    """A new model choice brings its recipe's batch size, dropout and learning rate, which the student may
+    then change."""
+    for name, value in _recipe_settings(st.session_state["training_model"]).items():
+        st.session_state[f"training_{name}"] = value
     _snap("training_lr", LRS)
     _snap("training_batch", BATCHES)
 
