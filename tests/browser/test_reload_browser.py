@@ -155,7 +155,10 @@ def test_a_server_restart_keeps_finished_runs_and_shows_the_interrupted_one(brow
         assert other.get_by_text("#1 MLP").count() == 0
         for pg in (page, other):
             assert pg.locator("[data-testid='stException']").count() == 0
-            assert real_console_errors(pg) == []
+            # the page that lived through the restart may log Streamlit's own "Cannot send rerun backMessage
+            # when disconnected from server." (a rerun asked for while the server was down); nothing else
+            errors = real_console_errors(pg)
+            assert [e for e in errors if not (pg is page and "when disconnected from server" in e)] == []
     finally:
         ctx.close()
         other_ctx.close()
