@@ -32,6 +32,8 @@ ABOUT = {  # what each page of the lecture shows (the registry gives their order
               "images it thinks yours resembles.",
     "fragile": "Fool a network with changes too small to see, watch it dream of each class, and switch its "
                "units off one by one.",
+    "overfitting": "Train on 500 real images and watch train and test accuracy part; close the gap with more data, "
+                   "augmentation, dropout, weight decay, batch norm or early stopping.",
 }
 for col, entry in zip(st.columns(5) + st.columns(5), LECTURE):  # two rows: readable projected
     with col:

@@ -20,7 +20,7 @@ CORE_LAYERS = (  # fmnist_core's packages, lowest first; packages in one layer n
     ("nn",),
     ("fashion", "toy"),
     ("store",),
-    ("basics", "initialization", "optimizers", "inside"),
+    ("basics", "initialization", "optimizers", "inside", "overfitting"),
     ("fragile",),
     ("lessons",),
 )

@@ -294,8 +294,18 @@ NORMALIZATIONS = {
 }
 
 
-def normalization_stats(mode: str, train_images: torch.Tensor | None = None) -> tuple[float, float]:
-    """(shift, scale) so that x = (raw - shift) / scale, for raw uint8 pixels."""
+PIXEL = "pixel"  # per-pixel mean/std: measured on the training images, compared in the overfitting lab only
+PIXEL_MIN_STD = 1.0  # grey levels: a corner pixel that is black in every training image is not blown up
+
+
+def normalization_stats(mode: str, train_images: torch.Tensor | None = None) -> tuple:
+    """(shift, scale) so that x = (raw - shift) / scale, for raw uint8 pixels: floats, or for PIXEL two
+    (28, 28) tensors (the per-pixel mean and std) that a checkpoint cannot store."""
+    if mode == PIXEL:
+        if train_images is None:
+            raise ValueError("per-pixel statistics need the training images")
+        x = train_images.float()
+        return x.mean(0), x.std(0).clamp_min(PIXEL_MIN_STD)
     if mode == "none":
         return 0.0, 1.0
     if mode == "unit":

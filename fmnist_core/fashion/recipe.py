@@ -17,6 +17,7 @@ class TrainConfig:
     activation: str = "relu"
     activation_params: tuple[tuple[str, float], ...] = ()  # as pairs, so the config stays hashable
     dropout: float = 0.2
+    batchnorm: bool | None = None  # None: the model's own (the MLP without, the CNNs with)
     init: str = "default"
     init_params: tuple[tuple[str, float], ...] = ()  # e.g. (("std", 0.01),) for "normal"
     optimizer: str = "adam"
@@ -33,6 +34,7 @@ class TrainConfig:
     loss: str = "cross_entropy"  # or "mse": MSE of the softmax outputs against one-hot targets
     flip: bool = False  # mirror a random half of each training batch (a left/right garment is the same garment)
     shift: int = 0  # move each training image by up to this many pixels on each axis (0: off)
+    erase: float = 0.0  # probability that a training image has a random rectangle blacked out (0: off)
     tta_flip: bool = False  # test: average the logits of each image and its mirror
     seed: int = 0
     event_every: int = 20  # steps between progress events

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fmnist_core.fashion.augment import mirror_half, shift_images
+from fmnist_core.fashion.augment import augment_raw, mirror_half
 from fmnist_core.fashion.dataset import FashionMNIST, normalization_stats, normalize
 from fmnist_core.engine.device import fast_bf16
 from fmnist_core.engine.loop import Loop, TrainControl
@@ -28,7 +28,7 @@ from fmnist_core.fashion.recipe import RECIPES, TrainConfig, config_optimizer, l
 from fmnist_core.nn.weight_init import apply_init
 
 __all__ = ["TrainConfig", "TrainControl", "TrainResult", "RECIPES", "recipe_for", "train", "evaluate", "lr_at",
-           "use_amp", "config_optimizer", "data_normalization", "main"]
+           "use_amp", "config_optimizer", "config_model", "place_model", "data_normalization", "model_input", "main"]
 
 
 @dataclass
@@ -61,6 +61,34 @@ class TrainResult:
 def use_amp(cfg: TrainConfig, device: torch.device) -> bool:
     """bf16 autocast for this run: cfg.amp, or with None where the device computes bf16 fast (fast_bf16)."""
     return fast_bf16(device) if cfg.amp is None else bool(cfg.amp and device.type in ("cpu", "cuda"))
+
+
+def config_model(cfg: TrainConfig) -> nn.Module:
+    """The untrained model `cfg` names, initialized as it says; the same weights for the same seed."""
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model, cfg.hidden, cfg.activation, cfg.dropout, dict(cfg.activation_params),
+                        cfg.batchnorm)
+    return apply_init(model, cfg.init, seed=cfg.seed, **dict(cfg.init_params))
+
+
+def place_model(model: nn.Module, cfg: TrainConfig, device: torch.device) -> bool:
+    """Move `model` to `device` in training mode, channels-last for a CNN where `cfg` says; returns that flag."""
+    model.to(device)
+    channels_last = cfg.channels_last and is_cnn(cfg.model)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    model.train()
+    return channels_last
+
+
+def model_input(raw: torch.Tensor, cfg: TrainConfig, norm, gen: torch.Generator,
+                channels_last: bool = False) -> torch.Tensor:
+    """A training batch of raw uint8 images (B, 28, 28) as the network gets it (B, 1, 28, 28): shifted and erased,
+    normalized, mirrored as `cfg` says (drawn from `gen`), in the memory format of the model."""
+    x = normalize(augment_raw(raw, cfg, gen), *norm)
+    if cfg.flip:
+        x = mirror_half(x, gen)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
 _STATS: dict[tuple[int, str], tuple[float, float]] = {}
@@ -130,13 +158,8 @@ def train(
     torch.manual_seed(cfg.seed)
     emit = on_event
     if model is None:
-        model = build_model(cfg.model, cfg.hidden, cfg.activation, cfg.dropout, dict(cfg.activation_params))
-        apply_init(model, cfg.init, seed=cfg.seed, **dict(cfg.init_params))
-    model.to(device)
-    channels_last = cfg.channels_last and is_cnn(cfg.model)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    model.train()
+        model = config_model(cfg)
+    channels_last = place_model(model, cfg, device)
     if watch:
         watch(model)
     opt = config_optimizer(cfg, model.parameters())
@@ -165,11 +188,7 @@ def train(
         if i == 0:
             perm = torch.randperm(n, device=device, generator=gen)
         idx = perm[i * bs:(i + 1) * bs]
-        x = normalize(shift_images(images[idx], cfg.shift, gen), *norm)  # (B, 1, 28, 28)
-        if cfg.flip:
-            x = mirror_half(x, gen)
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = model_input(images[idx], cfg, norm, gen, channels_last)
         y = labels[idx]
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, loop.progress())

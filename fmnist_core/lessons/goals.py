@@ -64,6 +64,14 @@ METRICS: dict[str, dict[str, Metric]] = {  # page -> measured values its goals m
         "ko_accuracy": Metric("test accuracy with units switched off", percent=True),
         "units_off": Metric("units switched off"),
     },
+    "overfitting": {
+        "test_accuracy": Metric("the latest run's test accuracy", percent=True),
+        "train_accuracy": Metric("the latest run's accuracy on its training images", percent=True),
+        "gap": Metric("train minus test accuracy of the latest run", percent=True),
+        "cures": Metric("cures switched on in the latest run"),
+        "images": Metric("training images of the latest run"),
+        "restored": Metric("early stopping put the best epoch back", "bool"),
+    },
 }
 
 
@@ -240,6 +248,19 @@ def fragile_values(attack, knockout: Mapping[str, Any] | None) -> dict:
                 "adv_prediction": CLASS_NAMES[attack.after]}
     if knockout is not None:
         out |= {"ko_accuracy": float(knockout["accuracy"]), "units_off": int(knockout["off"])}
+    return out
+
+
+def overfitting_values(runs: list[Mapping[str, Any]]) -> dict:
+    """Page 10's kept lab runs (fmnist_core.overfitting.lab.LabResult.summary() and more), newest last."""
+    if not runs:
+        return {}
+    r = runs[-1]
+    out = {"cures": int(r["cures"]), "images": int(r["n_train"]), "restored": bool(r["restored"])}
+    for name in ("test_accuracy", "train_accuracy", "gap"):
+        v = r.get(name)
+        if v is not None and math.isfinite(v):
+            out[name] = float(v)
     return out
 
 

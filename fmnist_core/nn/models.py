@@ -16,7 +16,10 @@ CLASSIC_HIDDEN = (256, 128, 64)
 
 
 class MLP(nn.Module):
-    """Logits (N, out) for images (N, 1, 28, 28) or flat inputs (N, in_features)."""
+    """Logits (N, out) for images (N, 1, 28, 28) or flat inputs (N, in_features).
+
+    `batchnorm`: each hidden layer is Linear -> BatchNorm1d -> activation (off in the classic MLP).
+    """
 
     def __init__(
         self,
@@ -26,12 +29,16 @@ class MLP(nn.Module):
         in_features: int = 784,
         out_features: int = 10,
         activation_params: dict | None = None,
+        batchnorm: bool = False,
     ):
         super().__init__()
         layers: list[nn.Module] = []
         width = in_features
         for h in hidden:
-            layers += [nn.Linear(width, h), make_activation(activation, h, **(activation_params or {}))]
+            layers.append(nn.Linear(width, h, bias=not batchnorm))  # BN's shift replaces the bias
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(h))
+            layers.append(make_activation(activation, h, **(activation_params or {})))
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = h
@@ -101,14 +108,15 @@ class FastCNN(nn.Module):
         dropout: float = 0.0,
         activation_params: dict | None = None,
         logit_scale: float = 1 / 8,
+        batchnorm: bool = True,
     ):
         super().__init__()
         blocks: list[nn.Module] = []
         c_in, size = 1, 28
         for c in channels:
             blocks += [
-                nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(c),
+                nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=not batchnorm),
+                nn.BatchNorm2d(c) if batchnorm else nn.Identity(),
                 make_activation(activation, c, **(activation_params or {})),
             ]
             c_in, size = c, (size + 1) // 2
@@ -139,15 +147,20 @@ def build_model(
     activation: str = "relu",
     dropout: float = 0.2,
     activation_params: dict | None = None,
+    batchnorm: bool | None = None,
 ) -> nn.Module:
-    """`hidden` is the MLP's hidden sizes; for "cnn_v2" the channels of its conv blocks."""
+    """`hidden` is the MLP's hidden sizes; for "cnn_v2" the channels of its conv blocks.
+
+    `batchnorm`: None keeps the model's own (the MLP without, the CNNs with); cnn_v1 always has it.
+    """
     kind = ALIASES.get(kind, kind)
     if kind == "mlp":
-        return MLP(hidden, activation, dropout, activation_params=activation_params)
+        return MLP(hidden, activation, dropout, activation_params=activation_params, batchnorm=bool(batchnorm))
     if kind == "cnn_v1":
         return CNN(activation=activation, dropout=dropout, activation_params=activation_params)
     if kind == "cnn_v2":
-        return FastCNN(hidden, activation, dropout, activation_params=activation_params)
+        return FastCNN(hidden, activation, dropout, activation_params=activation_params,
+                       batchnorm=True if batchnorm is None else batchnorm)
     raise ValueError(f"unknown model {kind!r}; choose from {', '.join(MODEL_KINDS)}")
 
 

@@ -130,4 +130,10 @@ def values_for(page: str, s: dict, train: float = 0, drawing: str | None = None,
         return {**s, **lg.sketch_values(probs)}
     if page == "fragile":
         return {**s, **fragile_values(s, data)}
+    if page == "overfitting":
+        from fmnist_core.overfitting import lab
+        from ui.views.overfitting_url import lab_settings
+
+        records = [lab.run(lab_settings(s), data).record(0)] if train else []
+        return {**s, **lg.overfitting_values(records)}
     return dict(s)  # pages whose goals check settings only

@@ -12,7 +12,7 @@ from fmnist_core.lessons.loader import load_lessons
 
 LESSONS, ERRORS = load_lessons(LESSONS_DIR, all_pages())
 STEPS = [(ls.id, s) for ls in LESSONS for s in ls.steps if s.goal is not None]
-NEEDS_DATA = ("initialization", "training", "sketch", "fragile")
+NEEDS_DATA = ("initialization", "training", "sketch", "fragile", "overfitting")
 
 
 def test_every_shipped_lesson_file_loads_or_names_a_page_not_in_this_app():

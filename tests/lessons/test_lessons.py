@@ -165,6 +165,7 @@ SCHEMA_MODULES = {  # page -> the module that holds its URL schema (a function o
     "learning": "ui.views.learning_url", "initialization": "ui.views.initialization_url",
     "optimizers": "ui.views.optimizers_url", "training": "ui.views.training_controls",
     "layers": "ui.views.layers_url", "sketch": "ui.views.sketch_url", "fragile": "ui.views.fragile_url",
+    "overfitting": "ui.views.overfitting_url",
 }
 
 

@@ -21,8 +21,8 @@ def test_the_registry_numbers_the_lecture_in_order():
     assert [e.title for e in PAGES.values()] == [
         "Start here", "1 · Neurons & activations", "2 · Decision boundaries", "3 · How a network learns",
         "4 · Weight initialization", "5 · Optimizers", "6 · Train on Fashion-MNIST", "7 · What each layer learns",
-        "8 · Draw a garment", "9 · Fool, dream, break", "Lessons"]
-    assert [e.number for e in LECTURE] == list(range(1, 10))
+        "8 · Draw a garment", "9 · Fool, dream, break", "10 · Overfitting & its cures", "Lessons"]
+    assert [e.number for e in LECTURE] == list(range(1, 11))
     assert all(e.exists for e in PAGES.values()) and [e.key for e in PAGES.values() if e.default] == ["home"]
 
 

@@ -11,6 +11,7 @@ from fmnist_core.engine.jobs import get_manager
 from fmnist_core.store.per_browser import get_store
 from ui.kit import persist
 from ui.kit.identity import COOKIE, browser_id
+from ui.views.overfitting_lab import MAX_RUNS as LAB_RUNS
 from ui.views.page_registry import PAGES
 from ui.views.training_runs import RUNS_KEY
 
@@ -30,6 +31,8 @@ def what_is_kept() -> str:
         f"- **Your runs on *{train}***: each finished run's settings, curves and scores, its predictions for "
         f"the 10,000 test images and its weights. The newest {lim.runs_per_browser} are kept, older ones are "
         "removed.\n"
+        f"- **Your runs on *{PAGES['overfitting'].title}***: each finished lab run's curves and scores, the newest "
+        f"{LAB_RUNS}.\n"
         f"- **A training job while it runs**: its curves so far, written every {lim.snapshot_s:g} s so that a "
         "server restart leaves an *interrupted* run; removed when the job ends.\n\n"
         f"**For how long**: what was not written for {days} days is removed, and the cookie ends {days} days after "

@@ -123,6 +123,10 @@ def _measured(page: str, s: dict) -> dict:
         from ui.views.fragile_views import ATTACK_KEY, KNOCKOUT_KEY
 
         return lg.fragile_values(ss.get(ATTACK_KEY), ss.get(KNOCKOUT_KEY))
+    if page == "overfitting":
+        from ui.views.overfitting_lab import kept_runs
+
+        return lg.overfitting_values(kept_runs())
     return {}
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from fmnist_core.lessons.loader import PageInfo
 from ui.kit import checkpoints
 from ui.views import activations_url, boundaries_url, initialization_url, layers_url, learning_url, optimizers_url
-from ui.views import fragile_url, sketch_url, training_controls
+from ui.views import fragile_url, overfitting_url, sketch_url, training_controls
 
 ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ PAGES: dict[str, PageEntry] = {e.key: e for e in (
     PageEntry("sketch", "Draw a garment", ":material/draw:", 8, lambda: sketch_url.schema(_model_keys())),
     PageEntry("fragile", "Fool, dream, break", ":material/theater_comedy:", 9,
               lambda: fragile_url.schema(_model_keys()), ("fragile_curve_job__start", "fragile_study_job__start")),
+    PageEntry("overfitting", "Overfitting & its cures", ":material/healing:", 10, lambda: overfitting_url.SCHEMA,
+              ("overfitting_job__start", "overfitting_inputs_job__start", "overfitting_seen_job__start")),
     PageEntry("lessons", "Lessons", ":material/menu_book:"),
 )}
 LECTURE = [e for e in PAGES.values() if e.number is not None]  # in the lecture's order
