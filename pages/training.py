@@ -12,6 +12,7 @@ from fmnist_core.fashion.train import train
 from ui.kit import live, persist
 from ui.views import training_eval as evaluation
 from ui.views import training_live as live_view
+from ui.views import training_lr_finder as lr_finder
 from ui.views import training_runs as runs
 from ui.kit.common import ensure_router, require_dataset
 from ui.views.training_controls import config_from_state, seed_settings, settings_panel
@@ -60,6 +61,7 @@ if job is not None and job.meta.get("config") is not None:
 active = bool(job and job.active)
 persist.sync_runs(runs.RUNS_KEY, job)  # this browser's stored runs: after a reload, a restart, or from another tab
 settings_panel(active)
+lr_finder.section(data, ready=cfg is not None)
 runs.record_if_ended(job)
 
 n_runs = len(st.session_state.get(runs.RUNS_KEY, []))

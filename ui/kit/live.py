@@ -99,11 +99,14 @@ def start_button(key: str, text: str, disabled: bool = False, help: str | None =
 
 
 def elsewhere_notice(key: str, kind: str = TRAIN) -> None:
-    """Says so when this session's job was started on another page (it blocks starting one here)."""
+    """Says so when this session's job was started elsewhere (it blocks starting one here): on another page,
+    or on this one (job keys start with their page's name, as widget keys do)."""
     other = active_elsewhere(key, kind)
     if other is not None:
-        st.info(f"Another training job of yours (**{other.label}**) is running on another page; "
-                f"stop it there, or wait for it to end, to start one here.")
+        here = str(other.key or "").split("_")[0] == key.split("_")[0]
+        st.info(f"Another training job of yours (**{other.label}**) is running "
+                + ("on this page; stop it, " if here else "on another page; stop it there, ")
+                + "or wait for it to end, to start one here.")
 
 
 def stop(key: str) -> None:

@@ -13,6 +13,7 @@ from fmnist_core.fashion.dataset import NORMALIZATIONS
 from fmnist_core.nn.losses import LOSSES, TRAIN_LOSSES
 from fmnist_core.nn.models import CLASSIC_HIDDEN
 from fmnist_core.engine.optim import HYPERPARAMS, OPTIMIZERS, SCHEDULES, hyper_stops, labels
+from fmnist_core.fashion.lr_finder import STEPS as LRF_STEPS
 from fmnist_core.fashion.runs import parse_hidden_sizes
 from fmnist_core.fashion.recipe import LONG_BUDGET, RECIPES, TrainConfig, recipe_for
 from fmnist_core.engine.url_state import Choice, Float, Int
@@ -69,6 +70,7 @@ SCHEMA = {
     "norm": Choice(_recipe.normalization, tuple(NORMALIZATIONS)),
     "loss": Choice("cross_entropy", TRAIN_LOSSES),
     "seed": Int(0, 0, 9999),
+    "lrf_steps": Int(LRF_STEPS, 100, 300),  # the learning-rate finder's mini-batches (training_lr_finder)
     **{p.name: Float(p.default, p.low, p.high) for p in HYPERPARAMS},  # the optimizers' own: momentum, β₁, ...
 }
 
