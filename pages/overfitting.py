@@ -31,7 +31,6 @@ if s["view"] == "lab":
             lab_view.controls(k)
     else:
         lab_view.controls(k)
-    s = {name: st.session_state[k(name)] for name in SCHEMA}
     runs = lab_view.kept_runs()
     chart, side = st.columns([0.68, 0.32], gap="large")
     with side:

@@ -37,15 +37,20 @@ STATUSES = ("finished", "budget", "stopped", "diverged")
 
 
 class TrainControl:
-    """Thread-safe stop / pause / heartbeat shared by a trainer and whoever watches it."""
+    """Thread-safe stop / pause / heartbeat shared by a trainer and whoever watches it.
 
-    def __init__(self, heartbeat_timeout: float | None = None):
+    `parent`: a control this one also obeys (its stop, with its reason, and its pause), so a trainer can stop
+    a run for a reason of its own (early stopping) and still be stopped or paused by the job that runs it.
+    """
+
+    def __init__(self, heartbeat_timeout: float | None = None, parent: "TrainControl | None" = None):
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
         self.heartbeat_timeout = heartbeat_timeout
         self.last_beat = time.monotonic()
         self.stop_reason = ""
+        self.parent = parent
 
     def request_stop(self, reason: str = "stopped by the user") -> None:
         if not self._stop.is_set():
@@ -67,6 +72,8 @@ class TrainControl:
         self.last_beat = time.monotonic()
 
     def should_stop(self) -> bool:
+        if not self._stop.is_set() and self.parent is not None and self.parent.should_stop():
+            self.request_stop(self.parent.stop_reason)
         if self._stop.is_set():
             return True
         if self.heartbeat_timeout and time.monotonic() - self.last_beat > self.heartbeat_timeout:
@@ -75,7 +82,9 @@ class TrainControl:
         return False
 
     def wait_while_paused(self) -> float:
-        """Block while paused; returns the seconds spent paused."""
+        """Block while paused (or the parent is); returns the seconds spent paused."""
+        if self.parent is not None and self.parent.paused:
+            return self.parent.wait_while_paused()
         if self._running.is_set():
             return 0.0
         t0 = time.monotonic()

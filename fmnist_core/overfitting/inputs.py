@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from fmnist_core.engine.loop import TrainControl
 from fmnist_core.fashion.dataset import PIXEL, FashionMNIST
 from fmnist_core.fashion.recipe import TrainConfig
 from fmnist_core.fashion.train import train
@@ -49,8 +50,8 @@ def mode_config(mode: str, s: InputsSettings) -> TrainConfig:
 
 
 def compare(s: InputsSettings, data: FashionMNIST, on_event: Callable[[dict], Any] | None = None,
-            should_stop: Callable[[], bool] | None = None, modes: tuple[str, ...] = tuple(MODES)) -> dict[str, dict]:
-    """Train one MLP per normalization in `modes`, one after another on `data`'s device.
+            control: TrainControl | None = None, modes: tuple[str, ...] = tuple(MODES)) -> dict[str, dict]:
+    """Train one MLP per normalization in `modes`, one after another on `data`'s device; `control` stops them all.
 
     Events: {"kind": "loss", "mode", "step", "loss"} every EVENT_EVERY steps (the mean loss of the mini-batches
     since the last point) and {"kind": "mode_done", "mode", "status", "steps", "test_accuracy", "epoch_accuracy":
@@ -58,19 +59,14 @@ def compare(s: InputsSettings, data: FashionMNIST, on_event: Callable[[dict], An
     emit = on_event or (lambda e: None)
     out: dict[str, dict] = {}
     for mode in modes:
-        if should_stop and should_stop():
+        if control is not None and control.should_stop():
             break
-        from fmnist_core.engine.loop import TrainControl
-
-        ctl = TrainControl()
         cfg = mode_config(mode, s)
         per_epoch = math.ceil(len(data.train_images) / cfg.batch_size)
         last = {"in_epoch": 0, "mean": 0.0}
         accs: list[float] = []
 
-        def on_train(ev: dict, mode=mode, ctl=ctl, last=last, accs=accs, per_epoch=per_epoch) -> None:
-            if should_stop and should_stop():
-                ctl.request_stop()
+        def on_train(ev: dict, mode=mode, last=last, accs=accs, per_epoch=per_epoch) -> None:
             if ev["kind"] == "progress":  # its train_loss is the epoch's mean so far: take the last window's
                 in_epoch = ev["step"] - per_epoch * ((ev["step"] - 1) // per_epoch)
                 before = last["in_epoch"] if in_epoch > last["in_epoch"] else 0
@@ -82,7 +78,7 @@ def compare(s: InputsSettings, data: FashionMNIST, on_event: Callable[[dict], An
             elif ev["kind"] == "done" and ev["status"] != "diverged" and math.isfinite(ev["test_accuracy"]):
                 accs.append(ev["test_accuracy"])
 
-        res = train(cfg, data, on_event=on_train, control=ctl)
+        res = train(cfg, data, on_event=on_train, control=control)
         summary = {"mode": mode, "status": res.status, "message": res.message, "steps": res.steps,
                    "test_accuracy": res.test_accuracy, "epoch_accuracy": accs[:s.epochs]}
         out[mode] = summary

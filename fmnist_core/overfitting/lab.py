@@ -160,28 +160,6 @@ def split(data: FashionMNIST, n_train: int) -> Split:
 
 # --------------------------------------------------------------------------- a run
 
-class _EitherStop(TrainControl):
-    """The job's control (stop, pause, heartbeat) plus the lab's own stop (early stopping)."""
-
-    def __init__(self, outer: TrainControl | None):
-        super().__init__()
-        self.outer = outer or TrainControl()
-
-    def should_stop(self) -> bool:
-        return super().should_stop() or self.outer.should_stop()
-
-    def wait_while_paused(self) -> float:
-        return self.outer.wait_while_paused()
-
-    @property
-    def stop_reason(self) -> str:
-        return self.__dict__.get("_reason") or self.outer.stop_reason
-
-    @stop_reason.setter
-    def stop_reason(self, value: str) -> None:
-        self.__dict__["_reason"] = value
-
-
 @dataclass
 class LabResult:
     settings: LabSettings
@@ -227,7 +205,7 @@ def run(settings: LabSettings, data: FashionMNIST, on_event: Callable[[dict], An
     sp = split(data, settings.n_train)
     model = config_model(cfg)  # seeded: the same start for every cure
     norm = data_normalization(sp.data, cfg.normalization)
-    ctl = _EitherStop(control)
+    ctl = TrainControl(parent=control)  # the job's stop and pause, and early stopping's own stop
     points: list[dict] = []
     best: dict = {"loss": math.inf, "epoch": None, "state": None}
     t0 = time.perf_counter()
@@ -250,7 +228,7 @@ def run(settings: LabSettings, data: FashionMNIST, on_event: Callable[[dict], An
 
     res = train(cfg, sp.data, on_event=on_train_event, control=ctl, model=model)
     status, message = res.status, res.message
-    early = status == "stopped" and not ctl.outer.should_stop()
+    early = status == "stopped" and not (control is not None and control.should_stop())
     if early:
         status = "early-stopped"
     restored = False

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -39,7 +38,7 @@ from fmnist_core.store.strict_json import json_bytes, number_or_nan, plain_event
 log = logging.getLogger("fmnist.store")
 
 INTERRUPTED = "interrupted by a server restart"
-PAGE_DATA_RE = re.compile(r"^[a-z][a-z_]{0,39}\Z")
+PAGES_DIR = "pages"  # in a browser's folder: each page's own small results (fmnist_core.store.page_data)
 
 
 def _env_num(name: str, default: float) -> float:
@@ -281,10 +280,10 @@ class Store:
                 shutil.rmtree(tmp, ignore_errors=True)
         active = bdir / "active"
         for p in [bdir / "progress.json", bdir / "counter.json", *active.glob("*.json"), *active.glob("*.unreadable"),
-                  *(bdir / "pages").glob("*.json")]:
+                  *(bdir / PAGES_DIR).glob("*.json")]:
             if p.exists() and p.stat().st_mtime < cutoff:
                 p.unlink(missing_ok=True)
-        for sub in (bdir / "runs", active, bdir / "pages", bdir):
+        for sub in (bdir / "runs", active, bdir / PAGES_DIR, bdir):
             try:
                 sub.rmdir()  # only when empty
             except OSError:
@@ -309,31 +308,6 @@ class Store:
         if not data or len(data) > self.limits.progress_bytes:
             raise ValueError(f"lesson progress must be a dict of at most {self.limits.progress_bytes} bytes of JSON")
         write_bytes_atomic(self.browser_dir(bid) / "progress.json", data)
-
-    # --- a page's own small results (JSON), e.g. the overfitting lab's finished runs
-    def page_data(self, bid: str, name: str) -> Any:
-        """What `save_page_data(bid, name, ...)` wrote, or None (also for an unreadable file, logged)."""
-        path = self._page_path(bid, name)
-        if not path.exists():
-            return None
-        try:
-            return read_json(path)
-        except (OSError, ValueError) as e:
-            log.warning("store: skipped page data %s of browser %s…: %s", name, bid[:6], e)
-            return None
-
-    def save_page_data(self, bid: str, name: str, value: Any) -> None:
-        data = json_bytes(value)  # raises on what JSON cannot hold
-        if len(data) > self.limits.page_data_bytes:
-            raise ValueError(f"page data {name!r} must be at most {self.limits.page_data_bytes} bytes of JSON")
-        path = self._page_path(bid, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(path, data)
-
-    def _page_path(self, bid: str, name: str) -> Path:
-        if not PAGE_DATA_RE.match(name):
-            raise ValueError(f"page data names are lowercase words, got {name!r}")
-        return self.browser_dir(bid) / "pages" / f"{name}.json"
 
     # --- running jobs: snapshots, and what is left of them after a restart
     def snapshot(self, bid: str, key: str, events: list[dict], page: str, label: str, config: dict | None) -> None:

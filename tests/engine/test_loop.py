@@ -156,3 +156,17 @@ def test_is_finite():
     assert is_finite(1.0) and is_finite(torch.tensor(2.0)) and is_finite(3)
     assert not is_finite(float("inf")) and not is_finite(torch.tensor([0.0, float("nan")]))
     assert not is_finite("loss") and not is_finite(None)
+
+
+def test_a_control_with_a_parent_obeys_its_stop_and_pause_and_stops_alone_too():
+    parent = TrainControl()
+    child = TrainControl(parent=parent)
+    child.request_stop("early stopping")
+    assert child.should_stop() and child.stop_reason == "early stopping" and not parent.should_stop()
+    child = TrainControl(parent=parent)
+    parent.pause()
+    t = threading.Timer(0.2, parent.resume)
+    t.start()
+    assert child.wait_while_paused() >= 0.15  # the parent's pause holds the child's trainer
+    parent.request_stop("stopped by the user")
+    assert child.should_stop() and child.stop_reason == "stopped by the user"

@@ -29,8 +29,7 @@ def inputs_section(k, data: FashionMNIST, s: dict) -> None:
         if live.start_button(INPUTS_JOB, f"Train 4 MLPs for {settings.epochs} epochs", type="primary",
                              help="One MLP per normalization, one after another: 11-15 s on one CPU core."):
             live.start(INPUTS_JOB, "normalization comparison",
-                       lambda job, st_=settings: inputs.compare(st_, data, on_event=job.emit,
-                                                                should_stop=job.control.should_stop))
+                       lambda job, st_=settings: inputs.compare(st_, data, on_event=job.emit, control=job.control))
 
     def draw(job, reader):
         curves = {m: [] for m in inputs.MODES}

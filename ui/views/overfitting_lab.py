@@ -13,6 +13,7 @@ import torch
 from fmnist_core.fashion.augment import as_seen
 from fmnist_core.fashion.dataset import FashionMNIST
 from fmnist_core.overfitting import lab
+from fmnist_core.store import page_data
 from fmnist_core.store.per_browser import get_store
 from ui.figures import overfitting as figs
 from ui.kit import live
@@ -28,16 +29,21 @@ PREVIEW = 8  # images in the batch preview: two rows of 4, then the same as the 
 
 def kept_runs(bid: str | None = None) -> list[dict]:
     """This browser's finished lab runs, oldest first."""
-    kept = get_store().page_data(bid or browser_id(), RUNS)
+    kept = page_data.load(get_store(), bid or browser_id(), RUNS)
     runs = kept.get("runs") if isinstance(kept, dict) else None
     return runs if isinstance(runs, list) else []
+
+
+def next_index(runs: list[dict]) -> int:
+    """The index (and so the colour) of the next run: one past the newest kept."""
+    return max((r.get("index", 0) for r in runs), default=-1) + 1
 
 
 def keep_run(bid: str, result: lab.LabResult) -> None:
     """Add a finished run to the browser's kept runs (the newest MAX_RUNS stay); a run's colour is its index."""
     runs = kept_runs(bid)
-    runs.append(result.record(max((r.get("index", 0) for r in runs), default=-1) + 1))
-    get_store().save_page_data(bid, RUNS, {"runs": runs[-MAX_RUNS:]})
+    runs.append(result.record(next_index(runs)))
+    page_data.save(get_store(), bid, RUNS, {"runs": runs[-MAX_RUNS:]})
 
 
 def controls(k) -> None:
@@ -119,8 +125,7 @@ def runs_chart(k, runs: list[dict]) -> None:
         pts = _live_points(job)
         shown = list(runs)
         if job.active:
-            index = max((r.get("index", 0) for r in runs), default=-1) + 1
-            shown.append({"index": index, "label": f"{job.label} (running)", "points": pts})
+            shown.append({"index": next_index(runs), "label": f"{job.label} (running)", "points": pts})
             last = pts[-1] if pts else None
             st.caption(f"Epoch {last['epoch']}: train {last['train_accuracy']:.1%}, test {last['test_accuracy']:.1%}, "
                        f"gap {last['gap'] * 100:.1f} points" if last else "Training the first epoch…")
@@ -159,4 +164,4 @@ def _pts(v) -> str:
 
 
 def clear_runs() -> None:
-    get_store().save_page_data(browser_id(), RUNS, {"runs": []})
+    page_data.save(get_store(), browser_id(), RUNS, {"runs": []})
