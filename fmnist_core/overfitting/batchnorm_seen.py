@@ -44,7 +44,8 @@ class SeenSettings:
 def seen_config(s: SeenSettings, batchnorm: bool) -> TrainConfig:
     return TrainConfig(model="mlp", hidden=(WIDTH,) * DEPTH, activation=s.activation, dropout=0.0,
                        batchnorm=batchnorm, init=s.init, optimizer="momentum", lr=0.05, schedule="constant",
-                       batch_size=128, epochs=s.epochs, seed=s.seed, event_every=RECORD_EVERY, eval_every=1)
+                       batch_size=128, epochs=s.epochs, seed=s.seed, event_every=RECORD_EVERY, eval_every=1,
+                       amp=False)  # float32 everywhere, as the lab
 
 
 def _activation_modules(model: nn.Module) -> list[nn.Module]:

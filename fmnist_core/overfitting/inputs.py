@@ -46,7 +46,7 @@ def mode_config(mode: str, s: InputsSettings) -> TrainConfig:
         raise ValueError(f"unknown optimizer {s.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
     return TrainConfig(model="mlp", dropout=0.0, optimizer=s.optimizer, lr=LRS[s.optimizer], schedule="constant",
                        batch_size=128, epochs=s.epochs, normalization=mode, seed=s.seed,
-                       event_every=EVENT_EVERY, eval_every=1)
+                       event_every=EVENT_EVERY, eval_every=1, amp=False)  # float32 everywhere, as the lab
 
 
 def compare(s: InputsSettings, data: FashionMNIST, on_event: Callable[[dict], Any] | None = None,
