@@ -5,7 +5,7 @@ import torch
 from fmnist_core.engine.device import set_threads, tune_allocator
 from ui.views import lessons
 from ui.views.page_registry import PAGES
-from ui.kit import presenter
+from ui.kit import a11y, presenter
 from ui.kit.common import sidebar_status
 from ui.kit.identity import keep_cookie
 
@@ -31,6 +31,7 @@ nav = st.navigation([st.Page(e.file, title=e.title, icon=e.icon, default=e.defau
 presenter.setup()
 sidebar_status()
 keep_cookie()  # this browser's id in its cookie: its runs and running job survive a reload
+a11y.install()  # WCAG AA contrast for captions, a tab stop for each equation that scrolls sideways
 lessons.panel(nav.url_path)
 lessons.copy_as_step(nav.url_path)
 nav.run()

@@ -14,7 +14,7 @@ from fmnist_core.toy.regularization import DROPOUTS, L1_RATES, L2_RATES, Regular
 from fmnist_core.toy.data import make_dataset
 from fmnist_core.toy.net import MAX_LAYERS, MAX_UNITS, uses_surrogate
 from fmnist_core.toy.run import ToyRun
-from ui.kit import live
+from ui.kit import live, presenter
 from ui.kit.common import bind_url, device, ensure_router, show_url_notes, write_url
 from ui.kit.toy_data_sidebar import data_section
 from ui.kit.widgets import keys
@@ -57,7 +57,7 @@ def lecture_allowed(s: dict) -> bool:
 
 # --------------------------------------------------------------------------- settings
 
-st.title("Decision boundaries")
+about = presenter.header("Decision boundaries", "ℹ️ About this page · presets")  # presenter mode: folded, beside
 show_url_notes(bind_url(P, SCHEMA))
 if isinstance(st.session_state.get(k("inputs")), tuple):
     st.session_state[k("inputs")] = list(st.session_state[k("inputs")])
@@ -98,15 +98,17 @@ reg = Regularization(float(S["l2"]), float(S["l1"]), float(S["dropout"]))
 points, _ = op.decode(S["pts"])
 dev = device()
 
-st.markdown(
-    "A hidden unit computes **w₁x₁ + w₂x₂ + b** and passes it through an activation: it is a **linear "
-    "classifier**, a line with a positive side. Train a small network on red and blue points and watch its "
-    "units' lines combine into a boundary, smoother as the hidden units grow. Click on the plane to add your own "
-    "points. Every setting is in the address bar: copy it to share the experiment."
-)
-cols = st.columns(len(PRESETS) // 2, vertical_alignment="center")
-for i, (label, values) in enumerate(PRESETS.items()):
-    cols[i % len(cols)].button(label, key=k(f"preset_{i}"), on_click=apply_preset, args=(values,), width="stretch")
+with about:
+    st.markdown(
+        "A hidden unit computes **w₁x₁ + w₂x₂ + b** and passes it through an activation: it is a **linear "
+        "classifier**, a line with a positive side. Train a small network on red and blue points and watch its "
+        "units' lines combine into a boundary, smoother as the hidden units grow. Click on the plane to add your "
+        "own points. Every setting is in the address bar: copy it to share the experiment."
+    )
+    cols = st.columns(2 if presenter.active() else len(PRESETS) // 2, vertical_alignment="center")  # a popover
+    for i, (label, values) in enumerate(PRESETS.items()):
+        cols[i % len(cols)].button(label, key=k(f"preset_{i}"), on_click=apply_preset, args=(values,),
+                                   width="stretch")
 
 try:
     base = (op.own_dataset([], 2.0) if S["dataset"] == OWN else
@@ -142,7 +144,7 @@ live_view.section(run, points, details, lambda: write_url(P, SCHEMA), live.POLL_
 
 # --------------------------------------------------------------------------- 4 · growth
 
-st.subheader("4 · More hidden units: smoother boundaries, then overfitting")
+st.header("4 · More hidden units: smoother boundaries, then overfitting")
 if no_points or len(data.x_test) == 0:
     st.caption("The growth grid compares train and test accuracy: it needs a generated dataset with test points.")
     st.stop()

@@ -12,7 +12,7 @@ st.markdown(
     f" (`{device()}`)."
 )
 
-st.subheader("The lecture, in order")
+st.header("The lecture, in order")
 ABOUT = {  # what each page of the lecture shows (the registry gives their order, titles and icons)
     "activations": "A neuron is a weighted sum plus an activation: compute one by hand (the flu example), "
                    "compare step, sigmoid, tanh, ReLU and custom activations, and train with each.",
@@ -50,7 +50,7 @@ with st.container(border=True, key="home_lessons_card"):
     with c2:
         st.page_link(PAGES["lessons"].file, label="Open", icon=":material/arrow_forward:")
 
-st.subheader("The data: Fashion-MNIST")
+st.header("The data: Fashion-MNIST")
 st.markdown(
     "70,000 grayscale photos of garments, 28×28 pixels: 60,000 to train on and 10,000 to test. "
     "Ten classes: " + ", ".join(f"**{i}** {n}" for i, n in enumerate(CLASS_NAMES)) + ". "

@@ -10,7 +10,7 @@ from fmnist_core.optimizers import surfaces as S
 from fmnist_core.optimizers.settings import HYPER, KAPPA_OPTIONS, LR_OPTIONS
 from fmnist_core.engine.optim import LR, OPTIMIZERS
 from fmnist_core.engine.params import nearest
-from ui.kit import live, tabs
+from ui.kit import animation_keys, live, presenter, tabs
 from ui.figures import optimizers as figs
 from ui.kit.common import bind_url, ensure_router, require_dataset, show_url_notes, write_url
 from ui.kit.widgets import keys, plotly_chart
@@ -88,6 +88,8 @@ def race_view() -> None:
         fig = figs.race_figure(xs, ys, z, ordered, labels, start, surf.minima,
                                title="x   (click the map to start there)")
         plotly_chart(fig, K("race_fig"), on_select="rerun", selection_mode=("points",))
+        reading = figs.race_reading(ordered, [OPTIMIZERS[n].label for n in names])
+        animation_keys.keys(K("race_keys"), K("race_fig"), reading, what="The optimizer race", frame_ms=figs.FRAME_MS)
         for n in names:
             if paths[n].status == "diverged":
                 st.error(f"**{OPTIMIZERS[n].label}** {paths[n].message}. Its path stops at its last finite point.")
@@ -149,6 +151,9 @@ def batch_view() -> None:
     fig = figs.race_figure(xs, ys, z, [r.path for r in runs], [r.path.name for r in runs], start,
                            title="weight w₁", ylabel="weight w₂", clickable=False)
     plotly_chart(fig, K("batch_fig"))
+    reading = figs.race_reading([r.path for r in runs], [r.path.name for r in runs])
+    animation_keys.keys(K("batch_keys"), K("batch_fig"), reading, what="Plain SGD with each batch size",
+                        frame_ms=figs.FRAME_MS)
     rows = [{"batch size": r.batch_size,
              "steps to reach the target": str(r.steps_to_target) if r.steps_to_target is not None else "not reached",
              "examples used": f"{r.examples_to_target:,}" if r.steps_to_target is not None else "–",
@@ -165,31 +170,40 @@ def batch_view() -> None:
 def fmnist_view() -> None:
     s = st.session_state
     running = live.running(JOB_KEY)
-    c = st.columns([2.2, 1])
+    room = presenter.active()  # presenter mode: the button beside the settings, the explanation below the race
+    c = st.columns([2.8, 1.1, 0.9] if room else [2.2, 1], vertical_alignment="bottom" if room else "top")
     with c[0]:
         bound(st.multiselect, "fmopts", "Optimizers to race", list(OPTIMIZERS),
               format_func=lambda n: f"{OPTIMIZERS[n].label} (η {OPTIMIZERS[n].lr:g})", disabled=running)
     with c[1]:
         bound(st.slider, "secs", "Seconds each", 2, 15, disabled=running)
     names, secs = list(s[K("fmopts")]), int(s[K("secs")])
-    st.caption(f"The classic MLP (784-256-128-64-10, ReLU, dropout, batches of 512, one-cycle schedule) trained for "
-               f"{secs} s with each optimizer at its usual learning rate, one after another (about "
-               f"{len(names) * (secs + 1)} s in all), on the full 60,000 training images.")
-    if live.start_button(JOB_KEY, "▶ Race them", disabled=not names, type="primary"):
+    about = (f"The classic MLP (784-256-128-64-10, ReLU, dropout, batches of 512, one-cycle schedule) trained for "
+             f"{secs} s with each optimizer at its usual learning rate, one after another (about "
+             f"{len(names) * (secs + 1)} s in all), on the full 60,000 training images.")
+    if not room:
+        st.caption(about)
+    with presenter.place(c[-1]):
+        pressed = live.start_button(JOB_KEY, "▶ Race them", disabled=not names, type="primary",
+                                     width="stretch" if room else "content")
+    if pressed:
         data = require_dataset()
         s[K("job_names")] = names
         live.start(JOB_KEY, "optimizer race",
                    lambda job, names=tuple(names): R.fmnist_race(data, names, secs, job.emit, job.control))
     live.view(JOB_KEY, lambda job, reader: fmnist.race_view(job, reader, s.get(K("job_names"), []), P),
               idle="Press **Race them**: the curves appear here as each optimizer trains.")
+    if room:
+        st.caption(about)
     st.caption("Solid: training loss (smoothed); dashed with dots: test set after each epoch. Same network, same "
                "data, same seconds: the optimizer is the only difference. Adam is usually slightly ahead early; "
                "plain SGD is the slowest to start.")
 
 
-st.title("🏁 Optimizers: who gets down first?")
-st.caption("Gradient descent says *step against the gradient*; optimizers differ in **how far** and **in which "
-           "direction exactly**. Every path here is a real `torch.optim` optimizer on the same loss, from the same start.")
+with presenter.header("🏁 Optimizers: who gets down first?"):  # presenter mode: folded, beside the title
+    st.caption("Gradient descent says *step against the gradient*; optimizers differ in **how far** and **in which "
+               "direction exactly**. Every path here is a real `torch.optim` optimizer on the same loss, from the "
+               "same start.")
 show_url_notes(bind_url(P, SCHEMA))
 settings.tidy_state(P)
 tabs.background_job(JOB_KEY, fmnist.background_view, shown=st.session_state[K("view")] == "fmnist")

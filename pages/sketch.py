@@ -12,7 +12,7 @@ from ui.figures import sketch as figs
 from ui.kit import checkpoints
 from ui.kit.common import dataset, ensure_router, write_url
 from ui.kit.widgets import keys, plotly_chart
-from ui.views import sketch_input
+from ui.views import model_download, sketch_input
 from ui.views.sketch_model import DRAWING, drawing_accuracy, feature_bank, warm_model
 from ui.views.sketch_url import schema
 
@@ -45,6 +45,7 @@ write_url("sketch", SCHEMA)
 chosen = by_key[st.session_state[k("model")]]
 with right:
     model, meta = warm_model(chosen)
+    model_download.section(k("take_home"), lambda key: model_download.file_view(key, chosen.path, chosen.label))
 norm = tuple(meta["normalization"])
 
 pre, problem = None, None
@@ -53,12 +54,12 @@ if picture:
     try:
         pre = sk.preprocess(sk.decode_image(picture))
     except sk.ImageInputError as e:
-        problem = str(e)
+        problem = e
 prep_seconds = time.perf_counter() - t0
 
 with right:
     if problem:
-        st.error(f"**That picture cannot be used.** {problem}")
+        sketch_input.show_problem(problem)
     if pre is None or pre.empty:
         if not problem:
             if drawing:
@@ -98,13 +99,14 @@ source_word = "drawing" if drawing else "picture"
 s1, s2, s3, s4 = st.columns(4)
 with s1:
     st.markdown(f"**1 · Your {source_word}**")
-    st.image(figs.framed(figs.raw_with_box(pre.rgba, pre.box)), width="stretch")
+    st.image(figs.framed(figs.raw_with_box(pre.rgba, pre.box)), width="stretch",
+             alt=f"Your {source_word}, with a red box around the garment")
     st.caption(f"{pre.rgba.shape[1]}×{pre.rgba.shape[0]} px; the red box is the garment, found by trimming "
                "the background.")
 with s2:
     crop = pre.cropped
     st.markdown("**2 · Trimmed**")
-    st.image(figs.framed(figs.ink_image(crop)), width="stretch")
+    st.image(figs.framed(figs.ink_image(crop)), width="stretch", alt=f"Your {source_word}, trimmed to the garment")
     st.caption(f"{crop.shape[1]}×{crop.shape[0]} px, inverted: the dataset stores garments bright on black.")
 with s3:
     st.markdown("**3 · Model input**")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from fmnist_core.fashion.runs import RunFeed
 from fmnist_core.fashion.train import train
-from ui.kit import live, persist
+from ui.kit import live, persist, presenter
 from ui.views import training_eval as evaluation
 from ui.views import training_live as live_view
 from ui.views import training_lr_finder as lr_finder
@@ -41,14 +41,14 @@ def _reset() -> None:
 
 
 ensure_router()
-st.title("👕 Train on Fashion-MNIST")
-st.markdown(
-    "Press **Start** and watch a network learn ten kinds of garments. Each step takes a batch of training images, "
-    "computes the **cross-entropy loss** of the softmax outputs against the one-hot labels, **backpropagates** and "
-    "steps $w \\leftarrow w - \\text{lr}\\cdot\\partial L/\\partial w$. After each epoch (one pass over the 60,000 "
-    "training images) it is tested on 10,000 test images it never trains on. The classic recipe "
-    "(784-256-128-64-10, ReLU, dropout, Adam) reaches about 88–89%."
-)
+with presenter.header("👕 Train on Fashion-MNIST"):  # presenter mode: the introduction folded, beside the title
+    st.markdown(
+        "Press **Start** and watch a network learn ten kinds of garments. Each step takes a batch of training "
+        "images, computes the **cross-entropy loss** of the softmax outputs against the one-hot labels, "
+        "**backpropagates** and steps $w \\leftarrow w - \\text{lr}\\cdot\\partial L/\\partial w$. After each epoch "
+        "(one pass over the 60,000 training images) it is tested on 10,000 test images it never trains on. The "
+        "classic recipe (784-256-128-64-10, ReLU, dropout, Adam) reaches about 88–89%."
+    )
 data = require_dataset()
 seed_settings()
 cfg, _ = config_from_state()
@@ -60,17 +60,21 @@ if job is not None and job.meta.get("config") is not None:
     st.session_state[live_view.CFG_KEY] = job.meta["config"]
 active = bool(job and job.active)
 persist.sync_runs(runs.RUNS_KEY, job)  # this browser's stored runs: after a reload, a restart, or from another tab
-settings_panel(active)
-lr_finder.section(data, ready=cfg is not None)
+place = presenter.first("settings", "live", lead="live")  # presenter mode: the live view above the settings
+with place["settings"]:
+    settings_panel(active)
+    lr_finder.section(data, ready=cfg is not None)
 runs.record_if_ended(job)
 
 n_runs = len(st.session_state.get(runs.RUNS_KEY, []))
-tab_live, tab_runs = st.tabs(["📈 Live training", f"🗂️ Runs, comparison & ensembles ({n_runs})"])
+with place["live"]:
+    tab_live, tab_runs = st.tabs(["📈 Live training", f"🗂️ Runs, comparison & ensembles ({n_runs})"])
 with tab_live:
     if job is not None:
         live_view.run_header(job, live.reader(JOB_KEY, fold=RunFeed), live.stop_latency(JOB_KEY))
     live.view(JOB_KEY, live_view.draw, every=POLL_S, show_controls=False, fold=RunFeed)
-    if job is not None:
+    if job is not None:  # presenter mode: the run's notice, settings and curve controls come here, below the curves
+        live_view.run_header(job, live.reader(JOB_KEY, fold=RunFeed), live.stop_latency(JOB_KEY), below=True)
         st.caption("The **train** curve is measured on the batches the network is learning from (with dropout on); "
                    "the **test** points on 10,000 images it never sees. Train keeps improving while test stalls or "
                    "gets worse: the network is starting to **overfit** (memorize instead of generalize).")

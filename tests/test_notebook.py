@@ -39,3 +39,6 @@ def test_notebook_executes_in_short_mode(monkeypatch, tmp_path):
     assert acc > 0.6
     said = re.search(r"The network says: (.+) \((\d+)%\)", text)
     assert said and said.group(1) in {"Trouser", "Dress"}  # a clear trouser drawing; 2 epochs on 6k images
+    diff = float(re.search(r"largest difference in a probability: (\S+)", text).group(1))
+    assert diff < 1e-4  # the bundled CNN exported to ONNX gives PyTorch's answers
+    assert "ONNX on the drawing: Trouser" in text

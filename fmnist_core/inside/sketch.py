@@ -21,6 +21,8 @@ SIZE = 28  # Fashion-MNIST frame; the longest edge of the garment fills it
 CANVAS = 280  # drawing canvas, 10x the model's input
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # same as server.maxUploadSize in .streamlit/config.toml
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; more is refused before decoding
+MIN_EDGE = 16  # below this the garment has fewer pixels than the model's 28x28 frame can use
+MAX_ASPECT = 10  # longest / shortest edge: a phone panorama is ~4; a garment photo's frame far less
 WORK_EDGE = 560  # photos are shrunk to this longest edge first: 20x the frame is plenty of detail
 FORMATS = ("PNG", "JPEG", "WEBP")
 
@@ -33,7 +35,34 @@ class PrepConfig:
 
 
 class ImageInputError(ValueError):
-    """An upload or canvas image that cannot be used; the message says why, for a learner."""
+    """An upload or canvas image that cannot be used; the message says why and what to do, for a learner.
+
+    `kind` names the problem for a page and a test: empty, bytes, not_image, damaged, bomb (decompression
+    bomb), small, thin, large (pixels).
+    """
+
+    def __init__(self, message: str, kind: str = "damaged"):
+        super().__init__(message)
+        self.kind = kind
+
+
+TRY_AGAIN = "Take a photo of the whole garment, or draw it on the canvas."
+
+
+def check_size(w: int, h: int, max_pixels: int = MAX_PIXELS) -> None:
+    """ImageInputError unless a w x h picture can become a model input: not too small, thin or large."""
+    if min(w, h) > 0 and max(w, h) > MAX_ASPECT * min(w, h):
+        shape = "wide" if w > h else "tall"
+        raise ImageInputError(f"This picture is {w}×{h} pixels: a thin strip, {max(w, h) / min(w, h):,.0f} times as "
+                              f"{shape} as it is {'tall' if w > h else 'wide'}, where no garment fits. The model takes "
+                              f"pictures up to {MAX_ASPECT} times longer one way than the other. " + TRY_AGAIN, "thin")
+    if min(w, h) < MIN_EDGE:
+        raise ImageInputError(f"This picture is only {w}×{h} pixels: the model needs at least {MIN_EDGE}×{MIN_EDGE}. "
+                              + TRY_AGAIN, "small")
+    if w * h > max_pixels:
+        raise ImageInputError(f"This picture is {w}×{h} pixels ({w * h / 1e6:.0f} megapixels): the limit is "
+                              f"{max_pixels / 1e6:.0f} megapixels. Make it smaller (any photo editor can resize it) "
+                              "or take the photo at a lower resolution.", "large")
 
 
 # --------------------------------------------------------------------------- decoding
@@ -42,32 +71,35 @@ class ImageInputError(ValueError):
 def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """RGBA uint8 (H, W, 4) from PNG/JPEG/WebP bytes; ImageInputError with a clear reason otherwise."""
     if not data:
-        raise ImageInputError("The file is empty.")
+        raise ImageInputError("The file is empty (0 bytes): upload the picture again.", "empty")
     if len(data) > max_bytes:
         raise ImageInputError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
-                              "Use a smaller picture.")
+                              "Use a smaller picture.", "bytes")
     try:
         with warnings.catch_warnings():
-            # PIL only warns between MAX_IMAGE_PIXELS and twice that; make every bomb an error.
+            # PIL only warns between MAX_IMAGE_PIXELS and twice that, and refuses beyond at open(); make
+            # every bomb an error. check_size refuses far less than PIL's limit anyway, from the header.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=FORMATS)
-            w, h = img.size  # read from the header, before any pixel is decoded
-            if w * h > max_pixels:
-                raise ImageInputError(f"The picture is {w}x{h} pixels ({w * h / 1e6:.0f} megapixels); the limit "
-                                      f"is {max_pixels / 1e6:.0f} megapixels. Use a smaller picture.")
+            check_size(*img.size, max_pixels=max_pixels)  # read from the header, before any pixel is decoded
             img.draft(None, (WORK_EDGE, WORK_EDGE))  # JPEG: decode at reduced size, much faster
             img.load()
             img = ImageOps.exif_transpose(img)
     except ImageInputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageInputError("The picture claims to be far too large to decode safely (a "
-                              "'decompression bomb'). Use an ordinary photo.") from e
+        raise ImageInputError(f"This file says its picture has over {(Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
+                              "megapixels: a huge photo, or a 'decompression bomb' made to exhaust a server's memory. "
+                              f"It was not opened. Make the picture smaller (under {max_pixels / 1e6:.0f} "
+                              "megapixels), or upload an ordinary photo or screenshot.", "bomb") from e
     except UnidentifiedImageError as e:
-        raise ImageInputError("This file is not a PNG, JPEG or WebP picture.") from e
+        raise ImageInputError("This file is not a PNG, JPEG or WebP picture. Upload a photo saved in one of "
+                              "those formats, or draw the garment on the canvas.", "not_image") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         # Pillow reports a cut-off file as OSError('image file is truncated ...').
-        raise ImageInputError(f"The picture could not be read: it looks damaged or truncated ({e}).") from e
+        raise ImageInputError("This picture could not be read: the file looks damaged or truncated (cut off, "
+                              "as by an interrupted download). Open it on your computer to check, save it again "
+                              "as PNG or JPEG, and upload that.", "damaged") from e
     img.thumbnail((WORK_EDGE, WORK_EDGE), Image.Resampling.BOX)
     return np.asarray(img.convert("RGBA"))
 
@@ -75,11 +107,11 @@ def decode_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int
 def decode_data_url(url: str) -> np.ndarray:
     """RGBA uint8 (H, W, 4) from a canvas's 'data:image/png;base64,...' URL."""
     if not isinstance(url, str) or ";base64," not in url:
-        raise ImageInputError("The canvas sent no picture.")
+        raise ImageInputError("The canvas sent no picture. Draw on it again.", "empty")
     try:
         raw = base64.b64decode(url.split(";base64,", 1)[1], validate=False)
     except (binascii.Error, ValueError) as e:
-        raise ImageInputError("The canvas sent a damaged picture.") from e
+        raise ImageInputError("The canvas sent a damaged picture. Clear it (🗑) and draw again.") from e
     return decode_image(raw)
 
 
@@ -183,8 +215,9 @@ def measure_ink(ink: np.ndarray, threshold: float = PrepConfig.trim_threshold) -
 def preprocess(rgba: np.ndarray, cfg: PrepConfig = PrepConfig()) -> Preprocessed:
     """All stages for an RGBA/RGB/gray picture (H, W[, C]) of a garment on a plain background."""
     rgba = np.asarray(rgba)
-    if rgba.ndim not in (2, 3) or min(rgba.shape[:2]) < 2 or (rgba.ndim == 3 and rgba.shape[2] not in (3, 4)):
-        raise ImageInputError(f"Expected a picture, got an array of shape {rgba.shape}.")
+    if rgba.ndim not in (2, 3) or (rgba.ndim == 3 and rgba.shape[2] not in (3, 4)):
+        raise ValueError(f"expected (H, W), (H, W, 3) or (H, W, 4), got an array of shape {rgba.shape}")
+    check_size(rgba.shape[1], rgba.shape[0])
     ink = ink_from_rgba(rgba, cfg.border)
     frac = measure_ink(ink, cfg.trim_threshold)
     box = trim_box(ink, cfg.trim_threshold)

@@ -179,8 +179,55 @@ def test_too_many_pixels_are_refused_from_the_header():
 
 def test_decompression_bomb_is_refused():
     data = with_png_size(png_bytes(8, 8), 60000, 60000)  # 3.6 gigapixels: PIL's own bomb check
-    with pytest.raises(sk.ImageInputError, match="decompression bomb"):
+    with pytest.raises(sk.ImageInputError, match="decompression bomb") as e:
         sk.decode_image(data)
+    assert e.value.kind == "bomb"
+
+
+def noise_png() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100, 3), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def jpeg_bytes(w: int, h: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (250, 250, 250)).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("data, kind, says", [
+    (png_bytes(1, 1), "small", "This picture is only 1×1 pixels: the model needs at least 16×16. Take a photo"),
+    (jpeg_bytes(15, 100), "small", "only 15×100 pixels"),
+    (png_bytes(20000, 2), "thin", "20000×2 pixels: a thin strip, 10,000 times as wide as it is tall"),
+    (png_bytes(30, 400, "RGBA"), "thin", "13 times as tall as it is wide"),
+    (with_png_size(png_bytes(8, 8), 9000, 9000), "large", "9000×9000 pixels (81 megapixels): the limit is 40"),
+    (b"", "empty", "The file is empty"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(40), "not_image", "not a PNG, JPEG or WebP picture. Upload a photo"),
+    (noise_png()[:3000], "damaged", "damaged or truncated"),  # an upload cut off
+    (with_png_size(png_bytes(8, 8), 60000, 60000), "bomb", "decompression bomb"),
+], ids=["1x1", "15x100", "20000x2", "30x400", "9000x9000", "empty", "not-an-image", "cut-off", "bomb"])
+def test_each_unusable_upload_gets_a_message_a_student_can_act_on(data, kind, says):
+    with pytest.raises(sk.ImageInputError) as e:
+        sk.decode_image(data)
+    assert e.value.kind == kind and says in str(e.value), str(e.value)
+    assert "array" not in str(e.value) and "shape" not in str(e.value)  # no programmer's words
+
+
+@pytest.mark.parametrize("w, h", [(16, 16), (28, 28), (160, 16), (16, 160), (6000, 4000)])
+def test_pictures_at_the_limits_are_accepted(w, h):
+    rgba = sk.decode_image(png_bytes(w, h))
+    scale = min(1.0, sk.WORK_EDGE / max(w, h))  # big photos are shrunk first
+    assert rgba.shape == (round(h * scale), round(w * scale), 4)
+    assert sk.preprocess(rgba).empty  # a blank picture, not an error
+
+
+def test_preprocess_checks_the_size_too():
+    with pytest.raises(sk.ImageInputError, match="only 1×1 pixels") as e:
+        sk.preprocess(np.full((1, 1, 4), 255, np.uint8))
+    assert e.value.kind == "small"
+    with pytest.raises(ValueError, match="shape"):  # not a picture at all: a programming error
+        sk.preprocess(np.zeros((28, 28, 5), np.uint8))
 
 
 def test_canvas_data_url_round_trip_and_garbage():

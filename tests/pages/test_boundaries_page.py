@@ -393,6 +393,10 @@ def test_browser_views_live_training_and_url(app_server, page):
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector("text=Start", timeout=30_000)
     wait_idle(page, 60_000)
+    # Under a loaded suite the live player (in its polling fragment) was once still on the page beside the replay
+    # after the rerun: Streamlit removes it with the fragment's next turn. One player must remain.
+    page.wait_for_function("() => document.querySelectorAll(\"[data-fmnist='epoch']\").length === 1",
+                           timeout=30_000)
     page.wait_for_timeout(1000)
 
     # The replay slider draws an earlier frame in the browser.

@@ -1,7 +1,6 @@
 """The drawing page: AppTest with injected drawings and uploads, and a real browser drawing strokes."""
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
@@ -106,6 +105,17 @@ def test_uploads_good_and_broken(fmnist):
         at.file_uploader(key="sketch_upload").upload(name, data, "image/png").run()
         assert not at.exception
         assert any(says in e.value for e in at.error), [e.value for e in at.error]
+        assert not [m for m in at.markdown if "font-size:2.6rem" in m.value]
+
+    # Sizes a student can fix are warnings that say what to do, never a programmer's "array of shape".
+    for size, says in [((1, 1), "This picture is only 1×1 pixels: the model needs at least 16×16. Take a photo of "
+                                "the whole garment, or draw it on the canvas."),
+                       ((20000, 2), "This picture is 20000×2 pixels: a thin strip, 10,000 times as wide as it "
+                                    "is tall")]:
+        at.file_uploader(key="sketch_upload").upload("tiny.png", png(np.full((size[1], size[0], 4), 255, np.uint8)),
+                                                     "image/png").run()
+        assert not at.exception and not at.error
+        assert any(says in w.value for w in at.warning), [w.value for w in at.warning]
         assert not [m for m in at.markdown if "font-size:2.6rem" in m.value]
 
 

@@ -14,13 +14,10 @@ import plotly.graph_objects as go
 
 from fmnist_core.nn.activations import ACTIVATIONS
 
-from ui.figures import live_chart_spec as live_chart
+from ui.figures import live_chart_spec as live_chart, palette
 
 # One strong colour per activation, the same in every figure (readable on a projector).
-COLORS = dict(zip(ACTIVATIONS, (
-    "#6b6b6b", "#b8a600", "#1f77b4", "#ff7f0e", "#2ca02c", "#17becf", "#9467bd",
-    "#8c564b", "#e377c2", "#d62728", "#1a9850", "#3b3bd6", "#c51b7d", "#000000",
-)))
+COLORS = dict(zip(ACTIVATIONS, palette.series(len(ACTIVATIONS))))
 _AXIS = dict(showgrid=True, gridcolor="#e6e6e6", zeroline=True, zerolinecolor="#999", automargin=True)
 
 

@@ -12,13 +12,14 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from ui.figures import palette
 from ui.figures.palette import DEFAULT as PALETTE, prob_scale
 
 RED, BLUE = PALETTE["class_red"], PALETTE["class_blue"]
 # Light enough that red and blue points stay visible on it, dark enough to read on a projector.
 PROB_SCALE = prob_scale()
 UNIT_SCALE = "PRGn"
-LINE_COLORS = ["#2f8f2f", "#8e44ad", "#e67e00", "#0f9aa8", "#8c564b", "#d6338f", "#555555", "#a0a000"]
+LINE_COLORS = list(palette.series(8, skip=2))  # the unit lines: not the classes' blue and vermillion
 FONT = dict(size=15)
 MARGIN = dict(l=10, r=10, t=10, b=10)
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.13, x=0, font=dict(size=13))

@@ -7,11 +7,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from fmnist_core.fashion.dataset import CLASS_NAMES
+from ui.figures import palette
 from ui.figures.layers import SIGNED
 from ui.figures.sketch import _square, image_grid
 
 BEFORE, AFTER = "#9aa5b1", "#d62728"
-MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")  # Okabe & Ito: apart under every colour blindness
+MODEL_COLORS = palette.series(4)  # Okabe & Ito: apart under every colour blindness
 MEASURES = {"pgd": ("PGD attack", "solid"), "uniform": ("uniform noise ±ε", "dash"),
             "gaussian": ("Gaussian noise σ = ε", "dot")}
 

@@ -8,10 +8,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly import colors as px_colors
 from ui.figures import live_chart_spec as live_chart
+from ui.figures import palette
 from ui.figures.palette import DEFAULT as PALETTE
 
 VERDICT_COLORS = {v: PALETTE[v] for v in ("healthy", "vanishing", "exploding", "zero")}
-RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+RUN_COLORS = list(palette.series(5))
 FONT = dict(size=14)
 
 
@@ -154,7 +155,7 @@ def symmetry_chart(steps: np.ndarray, sym: np.ndarray, title: str = "", height: 
     """Mean distance between two units' weight vectors, per hidden layer (columns of `sym`); a
     ui.kit.live_chart spec. When it is exactly 0 in every layer the title says so: all units identical."""
     n = sym.shape[1] if sym.ndim == 2 else 0
-    colors = px_colors.qualitative.Plotly
+    colors = palette.SERIES
     lines = [live_chart.series(f"layer {j + 1}", steps, sym[:, j], color=colors[j % len(colors)], width=2.5,
                                markers=6) for j in range(n)]
     identical = bool(n) and bool(np.all(sym == 0))

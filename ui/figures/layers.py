@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 
 from fmnist_core.fashion.dataset import CLASS_NAMES
 
+from ui.figures import palette
 from ui.figures.sketch import mosaic
 from ui.figures.training import mosaic as picture_mosaic
 
-CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                "#bcbd22", "#17becf")
+CLASS_COLORS = palette.series(10)  # the 10 garment classes, apart under every colour blindness
 SIGNED = "RdBu_r"  # red positive, blue negative, white zero
 
 

@@ -13,12 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.figures import palette
 from ui.figures.boundaries import BLUE, FONT, PROB_SCALE, RED
 
 GRAD_SCALE = ["#d9d9d9", "#fdae61", "#d7301f", "#7f0000"]  # |dL/dw| small (grey) to large (dark red)
 POS, NEG = "#2f8f2f", "#8e44ad"  # a weight's sign (green +, purple -), as the boundary page's units
 PICK = "#ffb000"
-LOSS_COLORS = {"cross_entropy": "#222222", "bce": RED, "mse": BLUE, "rmse": "#2f8f2f"}
+LOSS_COLORS = {"cross_entropy": "#222222", "bce": RED, "mse": BLUE, "rmse": palette.SERIES[2]}
 
 
 def fmt(v: float) -> str:

@@ -20,9 +20,10 @@ from PIL import Image, ImageDraw
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-COLORS = {"sgd": "#1f77b4", "momentum": "#ff7f0e", "nesterov": "#8c564b", "adagrad": "#2ca02c",
-          "rmsprop": "#9467bd", "adam": "#d62728"}
-EXTRA_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+from ui.figures import palette
+
+COLORS = dict(zip(("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"), palette.series(6)))
+EXTRA_COLORS = palette.series(6)
 MAX_FRAMES = 150  # frames of the animation; a path longer than this moves several steps a frame
 MAX_PATH_POINTS = 200  # points per whole path (thinned evenly, the end always exact)
 TAIL_FRAMES = 12  # a comet's tail: where the path was this many frames ago, up to now
@@ -138,8 +139,7 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, 
                                  hovertemplate=f"{lab}<br>step %{{x}}<br>loss above lowest %{{y:.3g}}<extra></extra>"),
                       1, 2)
     steps = max((p.xy.shape[0] - 1 for p in paths), default=0)
-    n_frames = max(1, min(MAX_FRAMES, steps))
-    frame_steps = np.unique(np.round(np.linspace(0, steps, n_frames + 1)).astype(int))
+    frame_steps = race_frame_steps(paths)
     grow = np.linspace(4, 9, TAIL_POINTS - 1).tolist() + [14]  # a comet: small dots behind, its head big
 
     def frame_data(j: int) -> list[dict]:
@@ -193,6 +193,28 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, 
     fig.update_yaxes(type="log", range=[np.log10(eps) - 0.2, np.log10(top) + 0.3], row=1, col=2,
                      title_text=loss_title, gridcolor="#eee", exponentformat="power")
     return fig
+
+
+def race_frame_steps(paths: Sequence) -> np.ndarray:
+    """The step each of the race's animation frames shows (its name is the step): at most MAX_FRAMES + 1."""
+    steps = max((p.xy.shape[0] - 1 for p in paths), default=0)
+    n_frames = max(1, min(MAX_FRAMES, steps))
+    return np.unique(np.round(np.linspace(0, steps, n_frames + 1)).astype(int))
+
+
+def race_reading(paths: Sequence, labels: Sequence[str]) -> dict:
+    """What the race says to a screen reader at each frame (ui.kit.animation_keys): the frames' steps and each
+    path's loss there; a diverged path's loss is None from its last point on, and `diverged_at` says where."""
+    ks = race_frame_steps(paths)
+    series = []
+    for p, lab in zip(paths, labels):
+        last = len(p.loss) - 1
+        diverged = p.status == "diverged"
+        loss = [None if (diverged and k > last) or last < 0 or not np.isfinite(p.loss[min(k, last)])
+                else float(f"{float(p.loss[min(k, last)]):.4g}") for k in ks]
+        series.append({"label": str(lab), "values": loss, "stop": int(last) if diverged else None,
+                       "note": f"diverged at step {p.diverged_at}" if diverged else ""})
+    return {"steps": [int(k) for k in ks], "of": int(ks[-1]) if len(ks) else 0, "quantity": "loss", "series": series}
 
 
 def surface_3d(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, paths: Sequence, labels: Sequence[str],

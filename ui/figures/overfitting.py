@@ -7,8 +7,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-# Okabe & Ito: apart under every colour blindness; a run keeps its colour on every chart of the page.
-RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+from ui.figures import palette
+
+# Apart under every colour blindness (palette.SERIES); a run keeps its colour on every chart of the page.
+RUN_COLORS = palette.series(8)
 NORM_COLORS = {"none": "#D55E00", "standard": "#0072B2", "pixel": "#009E73", "half": "#CC79A7"}
 
 

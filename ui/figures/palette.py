@@ -15,8 +15,8 @@ DEFAULT = {
     "class_red": "#d62418", "class_blue": "#1d5fb4",  # the two classes of the 2D pages
     "prob_0": "#6f9ad6", "prob_25": "#b3cbeb", "prob_50": "#f6f6f6", "prob_75": "#f2b3ab", "prob_100": "#e5695d",
     "train": "#1f77b4", "test": "#ff7f0e",  # training curves
-    "ok": "#1a7f37", "bad": "#cf222e",
-    "healthy": "#2ca02c", "vanishing": "#1f77b4", "exploding": "#d62728", "zero": "#7f7f7f",
+    "ok": "#00796b", "bad": "#cf222e",
+    "healthy": "#009E73", "vanishing": "#0072B2", "exploding": "#D55E00", "zero": "#555555",
 }
 PRESENTER = {
     "class_red": "#D55E00", "class_blue": "#0072B2",
@@ -25,6 +25,23 @@ PRESENTER = {
     "ok": "#009E73", "bad": "#D55E00",
     "healthy": "#009E73", "vanishing": "#0072B2", "exploding": "#D55E00", "zero": "#555555",
 }
+
+
+# Series and classes (runs, optimizers, activations, garment classes, unit lines): Okabe & Ito's seven
+# (their yellow is too light on white), then seven more picked one at a time to stay as far as possible
+# from those already chosen under normal vision and simulated protanopia, deuteranopia and tritanopia
+# (Machado et al. 2009, full severity; CIEDE2000 in CIELAB). Any first k of them stay apart: the closest
+# pair is 10.7 for k <= 13 and 10.1 for all 14 (bench/colour_vision.py measures every palette).
+SERIES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+          "#792400", "#002486", "#AA3D6D", "#8679FF", "#0000E7", "#C2003D", "#86B66D")
+# The named colours that are drawn side by side, as palettes to check (the P(red) scale is a ramp, not one).
+GROUPS = {"2D classes": ("class_red", "class_blue"), "train and test": ("train", "test"),
+          "right and wrong": ("ok", "bad"), "gradient verdicts": ("healthy", "vanishing", "exploding", "zero")}
+
+
+def series(n: int, skip: int = 0) -> tuple[str, ...]:
+    """The first n colours of SERIES after `skip` (cycling past the end)."""
+    return tuple(SERIES[(skip + i) % len(SERIES)] for i in range(n))
 
 
 def color(name: str, presenter: bool = False) -> str:

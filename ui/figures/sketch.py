@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 
 from fmnist_core.fashion.dataset import CLASS_NAMES
 
+from ui.figures import palette
+
 TOP = "#d62728"
 REST = "#9aa5b1"
 # Transparent at 0, so the garment shows through where the saliency is small.
@@ -155,7 +157,7 @@ def accuracy_comparison(rows: dict[str, dict[str, float]], height: int = 260) ->
         vals = [rows[m].get(k) for m in rows]
         fig.add_bar(name=label, x=list(rows), y=vals, text=[f"{v:.0%}" if v is not None else "" for v in vals],
                     textposition="outside", cliponaxis=False,
-                    marker_color=["#1f77b4", "#ff7f0e", "#2ca02c"][i])
+                    marker_color=palette.SERIES[i])
     fig.update_layout(barmode="group", height=height, margin=dict(l=0, r=0, t=10, b=0),
                       yaxis=dict(range=[0, 1.1], tickformat=".0%", title="top-1 accuracy"),
                       legend=dict(orientation="h", y=-0.15))

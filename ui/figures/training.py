@@ -12,12 +12,12 @@ from typing import Sequence
 import numpy as np
 
 from fmnist_core.fashion.metrics import ema_smooth, row_normalize, thin
+from ui.figures import palette
 from ui.figures.palette import DEFAULT as PALETTE
 
 TRAIN_COLOR, TEST_COLOR = PALETTE["train"], PALETTE["test"]
 OK_COLOR, BAD_COLOR = PALETTE["ok"], PALETTE["bad"]
-RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-              "#bcbd22", "#17becf")
+RUN_COLORS = palette.series(10)
 MAX_POINTS = 500  # a browser redraws a few hundred points several times a second without lag
 
 METRIC_LABELS = {"loss": "cross-entropy loss", "accuracy": "accuracy"}
@@ -88,6 +88,14 @@ def curves_chart(
                  mark=dict(type="line", strokeWidth=2, strokeDash=[5, 4], point=dict(size=40, filled=True)),
                  encoding=dict(x=x_enc, y=y_enc, color=color, detail=dict(field="run"), tooltip=tip)),
         ]
+    # Vega draws a layer with no rows yet (the test curve before the first epoch ends) as one unnamed graphic
+    # (axe: svg-img-alt, serious): such a layer stays out of the accessibility tree until it has points.
+    curves = {r["curve"] for r in rows}
+    for layer in layers:
+        if layer["transform"][0]["filter"].split("'")[1] not in curves:
+            layer["mark"]["aria"] = False
+            if "point" in layer["mark"]:
+                layer["mark"]["point"]["aria"] = False
     spec = dict(
         data=dict(values=rows), layer=layers, height=height,
         config=dict(axis=dict(labelFontSize=13, titleFontSize=14, gridColor="#eee"),

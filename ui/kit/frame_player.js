@@ -1,7 +1,19 @@
 // The boundary page's frame player (ui/frame_player.py): draws frames computed by the server on canvases.
 // Live: frames arrive in batches (one per fragment run) and play at the rate they arrive, one batch behind.
 // Replay: every stored frame is here; the slider draws one without a round trip to the server.
+// Keyboard (the view is focusable): Space plays or pauses, Left/Right step a frame (Shift or PageUp/PageDown:
+// ten), Home/End jump to the first/last. Live, "paused" holds the picture (training goes on) and the arrows
+// step through the frames received; replay, Space plays the stored frames. A visually hidden live region
+// says the shown epoch and metrics: at once after a key, at most every 2 s while playing (10 s unfocused).
+// prefers-reduced-motion: live batches jump to their newest frame instead of playing every frame.
 const PLAYERS = new WeakMap();  // parentElement -> player state, kept across data updates
+const SPEAK_MS = 2000, SPEAK_UNFOCUSED_MS = 10000;  // the live text while playing: at most this often
+const HISTORY = 400;  // live frames kept for stepping back while the picture is held (~10 KB each)
+const PLAY_MS = 100, PLAY_REDUCED_MS = 500;  // a replay's frame interval when Space plays it
+const MOTION = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
+const reduced = () => !!(MOTION && MOTION.matches);
+const KEYS_HELP = "Space: play or pause · ← →: one frame (Shift: 10) · Home / End: first / last";
+let FOCUSED = null;  // the player whose view had focus when it was last seen: a remounted view takes it back
 
 function bytes(s) { const b = atob(s); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return u; }
 function f32(s) { const u = bytes(s); return new Float32Array(u.buffer, 0, u.length >> 2); }
@@ -24,10 +36,16 @@ function lut(stops) {  // 256 RGB entries interpolated between the colour scale'
 
 function build(root, st) {
   root.innerHTML = "";
-  const head = el("div", "fp-head", root);
+  // The view (the metrics and the canvases) takes the keyboard; the tools and the slider keep their own keys.
+  st.view = el("div", "fp-view", root); st.view.dataset.fmnist = "player-view"; st.view.tabIndex = 0;
+  st.view.setAttribute("role", "application"); st.view.setAttribute("aria-roledescription", "training player");
+  st.view.setAttribute("aria-label", "The network's decision boundary, epoch by epoch. Space plays or pauses; "
+    + "the left and right arrows step one frame, with Shift ten; Home and End go to the first and the last frame.");
+  const hint = el("div", "fp-keys", st.view, KEYS_HELP); hint.setAttribute("aria-hidden", "true");
+  const head = el("div", "fp-head", st.view);
   st.epochEl = el("span", "fp-epoch", head); st.epochEl.dataset.fmnist = "epoch";
   st.metricsEl = el("span", "fp-metrics", head);
-  const grid = el("div", "fp-grid", root);
+  const grid = el("div", "fp-grid", st.view);
   const panel = (cls, title) => { const f = el("figure", "fp-panel " + cls, grid); const c = el("figcaption", "", f, title); const cv = el("canvas", "", f); return [cv, c]; };
   [st.cv.boundary, st.cap.boundary] = panel("fp-sq", "The boundary: P(red) everywhere");
   [st.cv.units, st.cap.units] = panel("fp-sq", "Each hidden unit's line");
@@ -35,6 +53,16 @@ function build(root, st) {
   [st.cv.loss, st.cap.loss] = panel("fp-wide", "Loss (BCE): train — test ┈");
   [st.cv.hist, st.cap.hist] = panel("fp-low", "Weights");
   st.cv.boundary.dataset.fmnist = "boundary"; st.cv.boundary.classList.add("fp-boundary");
+  st.say = el("div", "fp-sr", root); st.say.dataset.fmnist = "player-summary";
+  st.say.setAttribute("aria-live", "polite"); st.say.setAttribute("aria-atomic", "true");
+  st.view.addEventListener("keydown", ev => { st.seenAt = performance.now(); onKey(st, ev); });
+  st.view.addEventListener("focus", () => { st.focused = true; st.seenAt = performance.now(); FOCUSED = st; });
+  st.view.addEventListener("blur", () => {  // focus moved elsewhere: forgotten; gone with its view (or the window's): kept
+    st.focused = false;
+    setTimeout(() => { if (FOCUSED === st && st.view.isConnected && document.activeElement !== st.view) FOCUSED = null; }, 0);
+  });
+  const onMotion = () => st.root.isConnected ? motion(st) : MOTION.removeEventListener("change", onMotion);
+  if (MOTION && MOTION.addEventListener) MOTION.addEventListener("change", onMotion);
   st.tools = el("div", "fp-tools", root);
   el("span", "", st.tools, "Click on the boundary to:");
   for (const [v, t] of [["red", "add a red point"], ["blue", "add a blue point"], ["remove", "remove your point"]]) {
@@ -46,16 +74,8 @@ function build(root, st) {
   st.scrub = el("input", "", st.scrubBox); st.scrub.type = "range"; st.scrub.min = 0; st.scrub.step = 1; st.scrub.dataset.fmnist = "scrub";
   st.scrub.setAttribute("aria-label", "Replay: show the network as it was at an earlier epoch");
   st.scrubLabel = el("span", "", st.scrubBox);
-  st.scrub.addEventListener("input", () => { const f = st.frames[+st.scrub.value]; if (f) show(st, f); });
-  // The server's detailed views follow the replay once the slider rests (each report is a rerun there);
-  // the report names the latest epoch too: once the run has trained on, the replay opens at its end.
-  st.scrub.addEventListener("change", () => {
-    clearTimeout(st.report);
-    st.report = setTimeout(() => {
-      const f = st.frames[+st.scrub.value], last = st.frames[st.frames.length - 1];
-      if (f && st.setState) st.setState("epoch", [f.epoch, last.epoch]);
-    }, 500);
-  });
+  st.scrub.addEventListener("input", () => { stopPlaying(st, false); const f = st.frames[+st.scrub.value]; if (f) { moved(st); show(st, f); } });
+  st.scrub.addEventListener("change", () => report(st));
   st.cv.boundary.addEventListener("click", ev => {
     if (!st.data || !st.data.clickable || !st.setTrigger) return;
     const p = st.toPlane(ev); if (!p) return;
@@ -63,6 +83,131 @@ function build(root, st) {
     if (st.current) show(st, st.current);
     st.setTrigger("click", { x1: p[0], x2: p[1], mode: st.clickMode });
   });
+  motion(st);
+}
+
+// The page swapped the live player for the replay (paused, diverged, done) while the keyboard was on it: the
+// new view takes the focus back, if nothing else took it and the old view had it moments ago.
+function takeFocus(st, run, tries = 50) {
+  const old = FOCUSED;
+  if (!old || old === st || old.runId !== run || !st.view.isConnected) return;
+  if (old.view.isConnected) {  // both are on the page until the rerun ends: wait for the old one to go
+    if (tries > 0) setTimeout(() => takeFocus(st, run, tries - 1), 100);
+    return;
+  }
+  const idle = !document.activeElement || document.activeElement === document.body;
+  if (idle && performance.now() - old.seenAt < 5000) st.view.focus({ preventScroll: true });
+}
+
+// The server's detailed views follow the replay once it rests (each report is a rerun there); the report
+// names the latest epoch too: once the run has trained on, the replay opens at its end.
+function report(st) {
+  clearTimeout(st.report);
+  st.report = setTimeout(() => {
+    const f = st.frames[+st.scrub.value], last = st.frames[st.frames.length - 1];
+    if (f && st.setState) { st.reported = performance.now(); st.setState("epoch", [f.epoch, last.epoch]); }
+  }, 500);
+}
+
+function moved(st) { st.movedAt = performance.now(); }  // the replay was moved here, not by the server
+
+// ---------------------------------------------------------------- keyboard, playing, the live text
+
+function onKey(st, ev) {
+  if (ev.target !== st.view || ev.altKey || ev.ctrlKey || ev.metaKey || !st.data) return;
+  const k = ev.key, n = ev.shiftKey ? 10 : 1;
+  const act = { " ": () => togglePlay(st), "Spacebar": () => togglePlay(st), "ArrowLeft": () => step(st, -n),
+                "ArrowRight": () => step(st, n), "PageUp": () => step(st, -10), "PageDown": () => step(st, 10),
+                "Home": () => step(st, -Infinity), "End": () => step(st, Infinity) }[k];
+  if (!act) return;
+  ev.preventDefault(); ev.stopPropagation();  // the page does not scroll, Streamlit sees no key
+  act();
+  announce(st, true);
+}
+
+function live(st) { return st.data.mode === "live"; }
+
+// The frames the keys move through: the stored replay, or (live) the frames received so far.
+function timeline(st) { return live(st) ? st.hist : st.frames; }
+
+function position(st) {
+  if (!live(st)) return +st.scrub.value;
+  if (st.held) return st.pos;
+  const i = st.hist.lastIndexOf(st.current);
+  return i >= 0 ? i : st.hist.length - 1;
+}
+
+function step(st, by) {
+  const tl = timeline(st); if (!tl.length) return;
+  const i = Math.max(0, Math.min(tl.length - 1, position(st) + (Number.isFinite(by) ? by : by > 0 ? tl.length : -tl.length)));
+  if (live(st)) { hold(st, true); st.pos = i; show(st, tl[i]); return; }
+  stopPlaying(st, false);
+  st.scrub.value = i; moved(st); show(st, tl[i]); report(st);
+}
+
+function togglePlay(st) {
+  if (live(st)) { hold(st, !st.held); return; }
+  if (st.timer) { stopPlaying(st, true); return; }
+  if (st.frames.length < 2) return;
+  if (+st.scrub.value >= st.frames.length - 1) { st.scrub.value = 0; show(st, st.frames[0]); }
+  moved(st);
+  st.timer = setInterval(() => {
+    const i = +st.scrub.value + 1;
+    if (!st.root.isConnected || live(st)) { stopPlaying(st, false); return; }
+    if (i >= st.frames.length) { stopPlaying(st, true); announce(st, true); return; }
+    st.scrub.value = i; moved(st); show(st, st.frames[i]);
+  }, reduced() ? PLAY_REDUCED_MS : PLAY_MS);
+  st.root.dataset.playing = "1";
+}
+
+function stopPlaying(st, tell) {
+  if (!st.timer) return;
+  clearInterval(st.timer); st.timer = null; st.root.dataset.playing = "0";
+  if (tell) report(st);
+  if (st.current) show(st, st.current);
+}
+
+// Live: hold the picture (training goes on, frames keep arriving) or go back to the newest frame.
+function hold(st, on) {
+  if (!!st.held === on) return;
+  if (on) st.pos = position(st);  // where the picture is now (asked before it counts as held)
+  st.held = on; st.root.dataset.held = on ? "1" : "0";
+  if (!on) { st.queue = []; st.nextAt = performance.now(); }
+  const f = on ? st.current : st.hist[st.hist.length - 1];
+  if (f) show(st, f);
+}
+
+function motion(st) {
+  st.root.dataset.motion = reduced() ? "reduce" : "full";
+  if (reduced() && st.data && live(st) && !st.held && st.queue.length) { show(st, st.queue[st.queue.length - 1]); st.queue = []; }
+}
+
+function spoken(v, digits, percent) {
+  if (v === null || v === undefined) return null;
+  return percent ? (100 * v).toFixed(digits) + " %" : v.toFixed(digits);
+}
+
+function summary(st, f) {
+  const m = f.m, tl = timeline(st), last = tl.length ? tl[tl.length - 1].epoch : f.epoch, E = v => v.toLocaleString("en");
+  let s = "Epoch " + E(f.epoch);
+  if (!live(st)) s += ` of ${E(last)}, replay${st.timer ? " playing" : ""}`;
+  else if (st.held) s += `, picture paused (training goes on, newest epoch ${E(last)})`;
+  else s += ", training";
+  const parts = [["train accuracy", spoken(m[1], 1, true)], ["test accuracy", spoken(m[3], 1, true)],
+                 ["train loss", spoken(m[0], 3)], ["test loss", spoken(m[2], 3)]].filter(p => p[1] !== null);
+  return s + (parts.length ? ": " + parts.map(p => p[0] + " " + p[1]).join(", ") : "") + ".";
+}
+
+// The live text: at once when `now` (a key), else at most every SPEAK_MS while the view has focus
+// (SPEAK_UNFOCUSED_MS without), the newest state once the gap has passed.
+function announce(st, now) {
+  if (!st.current) return;
+  clearTimeout(st.sayTimer);
+  const focused = document.activeElement === st.view;
+  const wait = now ? 0 : (st.spokeAt || -1e9) + (focused ? SPEAK_MS : SPEAK_UNFOCUSED_MS) - performance.now();
+  if (wait > 0) { st.sayTimer = setTimeout(() => announce(st, true), wait); return; }
+  const text = summary(st, st.current);
+  if (st.say.textContent !== text) { st.say.textContent = text; st.spokeAt = performance.now(); st.root.dataset.spoken = String(++st.spokes); }
 }
 
 function fit(cv) {  // canvas pixels = CSS pixels x devicePixelRatio; returns [ctx, width, height] in CSS px
@@ -244,7 +389,8 @@ function drawHist(st, f) {
 function show(st, f) {
   st.current = f;
   const m = f.m, replay = st.data.mode === "replay", last = st.frames.length ? st.frames[st.frames.length - 1].epoch : f.epoch;
-  st.epochEl.textContent = "Epoch " + f.epoch.toLocaleString("en") + (replay && f.epoch !== last ? " (replay)" : "");
+  st.epochEl.textContent = "Epoch " + f.epoch.toLocaleString("en")
+    + (replay && f.epoch !== last ? " (replay)" : !replay && st.held ? " (paused)" : "");
   st.metricsEl.innerHTML = "";
   for (const [name, v] of [["train acc", pct(m[1])], ["test acc", pct(m[3])], ["train loss", fmt(m[0], 3)], ["test loss", fmt(m[2], 3)]]) {
     const s = el("span", "fp-metric", st.metricsEl); s.appendChild(document.createTextNode(name + " ")); el("b", "", s, v);
@@ -252,27 +398,44 @@ function show(st, f) {
   drawBoundary(st, f); drawUnits(st, f); drawEncoding(st, f); drawLoss(st, f); drawHist(st, f);
   st.root.dataset.epoch = String(f.epoch); st.root.dataset.drawn = String(++st.drawn);
   if (replay) { st.scrubLabel.textContent = `epoch ${f.epoch.toLocaleString("en")} of ${last.toLocaleString("en")}`; }
+  announce(st, false);
 }
 
 function tick(st) {
   if (!st.root.isConnected) { st.playing = false; return; }
   const now = performance.now();
-  if (st.data.mode === "live" && st.queue.length && now >= st.nextAt) {
+  if (document.activeElement === st.view) { st.seenAt = now; FOCUSED = st; }
+  if (st.root.dataset.motion !== (reduced() ? "reduce" : "full")) motion(st);  // the change event may come late
+  if (st.data.mode === "live" && !st.held && st.queue.length && now >= st.nextAt) {
     show(st, st.queue.shift());
     st.nextAt = Math.max(st.nextAt + st.frameDt, now + 0.5 * st.frameDt);
   }
   if (st.data.mode === "live") requestAnimationFrame(() => tick(st)); else st.playing = false;
 }
 
+function remember(st, frames) {  // live frames, for stepping back while the picture is held
+  st.hist.push(...frames);
+  const extra = st.hist.length - HISTORY;
+  if (extra > 0) { st.hist.splice(0, extra); st.pos = Math.max(0, st.pos - extra); }
+}
+
 function update(st, d) {
-  const newRun = d.run !== st.runId;
+  const newRun = d.run !== st.runId, wasLive = st.data && st.data.mode === "live";
+  if (!st.data) takeFocus(st, d.run);
+  st.root.dataset.motion = reduced() ? "reduce" : "full";
+  if (document.activeElement === st.view) { st.seenAt = performance.now(); FOCUSED = st; }  // each poll while it has it
   st.data = d; st_colors = d.colors; st.lut = st.lut || lut(d.colors.prob);
   st.train = { n: d.train.n, xy: f32(d.train.xy), y: bytes(d.train.y) };
   st.test = d.test ? { n: d.test.n, xy: f32(d.test.xy), y: bytes(d.test.y) } : null;
   st.encY = bytes(d.enc_y); st.curve = d.curve; st.pending = null;
   st.tools.classList.toggle("fp-hidden", !d.clickable); st.cv.boundary.classList.toggle("fp-click", !!d.clickable);
-  if (newRun) { st.runId = d.run; st.queue = []; st.frames = []; st.lastEpoch = -1; st.seq = null; st.ranges = {}; }
+  if (newRun) {
+    st.runId = d.run; st.queue = []; st.frames = []; st.hist = []; st.lastEpoch = -1; st.seq = null; st.ranges = {};
+    st.framesSig = null; stopPlaying(st, false);
+  }
+  if (newRun || d.mode !== "live") { st.held = false; st.root.dataset.held = "0"; }
   if (d.mode === "live") {
+    stopPlaying(st, false);
     st.scrubBox.classList.add("fp-hidden");
     if (d.seq !== st.seq) {
       const now = performance.now();
@@ -280,20 +443,32 @@ function update(st, d) {
       st.arrived = now; st.seq = d.seq;
       const fresh = d.frames.filter(f => f.epoch > st.lastEpoch);
       if (fresh.length) st.lastEpoch = fresh[fresh.length - 1].epoch;
-      st.queue.push(...fresh);
-      const batch = Math.max(1, fresh.length);
-      if (st.queue.length > 2 * batch + 1) st.queue.splice(0, st.queue.length - batch - 1);  // fell behind: skip ahead
-      st.frameDt = st.interval / batch;
-      if (!st.current && st.queue.length) show(st, st.queue.shift());
+      remember(st, fresh);
+      st.received += fresh.length; st.batches++;
+      st.root.dataset.received = String(st.received); st.root.dataset.batches = String(st.batches);
+      if (st.held) { if (st.current) show(st, st.current); }  // the picture stays; "newest epoch" moves on
+      else if (reduced()) { st.queue = []; if (fresh.length) show(st, fresh[fresh.length - 1]); }  // no playing between frames
+      else {
+        st.queue.push(...fresh);
+        const batch = Math.max(1, fresh.length);
+        if (st.queue.length > 2 * batch + 1) st.queue.splice(0, st.queue.length - batch - 1);  // fell behind: skip ahead
+        st.frameDt = st.interval / batch;
+        if (!st.current && st.queue.length) show(st, st.queue.shift());
+      }
     } else if (st.current) show(st, st.current);
     st.frames = [];
     if (!st.playing) { st.playing = true; st.nextAt = performance.now(); requestAnimationFrame(() => tick(st)); }
   } else {
-    st.queue = []; st.frames = d.frames; st.scrubBox.classList.toggle("fp-hidden", d.frames.length < 2);
+    st.queue = []; st.hist = []; st.frames = d.frames; st.scrubBox.classList.toggle("fp-hidden", d.frames.length < 2);
     st.scrub.max = Math.max(0, d.frames.length - 1);
+    const sig = d.frames.length + ":" + (d.frames.length ? d.frames[d.frames.length - 1].epoch : -1);
     let i = d.frames.length - 1;
     if (d.scrub !== null && d.scrub !== undefined) { const j = d.frames.findIndex(f => f.epoch >= d.scrub); if (j >= 0) i = j; }
-    st.seq = d.seq; st.scrub.value = i;
+    // The same frames, moved here since the last report (keys, the slider, playing): the rerun that report
+    // made must not pull the replay back to where it was then.
+    if (!wasLive && sig === st.framesSig && st.movedAt > (st.reported || 0)) i = Math.min(+st.scrub.value, d.frames.length - 1);
+    else stopPlaying(st, false);
+    st.framesSig = sig; st.seq = d.seq; st.scrub.value = i;
     if (d.frames[i]) show(st, d.frames[i]);
   }
 }
@@ -302,8 +477,9 @@ export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   let st = PLAYERS.get(parentElement);
   if (!st) {
-    st = { cv: {}, cap: {}, queue: [], frames: [], ranges: {}, interval: 500, frameDt: 50, drawn: 0, seq: null,
-           clickMode: "red", uid: Math.random().toString(36).slice(2) };
+    st = { cv: {}, cap: {}, queue: [], frames: [], hist: [], pos: 0, ranges: {}, interval: 500, frameDt: 50, drawn: 0,
+           seq: null, clickMode: "red", uid: Math.random().toString(36).slice(2), received: 0, batches: 0, spokes: 0,
+           held: false, timer: null, focused: false, movedAt: 0, seenAt: -1e9 };
     st.root = parentElement.querySelector(".fp-root") || parentElement;
     build(st.root, st);
     PLAYERS.set(parentElement, st);

@@ -3,6 +3,13 @@
 small `st.components.v2` renderer draws them on canvases at display rate, the epoch label and all the
 panels from the same frame, and scrubs a replay without asking the server.
 
+Without a mouse: the view (the metrics and the canvases) takes focus (a ring, role "application", a label
+naming the keys); Space plays or pauses (live: holds the picture while training goes on; replay: plays the
+stored frames), Left/Right step one frame (Shift or PageUp/PageDown: ten), Home/End go to the first and the
+last. A visually hidden aria-live text says the epoch and the metrics (at once after a key, at most every
+2 s while playing, 10 s without focus). With prefers-reduced-motion each live batch jumps to its newest
+frame instead of playing every frame (`data-motion` on the root says which).
+
 Only this module's own code goes in as html/css/js; everything from the run goes in as `data`.
 Measured with bench/browser_rates.py in headless chromium on this project's 2-core machine while other
 work loaded it (load average 4-10): the live boundary showed 11-29 new frames a second (label and picture
@@ -44,8 +51,18 @@ _CSS = """
 .fp-boundary.fp-click{cursor:crosshair}
 @media (max-width:700px){.fp-grid{grid-template-columns:repeat(2,minmax(0,1fr))}}
 """
-_COMPONENT = st.components.v2.component("fmnist_frame_player", html="<div class='fp-root'></div>", css=_CSS,
-                                        js=_JS, isolate_styles=False)
+# The keyboard view's focus ring and key hint, and the screen readers' live text (visually hidden).
+_A11Y_CSS = """
+.fp-view{position:relative;border-radius:6px;outline:none}
+.fp-view:focus-visible{outline:3px solid #1f5fbf;outline-offset:4px;box-shadow:0 0 0 7px rgba(31,95,191,.2)}
+.fp-keys{display:none;position:absolute;right:0;top:-.4rem;transform:translateY(-100%);z-index:2;padding:.1rem .55rem;
+  font-size:.9rem;color:#12407f;background:#eef4fd;border:1px solid #9dbbe8;border-radius:4px;white-space:nowrap}
+.fp-view:focus-visible .fp-keys{display:block}
+.fp-sr{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);
+  clip-path:inset(50%);white-space:nowrap;border:0}
+"""
+_COMPONENT = st.components.v2.component("fmnist_frame_player", html="<div class='fp-root'></div>",
+                                        css=_CSS + _A11Y_CSS, js=_JS, isolate_styles=False)
 
 
 def b64(a: np.ndarray) -> str:

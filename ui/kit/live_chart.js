@@ -1,7 +1,15 @@
 // Live line charts (ui/live_chart.py): panels of series on one canvas. When an update brings more points,
 // the new part of each line is revealed over about the time between updates and the axes ease to their
 // new range, so the curves grow at display rate; between animations nothing is drawn but hover.
+// prefers-reduced-motion: no reveal and no easing, each update is drawn at once. Keyboard: the canvas is
+// focusable; Left/Right move a reading cursor along x (Shift: ten points), Home/End to the ends, Escape
+// hides it. A visually hidden live region gives each series' last value (at most every 2 s while the
+// chart is live, 10 s unfocused), or the values at the cursor at once after a key.
 const CHARTS = new WeakMap();  // parentElement -> chart state, kept across data updates
+const SPEAK_MS = 2000, SPEAK_UNFOCUSED_MS = 10000;
+const MOTION = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
+const reduced = () => !!(MOTION && MOTION.matches);
+const KEYS_HELP = "← → (Shift: 10) · Home / End · Esc";  // under the values the reading cursor shows
 
 function f32(s) { const b = atob(s); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new Float32Array(u.buffer, 0, u.length >> 2); }
 function el(tag, cls, parent, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text) e.textContent = text; if (parent) parent.appendChild(e); return e; }
@@ -47,10 +55,92 @@ function ticks(lo, hi, log, px, spacing) {
 function build(st) {
   const root = st.root; root.innerHTML = "";
   st.legend = el("div", "lc-legend", root); st.legend.dataset.fmnist = "live-chart-legend";
-  st.cv = el("canvas", "", root); st.cv.dataset.fmnist = "live-chart"; st.cv.setAttribute("role", "img");
+  st.cv = el("canvas", "", root); st.cv.dataset.fmnist = "live-chart"; st.cv.tabIndex = 0;
+  st.cv.setAttribute("role", "application"); st.cv.setAttribute("aria-roledescription", "line chart");
+  st.say = el("div", "lc-sr", root); st.say.dataset.fmnist = "live-chart-summary";
+  st.say.setAttribute("aria-live", "polite"); st.say.setAttribute("aria-atomic", "true");
   st.cv.addEventListener("mousemove", ev => { const r = st.cv.getBoundingClientRect(); st.mouse = [ev.clientX - r.left, ev.clientY - r.top]; kick(st); });
   st.cv.addEventListener("mouseleave", () => { st.mouse = null; kick(st); });
+  st.cv.addEventListener("keydown", ev => onKey(st, ev));
+  st.cv.addEventListener("focus", () => {  // from the keyboard: the reading starts at the newest values
+    st.focused = true;
+    if (st.cursor === null && st.xs.length && st.cv.matches(":focus-visible")) { st.cursor = st.xs.length - 1; kick(st); announce(st, true); }
+  });
+  st.cv.addEventListener("blur", () => { st.focused = false; if (st.cursor !== null) { st.cursor = null; kick(st); } });
+  const onMotion = () => { if (!st.root.isConnected) { MOTION.removeEventListener("change", onMotion); return; } motion(st); kick(st); };
+  if (MOTION && MOTION.addEventListener) MOTION.addEventListener("change", onMotion);
   if (window.ResizeObserver) new ResizeObserver(() => kick(st)).observe(root);
+  motion(st);
+}
+
+function motion(st) { st.root.dataset.motion = reduced() ? "reduce" : "full"; }
+
+// ---------------------------------------------------------------- keyboard and the live text
+
+function onKey(st, ev) {
+  if (ev.altKey || ev.ctrlKey || ev.metaKey || !st.data || !st.xs.length) return;
+  const n = ev.shiftKey ? 10 : 1, last = st.xs.length - 1, at = st.cursor === null ? null : st.cursor;
+  const to = { "ArrowLeft": at === null ? last : at - n, "ArrowRight": at === null ? last : at + n,
+               "Home": 0, "End": last, "Escape": null }[ev.key];
+  if (to === undefined) return;
+  ev.preventDefault(); ev.stopPropagation();  // the page does not scroll, Streamlit sees no key
+  st.cursor = to === null ? null : Math.max(0, Math.min(last, to));
+  kick(st);
+  announce(st, true);
+}
+
+// Every x of every series, sorted: the positions the reading cursor steps through.
+function xsOf(d) {
+  const all = new Set();
+  for (const p of d.panels) for (const s of p.series) { const x = f32(s.x); for (let i = 0; i < s.n; i++) if (Number.isFinite(x[i])) all.add(x[i]); }
+  return [...all].sort((a, b) => a - b);
+}
+
+function nearestIndex(xs, v) {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i] - v) < Math.abs(xs[best] - v)) best = i;
+  return best;
+}
+
+// A series' value at x: its last point at or before x (null before its first point).
+function valueAt(L, x) {
+  let j = -1;
+  for (let i = 0; i < L.n && L.x[i] <= x; i++) j = i;
+  return j < 0 ? null : [L.x[j], L.y[j]];
+}
+
+function panelName(p) { return p.title || p.y_title || "chart"; }
+
+// Each panel: its series' values at the cursor, or their last values.
+function reading(st) {
+  const d = st.data, cx = st.cursor === null ? null : st.xs[st.cursor];
+  return d.panels.map((p, i) => {
+    const xt = p.x_title || "x", rows = [];
+    for (const s of p.series) {
+      const L = st.lines.get(i + "/" + s.key); if (!L) continue;
+      const at = cx === null ? (L.n ? [L.x[L.n - 1], L.y[L.n - 1]] : null) : valueAt(L, cx);
+      const ended = cx !== null && at && cx > L.x[L.n - 1] ? ` (its last, at ${fmtValue(at[0])})` : "";
+      if (cx === null && s.end) rows.push([s.label, null, s.end.text]);
+      else if (at) rows.push([s.label, at[0], fmtValue(at[1]) + ended]);
+    }
+    if (!rows.length) return `${panelName(p)}: no points yet.`;
+    const xs = new Set(rows.filter(r => r[1] !== null).map(r => fmtValue(r[1])));
+    if (cx !== null || xs.size === 1) {
+      const x = cx !== null ? fmtValue(cx) : [...xs][0];
+      return `${panelName(p)}, at ${xt} ${x}: ` + rows.map(r => `${r[0]} ${r[2]}`).join(", ") + ".";
+    }
+    return `${panelName(p)}: ` + rows.map(r => r[1] === null ? `${r[0]} ${r[2]}` : `${r[0]} ${r[2]} at ${xt} ${fmtValue(r[1])}`).join("; ") + ".";
+  }).join(" ");
+}
+
+function announce(st, now) {
+  if (!st.data) return;
+  clearTimeout(st.sayTimer);
+  const focused = document.activeElement === st.cv;
+  const wait = now ? 0 : (st.spokeAt || -1e9) + (focused ? SPEAK_MS : SPEAK_UNFOCUSED_MS) - performance.now();
+  if (wait > 0) { st.sayTimer = setTimeout(() => announce(st, true), wait); return; }
+  const text = reading(st);
+  if (st.say.textContent !== text) { st.say.textContent = text; st.spokeAt = performance.now(); }
 }
 
 function buildLegend(st, d) {
@@ -68,10 +158,10 @@ function buildLegend(st, d) {
 
 function update(st, d) {
   const now = performance.now(), fresh = d.run !== st.run;
-  if (fresh) { st.run = d.run; st.lines = new Map(); st.ranges = []; st.arrived = null; st.interval = 1000 * (d.every || 0.5); }
+  if (fresh) { st.run = d.run; st.lines = new Map(); st.ranges = []; st.arrived = null; st.interval = 1000 * (d.every || 0.5); st.cursor = null; }
   else if (st.arrived !== null) st.interval = 0.6 * st.interval + 0.4 * clamp(now - st.arrived, 150, 2000);
-  const animate = d.live || !st.first;  // a finished chart opened afresh is drawn at once
-  st.arrived = now; st.data = d; st.first = false; st.updates++;
+  const animate = !reduced() && (d.live || !st.first);  // a finished chart opened afresh is drawn at once
+  st.arrived = now; st.data = d; st.first = false; st.updates++; motion(st);
   const lines = new Map();
   d.panels.forEach((p, i) => p.series.forEach(s => {
     const key = i + "/" + s.key, old = st.lines.get(key), x = f32(s.x), y = f32(s.y), n = s.n, last = Math.max(0, n - 1);
@@ -80,10 +170,15 @@ function update(st, d) {
     lines.set(key, { n, x, y, from, to: last, t0: now, dur: from < last ? st.interval : 0 });
   }));
   st.lines = lines;
+  const cx = st.cursor === null ? null : st.xs[st.cursor];
+  st.xs = xsOf(d);
+  st.cursor = cx === null || !st.xs.length ? null : nearestIndex(st.xs, cx);  // the cursor stays at its x
   buildLegend(st, d);
   st.root.classList.toggle("lc-present", !!d.presenter);
-  st.cv.setAttribute("aria-label", d.panels.map(p => p.title).join("; "));
+  st.cv.setAttribute("aria-label", d.panels.map(panelName).join("; ") + ". Line chart: the left and right arrows "
+    + "read the values along the curves, with Shift ten points at a time; Home and End go to the ends; Escape stops.");
   kick(st);
+  announce(st, !d.live);
 }
 
 function shown(L, now) { return L.dur > 0 ? L.from + (L.to - L.from) * clamp((now - L.t0) / L.dur, 0, 1) : L.to; }
@@ -107,8 +202,8 @@ function visible(L, k, log) {
   return pts.filter(p => Number.isFinite(p[0]) && Number.isFinite(p[1]));
 }
 
-function ease(cur, target, dt) {
-  if (!cur) return [target.slice(), false];
+function ease(cur, target, dt, still) {
+  if (!cur || still) return [target.slice(), false];
   const k = 1 - Math.exp(-dt / 130), span = Math.max(1e-12, target[1] - target[0]);
   const next = [cur[0] + k * (target[0] - cur[0]), cur[1] + k * (target[1] - cur[1])];
   const moving = Math.abs(next[0] - target[0]) > 1e-3 * span || Math.abs(next[1] - target[1]) > 1e-3 * span;
@@ -125,6 +220,7 @@ function draw(st, now) {
   const dt = st.lastDraw ? Math.min(100, now - st.lastDraw) : 16; st.lastDraw = now;
   const np = d.panels.length, gap = 28 * big, pw = (w - gap * (np - 1)) / np;
   let busy = false, points = 0, hover = null;
+  const still = reduced(), cx = st.cursor === null ? null : st.xs[st.cursor], cursorBoxes = [];
   d.panels.forEach((p, i) => {
     const ox = i * (pw + gap), l = ox + 62 * big, r = ox + pw - 10, t = 30 * big, b = h - 50 * big, W = r - l, H = b - t;
     const lines = p.series.map(s => [s, st.lines.get(i + "/" + s.key)]).filter(([, L]) => L);
@@ -141,7 +237,7 @@ function draw(st, now) {
     if (!(ty[1] > ty[0])) ty = [ty[0] - 0.5, ty[0] + 0.5];
     const R = st.ranges[i] || (st.ranges[i] = {});
     let mx, my;
-    [R.x, mx] = ease(R.x, tx, dt); [R.y, my] = ease(R.y, ty, dt);
+    [R.x, mx] = ease(R.x, tx, dt, still); [R.y, my] = ease(R.y, ty, dt, still);
     if (!p.x_range && R.x[1] < tx[1]) R.x[1] = tx[1];  // a growing tip is never outside the plot
     busy = busy || mx || my;
     const [X0, X1] = R.x, [Y0, Y1] = R.y;
@@ -198,6 +294,22 @@ function draw(st, now) {
         ctx.beginPath(); ctx.arc(u, v, s.markers / 2, 0, 2 * Math.PI); ctx.fill();
       }
     }
+    // The reading cursor: a line at its x, a dot on each series there, a box with their values.
+    if (cx !== null && cx >= X0 && cx <= X1) {
+      const xx = P(cx, Y0)[0], rows = [`${p.x_title || "x"}: ${fmtValue(cx)}`];
+      ctx.strokeStyle = "#333"; ctx.lineWidth = 1.5; ctx.setLineDash([4, 3]);
+      ctx.beginPath(); ctx.moveTo(xx, t); ctx.lineTo(xx, b); ctx.stroke(); ctx.setLineDash([]);
+      for (const [s, L] of vis) {
+        const at = valueAt(L, cx); if (!at) continue;
+        const ended = L.n && cx > L.x[L.n - 1] ? ` (its last, at ${fmtValue(at[0])})` : "";
+        const yv = p.y_log ? Math.log10(at[1]) : at[1]; if (!Number.isFinite(yv)) continue;
+        const [u, v] = P(at[0], clamp(yv, Y0, Y1));
+        ctx.beginPath(); ctx.arc(u, v, 5 * big, 0, 2 * Math.PI); ctx.fillStyle = s.color; ctx.fill();
+        ctx.lineWidth = 2; ctx.strokeStyle = "white"; ctx.stroke();
+        rows.push(`${s.label}: ${fmtValue(at[1])}${ended}`);
+      }
+      cursorBoxes.push({ xx, rows, l, r, t });
+    }
     // A diverged run's ✖ once its line is complete (kept inside the plot when its loss is off the chart).
     ctx.textAlign = "left"; ctx.textBaseline = "top";
     for (const [s, L, , k] of vis) {
@@ -211,6 +323,18 @@ function draw(st, now) {
       ctx.textAlign = left ? "right" : "left"; ctx.fillText(s.end.text, left ? u - z - 4 : u + z + 4, Math.min(v + z / 2, b - 20 * big));
     }
   });
+  for (const { xx, rows, l, r, t } of cursorBoxes) {  // the cursor's values, beside its line inside the plot
+    if (st.focused) rows.push(KEYS_HELP);
+    const last = rows.length - 1, hint = j => st.focused && j === last;
+    const f = j => `${j && !hint(j) ? "" : hint(j) ? "italic " : "600 "}${Math.round((hint(j) ? 12 : 13) * big)}px sans-serif`;
+    const bw = Math.max(...rows.map((x, j) => { ctx.font = f(j); return ctx.measureText(x).width; })) + 16;
+    const lh = 17 * big, bh = rows.length * lh + 8, bx = xx + 10 + bw > r ? Math.max(l, xx - 10 - bw) : xx + 10, by = t + 6;
+    ctx.fillStyle = "rgba(255,255,255,0.94)"; ctx.strokeStyle = "#333"; ctx.lineWidth = 1.5;
+    ctx.fillRect(bx, by, bw, bh); ctx.strokeRect(bx, by, bw, bh);
+    ctx.textAlign = "left"; ctx.textBaseline = "top";
+    rows.forEach((x, j) => { ctx.font = f(j); ctx.fillStyle = hint(j) ? "#12407f" : "#222"; ctx.fillText(x, bx + 8, by + 4 + j * lh); });
+  }
+  if (cx !== null) st.root.dataset.cursor = String(cx); else delete st.root.dataset.cursor;
   // Hover: the nearest drawn point of the panel under the pointer, and its values.
   if (hover && hover.dd < (60 * big) ** 2) {
     const { u, v, a, c, s, p } = hover, yv = p.y_log ? Math.pow(10, c) : c;
@@ -236,7 +360,7 @@ export default function (component) {
   let st = CHARTS.get(parentElement);
   if (!st) {
     st = { root: parentElement.querySelector(".lc-root") || parentElement, lines: new Map(), ranges: [], drawn: 0, updates: 0,
-           first: true, run: undefined, mouse: null, looping: false };
+           first: true, run: undefined, mouse: null, looping: false, xs: [], cursor: null, focused: false };
     build(st);
     CHARTS.set(parentElement, st);
   }

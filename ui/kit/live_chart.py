@@ -8,6 +8,11 @@ update costs a canvas redraw, not a plotly re-render. One renderer while trainin
 picture keeps its look when the run ends. Only this module's own code goes in as html/css/js;
 everything from the run goes in as `data`.
 
+Without a mouse: the canvas takes focus (a ring, a label naming the keys); Left/Right move a reading cursor
+along x (Shift: ten points), Home/End to the ends, Escape hides it. A visually hidden aria-live text gives
+each series' last value (at most every 2 s while live, 10 s without focus) or the values at the cursor.
+With prefers-reduced-motion nothing is revealed or eased: each update is drawn at once.
+
 A chart spec (what `panel`/`series` build, the figure modules' job) is plain data:
     {"height": 340, "panels": [panel(...), ...]}
 and `chart_data` turns it into what the renderer gets (presenter mode: its colours, larger text,
@@ -36,10 +41,19 @@ _CSS = """
 """
 
 
+# The keyboard canvas's focus ring, and the screen readers' live text (visually hidden).
+_A11Y_CSS = """
+.lc-root canvas{outline:none;border-radius:4px}
+.lc-root canvas:focus-visible{outline:3px solid #1f5fbf;outline-offset:3px;box-shadow:0 0 0 6px rgba(31,95,191,.2)}
+.lc-sr{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);
+  clip-path:inset(50%);white-space:nowrap;border:0}
+"""
+
+
 @functools.cache
 def _component():
-    return st.components.v2.component("fmnist_live_chart", html="<div class='lc-root'></div>", css=_CSS, js=_JS,
-                                      isolate_styles=False)
+    return st.components.v2.component("fmnist_live_chart", html="<div class='lc-root'></div>", css=_CSS + _A11Y_CSS,
+                                      js=_JS, isolate_styles=False)
 
 
 def show(key: str, spec: dict, *, run: str = "", live: bool = False):

@@ -3,6 +3,8 @@ room at 1280x720, the colour-blind-safe palette (ui/figures/palette.py) in every
 collapsed, and a one-click PNG button on every figure."""
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 
 import plotly.graph_objects as go
@@ -29,6 +31,12 @@ hr { border-bottom-width: 2px !important; }
 .katex { font-size: 1.05em; } .katex-display { overflow-x: auto; overflow-y: hidden; }
 .js-plotly-plot .plotly .modebar { opacity: 1 !important; }
 .js-plotly-plot .plotly .modebar-btn svg { width: 26px; height: 26px; }
+/* Fit the projector: less empty space above the title, so that the live views start on the first screen. */
+[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; }
+h1 { padding-top: 0.2rem !important; padding-bottom: 0.2rem !important; }
+/* Page 2's frame player: its square panels no taller than the screen below the controls (wide, short screens). */
+.fp-grid { max-width: calc(3 * (100vh - 345px) + 2rem); }
+[data-testid="stProgress"] [data-testid="stMarkdownContainer"] p { font-size: 1.1rem; }
 </style>
 """
 
@@ -74,6 +82,67 @@ def setup() -> None:
     elif st.query_params.get(PARAM) is not None:
         st.query_params[PARAM] = "0"
         st.session_state[f"_{KEY}_link"] = "0"
+
+
+def header(title: str, about: str = "ℹ️ About this page") -> contextlib.AbstractContextManager:
+    """The page's title, and where its introduction goes (`with header(...):`, now or later in the script):
+    below the title as usual, or in presenter mode in a popover beside the title (it opens over the page and
+    moves nothing), so that the page's live view starts higher up, on the projector's first screen."""
+    if not active():
+        st.title(title)
+        return contextlib.nullcontext()
+    left, right = st.columns([5, 2], vertical_alignment="center")
+    left.title(title)
+    return right.popover(about, width="stretch")
+
+
+def place(container) -> contextlib.AbstractContextManager:
+    """`container` in presenter mode, else where the script is: for a part that presenter mode moves."""
+    return container if active() else contextlib.nullcontext()
+
+
+def first(*names: str, lead: str) -> dict[str, contextlib.AbstractContextManager]:
+    """Places for parts of a page, drawn in the order the script calls them: as they come, or in presenter mode
+    with `lead` (the live view) placed above the others, so that it is on the first screen."""
+    if not active():
+        return {n: contextlib.nullcontext() for n in names}
+    boxes = {lead: st.container()}
+    boxes.update({n: st.container() for n in names if n != lead})
+    return boxes
+
+
+def room_vega(spec: dict, height: int | None = None) -> dict:
+    """A Vega-Lite spec for the room (a copy; the spec itself outside presenter mode): larger text, thicker
+    lines, legends in rows of four above the chart, and `height` (px, the whole chart: Streamlit fits the plot in)."""
+    if not active():
+        return spec
+    d = copy.deepcopy(spec)
+    if height is not None:
+        d["height"] = height
+    cfg = d.setdefault("config", {})
+    ink = "#222"  # the theme's grey labels fade on a projector
+    cfg.setdefault("axis", {}).update(labelFontSize=MIN_FONT + 1, titleFontSize=MIN_FONT + 2, labelColor=ink,
+                                      titleColor=ink)
+    cfg.setdefault("legend", {}).update(labelFontSize=MIN_FONT + 2, labelColor=ink, symbolStrokeWidth=4,
+                                        symbolSize=140, offset=4, padding=0, rowPadding=2)
+    cfg.setdefault("title", {}).update(fontSize=MIN_FONT + 4, offset=4, color=ink)
+
+    def walk(obj) -> None:
+        if isinstance(obj, dict):
+            mark = obj.get("mark")
+            if isinstance(mark, dict) and mark.get("type") == "line":
+                mark["strokeWidth"] = max(float(mark.get("strokeWidth") or 2) * 1.5, 1.5)
+            legend = obj.get("legend")
+            if isinstance(legend, dict):
+                legend.update(orient="top", direction="horizontal", columns=4, labelFontSize=MIN_FONT + 2)
+            for v in obj.values():
+                walk(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                walk(v)
+    walk(d.get("layer", []))
+    walk(d.get("encoding", {}))
+    return d
 
 
 def export_config(config: dict | None, name: str = "figure") -> dict:

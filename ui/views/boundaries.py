@@ -20,7 +20,7 @@ def inputs_text(features) -> str:
 
 def units_section(net: PackedMLP | None, data: ToyData, hidden, surrogate: bool, lecture: bool, key: str) -> None:
     """Section 2: the unit lines explained, each unit's output over the plane (when `net` is given)."""
-    st.subheader("2 · Each hidden unit is a line")
+    st.header("2 · Each hidden unit is a line")
     features = net.features if net is not None else PLAIN
     if net is not None:
         left, right = st.columns([3, 2])
@@ -53,7 +53,7 @@ def units_section(net: PackedMLP | None, data: ToyData, hidden, surrogate: bool,
 
 def encoding_section(net: PackedMLP | None, data: ToyData, hidden, dataset: str, surrogate: bool, key: str) -> None:
     """Section 3: the training points at the last hidden layer, and how well one line separates them."""
-    st.subheader("3 · The encoding: the points as the hidden units see them")
+    st.header("3 · The encoding: the points as the hidden units see them")
     if net is None or len(data.x_train) < 2:
         st.caption("Pause to see the encoding of the shown epoch in detail (and in 3D for three units).")
         return

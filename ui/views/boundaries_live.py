@@ -15,7 +15,7 @@ from fmnist_core.toy.frames import MAX_ENCODED
 from fmnist_core.toy.packed import PackedMLP
 from fmnist_core.toy.run import ToyRun
 
-from ui.kit import live
+from ui.kit import live, presenter
 from ui.kit.frame_player import player
 from ui.kit.widgets import keys
 
@@ -91,7 +91,8 @@ def _views(run: ToyRun, own: Sequence[op.Point], pts: str, details: Callable[[Pa
         st.rerun()  # a click changed the points: the whole page (data, growth grid) follows
     if note := st.session_state.pop(k("note"), None):
         st.toast(note, icon="🔗")
-    st.subheader("1 · Watch it learn")
+    if not presenter.active():  # presenter mode: the player's epoch line heads it, one screen holds the picture
+        st.header("1 · Watch it learn")
     scrub = None if live_mode else scrubbed(run)
     d = run.data
     player(k("player"), run_id=str(id(run)), mode="live" if live_mode else "replay",

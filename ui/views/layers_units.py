@@ -32,5 +32,6 @@ def top_images(stats: L.LayerStats, data: FashionMNIST, rf: tuple[int, int, int]
         else:
             tiles = data.test_images[stats.top_idx[u]].cpu().numpy()
         with grid[i % 6]:
-            st.image(lf.unit_tile(tiles), width="stretch")
+            st.image(lf.unit_tile(tiles), width="stretch",
+                     alt=f"The 9 test images that make {'channel' if rf else 'unit'} {u} respond most")
             st.caption(f"**{'channel' if rf else 'unit'} {u}** · {round(pure[u] * 9)}/9 {CLASS_NAMES[cls[u]]}")

@@ -30,7 +30,8 @@ def softmax_section(k: Callable[[str], str], fm: FashionMNIST, temperatures: tup
     c2.select_slider("Temperature T", temperatures, key=k("temp"))
     i, T = int(st.session_state[k("img")]), float(st.session_state[k("temp")])
     img, label = fm.test_images[i].cpu(), int(fm.test_labels[i])
-    c1.image(img.numpy(), width=112, caption=f"true class {label}: {CLASS_NAMES[label]}")
+    c1.image(img.numpy(), width=112, caption=f"true class {label}: {CLASS_NAMES[label]}",
+             alt=f"Test image {i}, a {CLASS_NAMES[label]}, 28 by 28 grey pixels")
     s = class_scores(model, meta["normalization"], img, label, T)
     sm, sm1 = s.soft, s.soft_t1
     with c3:

@@ -21,8 +21,10 @@ def forward(p: bp.Pass) -> None:
         "with the hidden outputs, z = v1·a1 + … + c, and the sigmoid makes it a probability: ŷ = σ(z), the "
         "network's P(red). For unit 1:")
     w = p.weights.named()
-    st.latex(rf"z_1 = w_{{11}}x_1 + w_{{21}}x_2 + b_1 = ({w['w11']:.3f})({v['x1']:.3f}) + ({w['w21']:.3f})"
-             rf"({v['x2']:.3f}) + ({w['b1']:.3f}) = {v['z1']:.3f}, \quad a_1 = f(z_1) = {v['a1']:.3f}")
+    # One step a line: on one line it outgrew the column and scrolled sideways, out of a keyboard's reach.
+    st.latex(rf"\begin{{aligned}} z_1 &= w_{{11}}x_1 + w_{{21}}x_2 + b_1 \\ &= ({w['w11']:.3f})({v['x1']:.3f})"
+             rf" + ({w['w21']:.3f})({v['x2']:.3f}) + ({w['b1']:.3f}) \\ &= {v['z1']:.3f} \\"
+             rf" a_1 &= f(z_1) = {v['a1']:.3f} \end{{aligned}}")
     st.latex(rf"\hat y = \sigma(z) = \frac{{1}}{{1 + e^{{-z}}}} = \frac{{1}}{{1 + e^{{-({v['z']:.3f})}}}}"
              rf" = {v['y_hat']:.3f}")
 

@@ -11,6 +11,9 @@ import streamlit as st
 from fmnist_core.engine.optim import OPTIMIZERS
 from fmnist_core.fashion.runs import history_series
 from ui.figures.training import curves_chart
+from ui.kit import presenter
+
+ROOM_HEIGHT = 270  # px, the whole chart in presenter mode (fits 1280x720 under the label; 300 otherwise)
 
 
 def race_view(job, reader, names: Sequence[str], key: str) -> None:
@@ -18,10 +21,13 @@ def race_view(job, reader, names: Sequence[str], key: str) -> None:
     runs = [(f"{OPTIMIZERS[names[k]].label}", history_series([e for e in reader.history if e.get("run") == k]))
             for k in reader.runs if isinstance(k, int) and k < len(names)]
     if job.active and runs:
-        st.caption(f"Training {len(runs)} of {len(names)}: **{runs[-1][0]}**.")
-    a, b = st.columns(2)
-    a.vega_lite_chart(curves_chart(runs, "loss", 0.6, "elapsed", compare=True), key=f"{key}_fm_loss")
-    b.vega_lite_chart(curves_chart(runs, "accuracy", 0.6, "elapsed", compare=True), key=f"{key}_fm_acc")
+        st.container(key=f"{key}_fm_label").caption(f"Training {len(runs)} of {len(names)}: **{runs[-1][0]}**.")
+    a, b = st.container(key=f"{key}_fm_charts").columns(2)
+    # Presenter mode: larger text, the legend in a row above, lower (the label and both charts on the first screen).
+    a.vega_lite_chart(presenter.room_vega(curves_chart(runs, "loss", 0.6, "elapsed", compare=True), ROOM_HEIGHT),
+                      key=f"{key}_fm_loss")
+    b.vega_lite_chart(presenter.room_vega(curves_chart(runs, "accuracy", 0.6, "elapsed", compare=True), ROOM_HEIGHT),
+                      key=f"{key}_fm_acc")
     rows = []
     for k, r in reader.runs.items():
         if isinstance(k, int) and k < len(names) and r.end is not None:

@@ -30,3 +30,11 @@ def upload(key: Callable[[str], str]) -> bytes | None:
     st.caption("Fashion-MNIST's photos show one garment on white, seen from the front. Photos like that work "
                "best; a busy background is cut out as if it were part of the garment.")
     return None if up is None else up.getvalue()
+
+
+def show_problem(e: sk.ImageInputError) -> None:
+    """Why a picture cannot be used and what to do: a warning for a size to fix, an error for a broken file."""
+    if e.kind in ("small", "thin", "large"):
+        st.warning(f"**This picture's size does not work.** {e}", icon="📐")
+    else:
+        st.error(f"**That picture cannot be used.** {e}", icon="🚫")

@@ -37,7 +37,7 @@ def idle() -> None:
     images, labels = test_arrays()
     sample = sample_indices()
     st.info("Press **▶ Start training**. The curves, the confusion matrix and the network's answers appear here "
-            "and update while it learns; the settings above stay usable.")
+            "and update while it learns; the settings stay usable.")
     st.markdown("##### 20 of the 10,000 test images, with their true class")
     png(cached(FIGURES, "idle", 0, lambda: figs.png(figs.image_grid(images[sample],
                                                                            [SHORT[i] for i in labels[sample]]))))

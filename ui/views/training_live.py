@@ -13,15 +13,20 @@ from fmnist_core.fashion.runs import describe_model
 from fmnist_core.fashion.recipe import TrainConfig
 
 from ui.figures import training as figs
+from ui.kit import presenter
 from ui.kit.common import cached, device
 
 FIGURES = "training_figures"  # the page's figure cache (ui.kit.common.cached)
 CFG_KEY = "training_job_cfg"  # the TrainConfig of the job on screen
+ROOM_CHART_HEIGHT = 285  # px, the whole chart in presenter mode (fits 1280x720 under the label; 300 otherwise)
 
 
-def run_header(job, lv, stop_latency: float | None) -> None:
-    """What this run is and how it ended (drawn by full runs: it changes only at the start and the end)."""
-    cfg = st.session_state.get(CFG_KEY)
+def run_header(job, lv, stop_latency: float | None, below: bool = False) -> None:
+    """What this run is and how it ended (drawn by full runs: it changes only at the start and the end). The page
+    calls it above the curves and again below them (`below`): it draws above, or in presenter mode below, so that
+    there the progress line and the curves start on the projector's first screen."""
+    if below != presenter.active():
+        return
     if lv is not None and lv.done:
         status = lv.done.get("status")
         if status == "diverged":
@@ -36,6 +41,7 @@ def run_header(job, lv, stop_latency: float | None) -> None:
             st.success(f"✅ {lv.done.get('message', '').capitalize()}. Final test accuracy: "
                        f"**{lv.done['test_accuracy']:.2%}** in {lv.done['train_seconds']:.1f} s. "
                        "The run is kept in the **Runs** tab.")
+    cfg = st.session_state.get(CFG_KEY)
     if cfg is not None:
         st.caption(f"This run: {describe_model(cfg)} · {cfg.activation} · {cfg.init} init · "
                    f"{cfg.optimizer} lr {cfg.lr:g} ({cfg.schedule}) · batch {cfg.batch_size} · "
@@ -64,7 +70,7 @@ def _progress_line(lv, cfg: TrainConfig | None, job) -> None:
     ev = lv.done or lv.last_progress or lv.last_epoch
     if ev is None:
         if job.state == "running":
-            st.progress(0.0, text="Starting: building the network…")
+            st.container(key="training_progress").progress(0.0, text="Starting: building the network…")
         return
     p = float(ev.get("progress", 0.0))
     elapsed = float(ev.get("elapsed", 0.0))
@@ -83,7 +89,7 @@ def _progress_line(lv, cfg: TrainConfig | None, job) -> None:
         ips = (lv.last_progress or {}).get("images_per_sec")
         text = (f"{'⏸ Paused · ' if paused else ''}Epoch {ev['epoch']:.1f} · {elapsed:.1f} s"
                 f" · {left:.0f} s left" + (f" · {ips:,.0f} images/s" if ips else "") + f" · lr {ev['lr']:.2g}")
-    st.progress(min(max(p, 0.0), 1.0), text=text)
+    st.container(key="training_progress").progress(min(max(p, 0.0), 1.0), text=text)
 
 
 def _stats_line(lv) -> None:
@@ -107,12 +113,16 @@ def _stats_line(lv) -> None:
 def _curves(lv, job_id: int) -> None:
     smoothing = st.session_state.get("training_smoothing", 0.6)
     x = st.session_state.get("training_x", "epoch")
-    key = (job_id, lv.n, smoothing, x)
+    room = presenter.active()
+    key = (job_id, lv.n, smoothing, x, room)
     s = cached(FIGURES, "series", (job_id, lv.n), lv.series)
-    c1, c2 = st.columns(2)
-    c1.vega_lite_chart(cached(FIGURES, "loss", key, lambda: figs.curves_chart([("this run", s)], "loss", smoothing, x,
-                                                                              title="Loss")),
-                       key="training_loss_chart", width="stretch")
-    c2.vega_lite_chart(cached(FIGURES, "acc", key, lambda: figs.curves_chart([("this run", s)], "accuracy", smoothing,
-                                                                             x, title="Accuracy")),
-                       key="training_acc_chart", width="stretch")
+
+    def chart(metric: str, title: str) -> dict:  # presenter mode: larger text, lower (fits 1280x720 under the label)
+        return presenter.room_vega(figs.curves_chart([("this run", s)], metric, smoothing, x, title=title),
+                                   height=ROOM_CHART_HEIGHT)
+
+    c1, c2 = st.container(key="training_live_charts").columns(2)
+    c1.vega_lite_chart(cached(FIGURES, "loss", key, lambda: chart("loss", "Loss")), key="training_loss_chart",
+                       width="stretch")
+    c2.vega_lite_chart(cached(FIGURES, "acc", key, lambda: chart("accuracy", "Accuracy")), key="training_acc_chart",
+                       width="stretch")

@@ -15,6 +15,7 @@ from fmnist_core.fashion.tensorboard_log import run_logs_zip
 from ui.kit import persist
 from ui.figures import training as figs
 from ui.kit.common import test_arrays
+from ui.views import model_download
 
 RUNS_KEY = "training_runs"
 MAX_RUNS = 8  # each kept run holds its model and 10,000 x 10 probabilities
@@ -79,6 +80,7 @@ def runs_view() -> None:
         (st.error if note.startswith("Could not") else st.success)(note)
     elif rec.saved_path:
         st.caption(f"Saved as `{rec.saved_path}`.")
+    model_download.section("training_take_home", lambda key: model_download.run_view(key, rec))
 
     ensemble_view(runs)
     saved_list()
@@ -155,3 +157,9 @@ def saved_list() -> None:
                 acc = row.get("test_accuracy")
                 st.caption(f"`{row['file']}` — {row['architecture'].upper()} {row['activation']}"
                            + (f", test accuracy {acc:.2%}" if isinstance(acc, (int, float)) else ""))
+        usable = {row["file"]: row for row in saved if "error" not in row}
+        if usable:
+            pick = st.selectbox("Take one home (checkpoint and ONNX, with code that uses them)", [None, *usable],
+                                format_func=lambda f: "—" if f is None else f, key="training_saved_take_home")
+            if pick in usable:
+                model_download.file_view("training_saved_take_home_file", usable[pick]["path"], usable[pick]["name"])
