@@ -22,7 +22,8 @@ import torch
 from fmnist_core.engine.loop import Loop, TrainControl
 from fmnist_core.fashion.dataset import FashionMNIST
 from fmnist_core.fashion.recipe import TrainConfig, config_optimizer
-from fmnist_core.fashion.train import config_model, data_normalization, model_input, place_model, use_amp
+from fmnist_core.fashion.train import (config_model, data_normalization, model_input, place_model,
+                                        shuffled_batches, use_amp)
 from fmnist_core.nn.losses import train_loss
 
 STEPS = 200  # mini-batches swept: 100-300 as fast.ai does; 2-3 s for the MLP on a 2-core CPU
@@ -130,7 +131,7 @@ def find_lr(
     loop = Loop(steps, control, emit=on_event, check_every=sync)
     res = LRFinderResult(status="finished", message="")
     pending: list[torch.Tensor] = []
-    best, avg, perm = math.inf, 0.0, None
+    best, avg = math.inf, 0.0
 
     def read_back() -> bool:
         """Record the pending losses; False once the loss exploded or is not finite."""
@@ -154,11 +155,9 @@ def find_lr(
                 return False
         return True
 
+    batch = shuffled_batches(n, bs, per_epoch, gen, device)
     for step in loop.steps():
-        i = step % per_epoch
-        if i == 0:
-            perm = torch.randperm(n, device=device, generator=gen)
-        idx = perm[i * bs:(i + 1) * bs]
+        idx = batch(step)
         x = model_input(images[idx], cfg, norm, gen, channels_last)
         for g in opt.param_groups:
             g["lr"] = float(lrs[step])

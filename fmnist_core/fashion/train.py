@@ -91,6 +91,22 @@ def model_input(raw: torch.Tensor, cfg: TrainConfig, norm, gen: torch.Generator,
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
+def shuffled_batches(n: int, batch_size: int, per_epoch: int, gen: torch.Generator,
+                     device: torch.device) -> Callable[[int], torch.Tensor]:
+    """`batch(step)`: the image indices of mini-batch `step` (steps counted from 0), from a new shuffle of the
+    n images (drawn from `gen`) at each epoch's first step; `per_epoch` batches an epoch."""
+    perm = torch.empty(0, dtype=torch.long, device=device)
+
+    def batch(step: int) -> torch.Tensor:
+        nonlocal perm
+        i = step % per_epoch
+        if i == 0:
+            perm = torch.randperm(n, device=device, generator=gen)
+        return perm[i * batch_size:(i + 1) * batch_size]
+
+    return batch
+
+
 _STATS: dict[tuple[int, str], tuple[float, float]] = {}
 
 
@@ -175,7 +191,7 @@ def train(
     correct_sum = torch.zeros((), device=device, dtype=torch.long)
     seen = 0
     last_event_t, last_event_seen = loop.elapsed(), 0
-    perm = None
+    batch = shuffled_batches(n, bs, steps_per_epoch, gen, device)
 
     def test_eval() -> dict:
         ev = evaluate(model, data.test_images, data.test_labels, norm, amp=amp, channels_last=channels_last,
@@ -184,10 +200,7 @@ def train(
         return ev
 
     for step in loop.steps():
-        i = step % steps_per_epoch
-        if i == 0:
-            perm = torch.randperm(n, device=device, generator=gen)
-        idx = perm[i * bs:(i + 1) * bs]
+        idx = batch(step)
         x = model_input(images[idx], cfg, norm, gen, channels_last)
         y = labels[idx]
         for g in opt.param_groups:
